@@ -1,0 +1,113 @@
+//! Base64 exactly as upstream reads and writes it (Go's `base64.StdEncoding`).
+//!
+//! Go's decoder skips `\r` and `\n` anywhere in the input, insists on `=` padding and tolerates
+//! non-zero bits in the last quantum; existing SealedSecrets in the wild rely on all three.
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use zeroize::Zeroizing;
+
+use crate::secret::SecretBytes;
+
+const GO_STD: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Invalid base64. Carries only a position, never the offending input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("illegal base64 data at input byte {position}")]
+pub struct Base64Error {
+    /// Byte offset in the input (line breaks included) where decoding failed.
+    pub position: usize,
+}
+
+/// Encodes with the standard alphabet and `=` padding.
+pub fn encode(bytes: &[u8]) -> String {
+    GO_STD.encode(bytes)
+}
+
+/// Decodes like Go's `StdEncoding.DecodeString`.
+///
+/// # Errors
+/// [`Base64Error`] with the position of the first bad character, or of the end for bad padding.
+pub fn decode(text: &str) -> Result<SecretBytes, Base64Error> {
+    let stripped: Zeroizing<Vec<u8>> =
+        Zeroizing::new(text.bytes().filter(|&b| b != b'\r' && b != b'\n').collect());
+    let mut out = Zeroizing::new(Vec::with_capacity(stripped.len() / 4 * 3 + 3));
+    match GO_STD.decode_vec(&*stripped, &mut out) {
+        Ok(()) => Ok(SecretBytes::from(out)),
+        Err(err) => Err(Base64Error {
+            position: original_position(text, stripped_offset(&err, stripped.len())),
+        }),
+    }
+}
+
+fn stripped_offset(err: &base64::DecodeError, stripped_len: usize) -> usize {
+    match *err {
+        base64::DecodeError::InvalidByte(offset, _) => offset,
+        base64::DecodeError::InvalidLastSymbol { offset, .. } => offset,
+        base64::DecodeError::InvalidLength(len) => len,
+        base64::DecodeError::InvalidPadding => stripped_len,
+    }
+}
+
+/// Maps an offset in the line-break-free text back to the caller's text.
+fn original_position(text: &str, stripped: usize) -> usize {
+    let mut seen = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        if byte == b'\r' || byte == b'\n' {
+            continue;
+        }
+        if seen == stripped {
+            return index;
+        }
+        seen += 1;
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        for len in 0..40 {
+            let data: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+            assert_eq!(decode(&encode(&data)).unwrap().expose_secret(), &data[..]);
+        }
+    }
+
+    #[test]
+    fn line_breaks_are_ignored() {
+        assert_eq!(
+            decode("aHVu\r\ndGVy\nMg==").unwrap().expose_secret(),
+            b"hunter2"
+        );
+    }
+
+    #[test]
+    fn trailing_bits_are_tolerated() {
+        // "YQ==" is canonical for "a"; "YR==" sets an unused bit, which Go accepts.
+        assert_eq!(decode("YR==").unwrap().expose_secret(), b"a");
+    }
+
+    #[test]
+    fn padding_is_required() {
+        assert!(decode("YQ").is_err());
+        assert!(decode("aHVudGVyMg").is_err());
+    }
+
+    #[test]
+    fn error_names_the_position_not_the_data() {
+        let err = decode("NOTVALIDBASE64").unwrap_err();
+        assert_eq!(err.to_string(), "illegal base64 data at input byte 14");
+        let err = decode("ab\ncd!f").unwrap_err();
+        assert_eq!(err.position, 5);
+    }
+}

@@ -1,0 +1,28 @@
+//! sealant-core: the sealing format, keys and object model of sealant.
+//!
+//! Byte-compatible with upstream Bitnami Sealed Secrets. This crate does no I/O: it takes bytes
+//! and types and returns bytes and types, so the CLI and the controller share one
+//! implementation of every format, key rule and scope rule.
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+
+pub mod base64;
+pub mod item;
+pub mod keys;
+pub mod keysecret;
+pub mod object;
+pub mod scope;
+pub mod sealing;
+pub mod secret;
+
+pub use item::{DecryptError, KeyRing, SealError, open_item, seal_item};
+pub use keys::{
+    Certificate, Fingerprint, KeyError, KeyGenOptions, PrivateKey, PublicKey, generate_key,
+};
+pub use object::{Format, FormatError, ObjectMeta, SealedSecret, Secret};
+pub use scope::Scope;
+pub use sealing::{
+    SealOptions, SealingError, UnsealError, UnsealOptions, Unsealed, merge_into, seal_secret,
+    unseal,
+};
+pub use secret::{SecretBytes, SecretString};

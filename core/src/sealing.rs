@@ -1,0 +1,428 @@
+//! Secret → SealedSecret (upstream's `kubeseal` rules, §4.4 and §2.7 of the spec) and
+//! SealedSecret → Secret (§2.5), minus template execution, which the controller owns.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::item::{DecryptError, KeyRing, SealError, seal_item};
+use crate::keys::{Fingerprint, PublicKey};
+use crate::object::{
+    ObjectMeta, OwnerReference, SEALED_SECRET_API_VERSION, SEALED_SECRET_KIND, SealedSecret,
+    SealedSecretSpec, Secret, SecretTemplateSpec,
+};
+use crate::scope::Scope;
+use crate::secret::SecretBytes;
+
+/// Top-level annotation naming the fingerprint of the key a SealedSecret was sealed to. It is
+/// outside the ciphertext (upstream ignores it) and only a hint: the controller tries that key
+/// first, and every other key after it.
+pub const KEY_HINT_ANNOTATION: &str = "sealant.dev/key-hint";
+/// Template annotation: the Secret gets no ownerReference.
+pub const SKIP_SET_OWNER_REFERENCES_ANNOTATION: &str =
+    "sealedsecrets.bitnami.com/skip-set-owner-references";
+
+/// How to seal a Secret: the command-line choices that override or complete the input.
+#[derive(Debug, Clone, Default)]
+pub struct SealOptions {
+    /// Replaces the input's name (`--name`).
+    pub name: Option<String>,
+    /// Rewrites the input's scope annotations (`--scope`). `None` keeps what the input says.
+    pub scope: Option<Scope>,
+    /// A namespace the user gave explicitly (`-n`); it must agree with the input's.
+    pub namespace_flag: Option<String>,
+    /// The namespace for inputs that name none (from kubeconfig, else `default`).
+    pub default_namespace: String,
+    /// Seal a Secret with no data instead of refusing it.
+    pub allow_empty_data: bool,
+}
+
+/// Why a Secret cannot be sealed. Texts are upstream's, since scripts match them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealingError {
+    /// No `data` and no `stringData`.
+    #[error(
+        "secret.data is empty in input Secret, assuming this is an error and aborting. To work with empty data, --allow-empty-data can be used"
+    )]
+    EmptyData,
+    /// No name in the input and none given.
+    #[error("missing metadata.name in input Secret")]
+    MissingName,
+    /// `-n` disagrees with the input's namespace.
+    #[error(
+        "namespace mismatch: input secret is in namespace {input:?} but {flag:?} was specified"
+    )]
+    NamespaceMismatch {
+        /// The input's namespace.
+        input: String,
+        /// The namespace given on the command line.
+        flag: String,
+    },
+    /// A scope that needs a namespace, and none could be found.
+    #[error("secret must declare a namespace")]
+    MissingNamespace,
+    /// Encryption failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+}
+
+/// Seals one Secret to `key`.
+///
+/// # Errors
+/// See [`SealingError`].
+pub fn seal_secret(
+    mut secret: Secret,
+    key: &PublicKey,
+    options: &SealOptions,
+) -> Result<SealedSecret, SealingError> {
+    if secret.has_no_data() && !options.allow_empty_data {
+        return Err(SealingError::EmptyData);
+    }
+    if let Some(name) = &options.name {
+        secret.metadata.name = Some(name.clone());
+    }
+    let name = secret
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or(SealingError::MissingName)?;
+    if let Some(scope) = options.scope {
+        scope.write_annotations(secret.metadata.annotations_mut());
+        if secret
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(BTreeMap::is_empty)
+        {
+            secret.metadata.annotations = None;
+        }
+    }
+    let scope = Scope::from_annotations(secret.metadata.annotations.as_ref());
+    if scope != Scope::ClusterWide {
+        let input_namespace = secret
+            .metadata
+            .namespace
+            .clone()
+            .filter(|ns| !ns.is_empty());
+        match (&input_namespace, &options.namespace_flag) {
+            (Some(input), Some(flag)) if input != flag => {
+                return Err(SealingError::NamespaceMismatch {
+                    input: input.clone(),
+                    flag: flag.clone(),
+                });
+            }
+            (Some(_), _) => {}
+            (None, flag) => {
+                let namespace = flag
+                    .clone()
+                    .unwrap_or_else(|| options.default_namespace.clone());
+                secret.metadata.namespace = Some(namespace).filter(|ns| !ns.is_empty());
+            }
+        }
+    }
+    let namespace = secret.metadata.namespace.clone().unwrap_or_default();
+    if scope != Scope::ClusterWide && namespace.is_empty() {
+        return Err(SealingError::MissingNamespace);
+    }
+
+    let label = scope.label(&namespace, &name);
+    let encrypted_data = secret
+        .merged_data()
+        .iter()
+        .map(|(item, value)| {
+            Ok((
+                item.clone(),
+                crate::base64::encode(&seal_item(key, &label, value.expose_secret())?),
+            ))
+        })
+        .collect::<Result<BTreeMap<_, _>, SealError>>()?;
+
+    let mut template_metadata = secret.metadata.clone();
+    template_metadata.strip_for_template();
+    let mut top = ObjectMeta::named(name, Some(namespace).filter(|ns| !ns.is_empty()));
+    let top_annotations = top.annotations_mut();
+    if let Some(annotation) = scope.annotation() {
+        top_annotations.insert(annotation.to_owned(), "true".to_owned());
+    }
+    top_annotations.insert(
+        KEY_HINT_ANNOTATION.to_owned(),
+        key.fingerprint().to_string(),
+    );
+
+    Ok(SealedSecret::new(
+        top,
+        SealedSecretSpec {
+            template: SecretTemplateSpec {
+                metadata: Some(template_metadata),
+                type_: secret.type_.clone(),
+                immutable: secret.immutable,
+                data: None,
+            },
+            encrypted_data,
+            data: None,
+        },
+    ))
+}
+
+/// Seals a single value for `--raw`: the base64 of one item.
+///
+/// # Errors
+/// [`SealError`] if encryption fails.
+pub fn seal_raw(
+    key: &PublicKey,
+    scope: Scope,
+    namespace: &str,
+    name: &str,
+    value: &[u8],
+) -> Result<String, SealError> {
+    Ok(crate::base64::encode(&seal_item(
+        key,
+        &scope.label(namespace, name),
+        value,
+    )?))
+}
+
+/// Merges freshly sealed items into an existing SealedSecret (`--merge-into`): encrypted items,
+/// template labels, annotations and data are added or replaced, and the key hint follows the
+/// newest seal. Never fails on missing maps (upstream panics there).
+pub fn merge_into(target: &mut SealedSecret, update: SealedSecret) {
+    target
+        .spec
+        .encrypted_data
+        .extend(update.spec.encrypted_data);
+    if let Some(hint) = update.metadata.annotation(KEY_HINT_ANNOTATION) {
+        target
+            .metadata
+            .annotations_mut()
+            .insert(KEY_HINT_ANNOTATION.to_owned(), hint.to_owned());
+    }
+    let Some(new_meta) = update.spec.template.metadata else {
+        return;
+    };
+    let template_meta = target
+        .spec
+        .template
+        .metadata
+        .get_or_insert_with(ObjectMeta::default);
+    if let Some(annotations) = new_meta.annotations {
+        template_meta.annotations_mut().extend(annotations);
+    }
+    if let Some(labels) = new_meta.labels {
+        template_meta.labels_mut().extend(labels);
+    }
+    if let Some(data) = update.spec.template.data {
+        target
+            .spec
+            .template
+            .data
+            .get_or_insert_with(BTreeMap::new)
+            .extend(data);
+    }
+}
+
+/// How to unseal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnsealOptions {
+    /// Accept the deprecated v1 `spec.data` blob (the controller's default; recovery's is no).
+    pub accept_v1_data: bool,
+}
+
+/// The outcome of unsealing: the Secret and, per item, the key that opened it.
+#[derive(Debug, Clone)]
+pub struct Unsealed {
+    /// The Secret, with name, namespace and ownerReference set.
+    pub secret: Secret,
+    /// Item → fingerprint of the key that opened it (empty for v1 blobs' items).
+    pub opened_with: BTreeMap<String, Fingerprint>,
+}
+
+impl Unsealed {
+    /// The Secret's data (decrypted items).
+    pub fn data(&self) -> &BTreeMap<String, SecretBytes> {
+        static EMPTY: BTreeMap<String, SecretBytes> = BTreeMap::new();
+        self.secret.data.as_ref().unwrap_or(&EMPTY)
+    }
+}
+
+/// Per-item failures, grouped by message as upstream reports them:
+/// `no key could decrypt secret (bar, foo)`, one line per distinct message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ItemErrors {
+    /// Message → items it applies to, sorted.
+    pub by_message: BTreeMap<String, Vec<String>>,
+}
+
+impl ItemErrors {
+    fn push(&mut self, message: String, item: &str) {
+        self.by_message
+            .entry(message)
+            .or_default()
+            .push(item.to_owned());
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_message.is_empty()
+    }
+}
+
+impl fmt::Display for ItemErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, (message, items)) in self.by_message.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{message} ({})", items.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a SealedSecret cannot be unsealed. Crypto failures are the one opaque message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsealError {
+    /// One or more items failed (bad base64, or no key could decrypt).
+    #[error("{0}")]
+    Items(ItemErrors),
+    /// Both the v1 blob and `encryptedData` are present.
+    #[error(
+        "cannot use the field 'encryptedData' and the deprecated field 'data' at the same time"
+    )]
+    V1Conflict,
+    /// A v1 blob where v1 blobs are not accepted.
+    #[error("using deprecated 'data' field, use 'encryptedData' or flip the feature flag")]
+    V1Rejected,
+    /// The v1 blob did not open.
+    #[error(transparent)]
+    V1Decrypt(#[from] DecryptError),
+    /// The v1 blob opened but is not a Secret.
+    #[error("the deprecated 'data' field does not hold a valid Secret")]
+    V1Malformed,
+}
+
+/// The scope label a SealedSecret's items are checked against: from its top-level metadata,
+/// never from the template (which anyone can edit without breaking the ciphertext).
+pub fn unseal_label(sealed: &SealedSecret) -> Vec<u8> {
+    let scope = Scope::from_annotations(sealed.metadata.annotations.as_ref());
+    scope.label(
+        sealed.metadata.namespace_or_empty(),
+        sealed.metadata.name_or_empty(),
+    )
+}
+
+/// The key hint of a SealedSecret, if it carries a well-formed one.
+pub fn key_hint(sealed: &SealedSecret) -> Option<Fingerprint> {
+    sealed
+        .metadata
+        .annotation(KEY_HINT_ANNOTATION)
+        .and_then(Fingerprint::parse)
+}
+
+/// Unseals with any key of `keys`: the Secret per upstream's rules, template data not executed.
+///
+/// # Errors
+/// See [`UnsealError`]; any failing item fails the whole SealedSecret.
+pub fn unseal(
+    sealed: &SealedSecret,
+    keys: &KeyRing,
+    options: UnsealOptions,
+) -> Result<Unsealed, UnsealError> {
+    let label = unseal_label(sealed);
+    let (mut secret, opened_with) = match &sealed.spec.data {
+        Some(blob) => (
+            unseal_v1(sealed, blob, &label, keys, options)?,
+            BTreeMap::new(),
+        ),
+        None => {
+            let hint = key_hint(sealed);
+            let mut errors = ItemErrors::default();
+            let mut data = BTreeMap::new();
+            let mut opened_with = BTreeMap::new();
+            for (item, encoded) in &sealed.spec.encrypted_data {
+                let bytes = match crate::base64::decode(encoded) {
+                    Ok(bytes) => bytes,
+                    Err(err) => {
+                        errors.push(err.to_string(), item);
+                        continue;
+                    }
+                };
+                match keys.open(&label, bytes.expose_secret(), hint.as_ref()) {
+                    Ok((plaintext, fingerprint)) => {
+                        data.insert(item.clone(), plaintext);
+                        opened_with.insert(item.clone(), fingerprint.clone());
+                    }
+                    Err(err) => errors.push(err.to_string(), item),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(UnsealError::Items(errors));
+            }
+            let template = &sealed.spec.template;
+            let mut secret = Secret::new(template.metadata.clone().unwrap_or_default());
+            secret.type_ = template.type_.clone();
+            secret.immutable = template.immutable;
+            secret.data = Some(data);
+            (secret, opened_with)
+        }
+    };
+
+    secret.metadata.name = sealed.metadata.name.clone();
+    secret.metadata.namespace = sealed.metadata.namespace.clone();
+    let skip_owner = sealed
+        .spec
+        .template
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.annotation_is_true(SKIP_SET_OWNER_REFERENCES_ANNOTATION));
+    secret.metadata.owner_references = if skip_owner {
+        None
+    } else {
+        Some(vec![owner_reference(sealed)])
+    };
+    Ok(Unsealed {
+        secret,
+        opened_with,
+    })
+}
+
+/// The ownerReference a Secret gets from its SealedSecret.
+pub fn owner_reference(sealed: &SealedSecret) -> OwnerReference {
+    OwnerReference {
+        api_version: SEALED_SECRET_API_VERSION.to_owned(),
+        kind: SEALED_SECRET_KIND.to_owned(),
+        name: sealed.metadata.name_or_empty().to_owned(),
+        uid: sealed.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: None,
+    }
+}
+
+fn unseal_v1(
+    sealed: &SealedSecret,
+    blob: &str,
+    label: &[u8],
+    keys: &KeyRing,
+    options: UnsealOptions,
+) -> Result<Secret, UnsealError> {
+    if !options.accept_v1_data {
+        return Err(UnsealError::V1Rejected);
+    }
+    if !sealed.spec.encrypted_data.is_empty() {
+        return Err(UnsealError::V1Conflict);
+    }
+    let bytes = crate::base64::decode(blob).map_err(|_| UnsealError::V1Malformed)?;
+    let (plaintext, _) = keys.open(label, bytes.expose_secret(), key_hint(sealed).as_ref())?;
+    let text =
+        std::str::from_utf8(plaintext.expose_secret()).map_err(|_| UnsealError::V1Malformed)?;
+    let mut secrets = crate::object::read_secrets(text).map_err(|_| UnsealError::V1Malformed)?;
+    if secrets.len() != 1 {
+        return Err(UnsealError::V1Malformed);
+    }
+    let mut secret = secrets.remove(0);
+    secret.data = Some(secret.merged_data());
+    secret.string_data = None;
+    secret.api_version = Some("v1".into());
+    secret.kind = Some("Secret".into());
+    Ok(secret)
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: gates, unit and integration tests, and the end-to-end suite on a real
+# control plane. README.md and .ci/run both call exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "setup"
+bash tests/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+
+step "cargo deny check"
+bash tests/deny.sh
+
+step "cargo test"
+cargo test --locked --workspace --all-features

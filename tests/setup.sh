@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh machine. Idempotent: fast when all is there.
+set -euo pipefail
+
+# The independent implementation behind the compatibility vectors (core/tests/vectors).
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  python3 -m pip install --quiet 'cryptography>=42'
+fi
+command -v cargo-deny >/dev/null || cargo install --locked cargo-deny@0.20.2
