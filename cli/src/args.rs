@@ -1,0 +1,250 @@
+//! The command line, as clap types. Man page and completions are generated from these.
+#![allow(missing_docs)] // flattened flag groups carry no help text of their own
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Seal a Secret file with the controller's certificate fetched from the cluster
+  sealant seal -f secret.yaml -w sealed.yaml
+
+  # Build and seal a Secret without writing it to disk first
+  sealant seal db-creds -n prod --from-literal user=app --from-file password=./pw.txt
+
+  # Seal offline against a saved certificate
+  sealant cert > cert.pem && sealant seal -f secret.yaml --cert cert.pem
+
+  # Add or change one item of an existing SealedSecret file
+  sealant seal db-creds -n prod --from-literal password=new --merge-into sealed.yaml
+
+  # Recover Secrets with a backup of the controller's keys
+  sealant unseal -f sealed.yaml --recovery-private-key keys-backup.yaml
+
+Exit codes: 0 success, 1 failure, 2 usage error.";
+
+/// Seal Kubernetes Secrets for GitOps: encrypt them to a cluster's key so that the result can be
+/// committed to git. Compatible with Bitnami Sealed Secrets.
+#[derive(Debug, Parser)]
+#[command(name = "sealant", version, about, after_long_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Seal Secrets (from files, stdin, or built from literals) into SealedSecrets.
+    Seal(SealArgs),
+    /// Recover Secrets from SealedSecrets offline, with the controller's private keys.
+    Unseal(UnsealArgs),
+    /// Print or save the controller's certificate, with fingerprint, key size and expiry.
+    Cert(CertArgs),
+    /// Ask the controller whether SealedSecrets can be unsealed.
+    Validate(ValidateArgs),
+    /// Re-encrypt SealedSecrets to the controller's newest key.
+    Reencrypt(ReencryptArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
+    /// Run with upstream kubeseal's flags and behaviour (also chosen when invoked as `kubeseal`).
+    #[command(disable_help_flag = true)]
+    Kubeseal {
+        /// kubeseal's arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<std::ffi::OsString>,
+    },
+}
+
+/// Output encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// YAML documents, each starting with `---`.
+    Yaml,
+    /// Pretty-printed JSON objects.
+    Json,
+}
+
+impl From<OutputFormat> for sealant_core::Format {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Yaml => sealant_core::Format::Yaml,
+            OutputFormat::Json => sealant_core::Format::Json,
+        }
+    }
+}
+
+/// Where the cluster is and where its controller runs.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace of the Secret (default: the context's namespace, else `default`).
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Name of the controller's Service.
+    #[arg(
+        long,
+        global = true,
+        env = "SEALED_SECRETS_CONTROLLER_NAME",
+        default_value = "sealed-secrets-controller",
+        value_name = "NAME"
+    )]
+    pub controller_name: String,
+    /// Namespace of the controller's Service.
+    #[arg(
+        long,
+        global = true,
+        env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
+        default_value = "kube-system",
+        value_name = "NAMESPACE"
+    )]
+    pub controller_namespace: String,
+}
+
+/// Where the sealing certificate comes from.
+#[derive(Debug, Clone, Args)]
+pub struct CertSourceArgs {
+    /// Certificate to seal with: a file, an http(s):// or file:// URL. Without it, the
+    /// certificate is fetched from the controller through the Kubernetes API.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "PATH|URL")]
+    pub cert: Option<String>,
+    /// Never use or update the per-context certificate cache.
+    #[arg(long)]
+    pub no_cert_cache: bool,
+}
+
+/// Output destination and encoding.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Write to this file instead of stdout: atomically, mode 0600, only on success.
+    /// A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise.
+    #[arg(
+        short = 'w',
+        long = "output-file",
+        visible_alias = "sealed-secret-file",
+        value_name = "FILE"
+    )]
+    pub output_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "format",
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub output: Option<OutputFormat>,
+}
+
+/// `sealant seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// Name of a Secret to build from --from-literal/--from-file/--from-env-file.
+    pub name: Option<String>,
+    /// Secret file(s) to seal (YAML or JSON, several documents allowed); `-` is stdin.
+    #[arg(
+        short = 'f',
+        long = "file",
+        visible_alias = "secret-file",
+        value_name = "FILE"
+    )]
+    pub files: Vec<PathBuf>,
+    /// Scope: strict (name and namespace), namespace-wide, or cluster-wide.
+    /// Default: the input's scope annotations, else strict.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Seal a Secret with no data instead of refusing it.
+    #[arg(long)]
+    pub allow_empty_data: bool,
+    /// Add an item: KEY=VALUE (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub from_literal: Vec<String>,
+    /// Add an item from a file: [KEY=]PATH; a directory adds each file in it (repeatable).
+    #[arg(long, value_name = "[KEY=]PATH")]
+    pub from_file: Vec<String>,
+    /// Add items from an env file of KEY=VALUE lines (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub from_env_file: Vec<PathBuf>,
+    /// Type of the Secret built from literals.
+    #[arg(long = "type", value_name = "TYPE", default_value = "Opaque")]
+    pub secret_type: String,
+    /// Seal one raw value (from stdin, or the single --from-file) and print its base64 alone.
+    #[arg(long)]
+    pub raw: bool,
+    /// Secret name: the name for --raw, or a replacement for the input's name.
+    #[arg(long = "name", value_name = "NAME")]
+    pub name_override: Option<String>,
+    /// Merge the sealed items into this SealedSecret file, in place (its format is kept).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["raw", "output_file"])]
+    pub merge_into: Option<PathBuf>,
+    #[command(flatten)]
+    pub cert: CertSourceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `sealant unseal`.
+#[derive(Debug, Args)]
+pub struct UnsealArgs {
+    /// SealedSecret file(s) to unseal; `-` is stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Private keys: PEM files, key Secrets (YAML/JSON) or a List of them. Repeatable, or comma-separated.
+    #[arg(long, value_name = "FILE", value_delimiter = ',', required = true)]
+    pub recovery_private_key: Vec<PathBuf>,
+    /// Accept the deprecated v1 `spec.data` format.
+    #[arg(long)]
+    pub accept_deprecated_v1_data: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `sealant cert`.
+#[derive(Debug, Args)]
+pub struct CertArgs {
+    #[command(flatten)]
+    pub cert: CertSourceArgs,
+    /// Save the PEM to this file instead of printing it.
+    #[arg(short = 'w', long = "output-file", value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `sealant validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// SealedSecret file(s); `-` is stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `sealant reencrypt`.
+#[derive(Debug, Args)]
+pub struct ReencryptArgs {
+    /// SealedSecret file(s); `-` is stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}

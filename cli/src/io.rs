@@ -1,0 +1,209 @@
+//! Reading inputs and writing outputs: stdin or files, atomic 0600 output files, quiet exit on
+//! a closed pipe.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::error::{CliError, Result, io_error};
+
+/// One input text and where it came from (for messages).
+pub struct Input {
+    /// `stdin` or the path.
+    pub origin: String,
+    /// The text; wiped on drop since it may be a plain Secret.
+    pub text: Zeroizing<String>,
+}
+
+/// Reads the given files, or stdin when there are none (`-` also means stdin).
+///
+/// # Errors
+/// Unreadable files, or input that is not UTF-8.
+pub fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>> {
+    if files.is_empty() {
+        return Ok(vec![read_stdin()?]);
+    }
+    files
+        .iter()
+        .map(|path| {
+            if path.as_os_str() == "-" {
+                read_stdin()
+            } else {
+                read_file_text(path)
+            }
+        })
+        .collect()
+}
+
+/// Reads stdin, telling a user at a terminal what it waits for.
+///
+/// # Errors
+/// Read errors or input that is not UTF-8.
+pub fn read_stdin() -> Result<Input> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("(tty detected: expecting json/yaml k8s resource in stdin)");
+    }
+    let mut bytes = Zeroizing::new(Vec::new());
+    stdin
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::new(format!("cannot read stdin: {e}")))?;
+    Ok(Input {
+        origin: "stdin".into(),
+        text: utf8(bytes, "stdin")?,
+    })
+}
+
+/// Reads stdin as bytes (for `--raw`), without the terminal note.
+///
+/// # Errors
+/// Read errors.
+pub fn read_stdin_bytes() -> Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::new(format!("cannot read stdin: {e}")))?;
+    Ok(bytes)
+}
+
+/// Reads a file as bytes.
+///
+/// # Errors
+/// An error naming the file.
+pub fn read_file_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| io_error("cannot read", path, e))
+}
+
+/// Reads a file as UTF-8 text.
+///
+/// # Errors
+/// An error naming the file.
+pub fn read_file_text(path: &Path) -> Result<Input> {
+    let origin = path.display().to_string();
+    let bytes = read_file_bytes(path)?;
+    Ok(Input {
+        text: utf8(bytes, &origin)?,
+        origin,
+    })
+}
+
+fn utf8(mut bytes: Zeroizing<Vec<u8>>, origin: &str) -> Result<Zeroizing<String>> {
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(Zeroizing::new(text)),
+        Err(err) => {
+            // Wipe the bytes we got back before reporting.
+            drop(Zeroizing::new(err.into_bytes()));
+            Err(CliError::new(format!("{origin} is not UTF-8 text"))
+                .hint("Kubernetes manifests are UTF-8 YAML or JSON; binary values go base64-encoded under `data`"))
+        }
+    }
+}
+
+/// Writes `text` to stdout. A closed pipe (`sealant … | head`) is not an error.
+///
+/// # Errors
+/// Other write errors.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(CliError::new(format!("cannot write to stdout: {err}"))),
+    }
+}
+
+/// Writes a file atomically: a temporary file in the same directory, mode 0600, renamed over
+/// the target only when complete. A failure leaves the old file as it was.
+///
+/// # Errors
+/// An error naming the file.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".sealant-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .tempfile_in(dir)
+        .map_err(|e| io_error("cannot create a temporary file in", dir, e))?;
+    temp.write_all(bytes)
+        .map_err(|e| io_error("cannot write", temp.path(), e))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| io_error("cannot write", temp.path(), e))?;
+    temp.persist(path)
+        .map_err(|e| io_error("cannot write", path, e.error))?;
+    Ok(())
+}
+
+/// Output format chosen by -o, else by the file name, else `default`.
+pub fn output_format(
+    flag: Option<crate::args::OutputFormat>,
+    file: Option<&Path>,
+    default: sealant_core::Format,
+) -> sealant_core::Format {
+    if let Some(flag) = flag {
+        return flag.into();
+    }
+    match file.and_then(Path::extension).and_then(|e| e.to_str()) {
+        Some("json") => sealant_core::Format::Json,
+        Some("yaml" | "yml") => sealant_core::Format::Yaml,
+        _ => default,
+    }
+}
+
+/// Sends output to `-w FILE` (atomically) or stdout.
+///
+/// # Errors
+/// Write errors.
+pub fn emit(output_file: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match output_file {
+        Some(path) => write_file_atomic(path, bytes),
+        None => write_stdout(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn atomic_write_is_0600_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.yaml");
+        std::fs::write(&path, "old").unwrap();
+        write_file_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn format_follows_flag_then_extension() {
+        use sealant_core::Format::{Json, Yaml};
+        assert_eq!(output_format(None, Some(Path::new("a.json")), Yaml), Json);
+        assert_eq!(output_format(None, Some(Path::new("a.yml")), Json), Yaml);
+        assert_eq!(output_format(None, Some(Path::new("a.txt")), Json), Json);
+        assert_eq!(
+            output_format(
+                Some(crate::args::OutputFormat::Yaml),
+                Some(Path::new("a.json")),
+                Json
+            ),
+            Yaml
+        );
+    }
+}
