@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Seal Secrets (from files, stdin, or built from literals) into SealedSecrets.
-    Seal(SealArgs),
+    Seal(Box<SealArgs>),
     /// Recover Secrets from SealedSecrets offline, with the controller's private keys.
     Unseal(UnsealArgs),
     /// Print or save the controller's certificate, with fingerprint, key size and expiry.
