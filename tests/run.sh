@@ -20,3 +20,6 @@ bash tests/deny.sh
 
 step "cargo test"
 cargo test --locked --workspace --all-features
+
+step "end-to-end tests on the test control plane"
+bash tests/e2e.sh
