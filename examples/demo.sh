@@ -3,8 +3,8 @@
 # certificate, then recover it with the matching sample key and check nothing was lost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --locked --release -q -p sealant
-sealant=target/release/sealant
+cargo build --locked -q -p sealant
+sealant=target/debug/sealant
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -21,5 +21,15 @@ bash tests/deny.sh
 step "cargo test"
 cargo test --locked --workspace --all-features
 
+step "the main job on the embedded sample (README's first command)"
+bash examples/demo.sh
+
+step "fuzz targets build and replay their corpus"
+bash fuzz/run.sh build
+bash fuzz/run.sh check
+
+step "crypto benchmark, reduced (keeps the script from rotting; figures are not asserted)"
+bash bench/crypto.sh --quick
+
 step "end-to-end tests on the test control plane"
 bash tests/e2e.sh

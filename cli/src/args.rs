@@ -53,9 +53,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff), or write every page to a directory.
     #[command(hide = true)]
-    Man,
+    Man {
+        /// Write `sealant.1` and one page per subcommand (`sealant-seal.1`, …) here.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Run with upstream kubeseal's flags and behaviour (also chosen when invoked as `kubeseal`).
     #[command(disable_help_flag = true)]
     Kubeseal {

@@ -8,6 +8,7 @@ use sealant_core::Certificate;
 use time::OffsetDateTime;
 
 use crate::args::{CertSourceArgs, ClusterArgs};
+use crate::cluster::KubeOverrides;
 use crate::error::{CliError, Hinted, Result};
 
 /// A certificate and a description of where it came from.
@@ -21,10 +22,15 @@ pub struct LoadedCert {
 }
 
 /// Loads the certificate the arguments name. Expiry is not checked here (see [`check_usable`]).
+/// `overrides` only matter when the certificate comes from the controller.
 ///
 /// # Errors
 /// Unreadable or unparsable certificates, unreachable controllers.
-pub fn load(cert_args: &CertSourceArgs, cluster: &ClusterArgs) -> Result<LoadedCert> {
+pub fn load(
+    cert_args: &CertSourceArgs,
+    cluster: &ClusterArgs,
+    overrides: &KubeOverrides,
+) -> Result<LoadedCert> {
     match &cert_args.cert {
         Some(source) if is_url(source) => {
             let pem = fetch_url(source)?;
@@ -37,7 +43,7 @@ pub fn load(cert_args: &CertSourceArgs, cluster: &ClusterArgs) -> Result<LoadedC
             })?;
             parse(pem, format!("file {path}"))
         }
-        None => load_from_controller(cluster, !cert_args.no_cert_cache),
+        None => load_from_controller(cluster, overrides, !cert_args.no_cert_cache),
     }
 }
 
@@ -106,14 +112,18 @@ fn fetch_url(url: &str) -> Result<Vec<u8>> {
         .map_err(|e| CliError::new(format!("cannot fetch {url:?}: {e}")))
 }
 
-fn load_from_controller(cluster: &ClusterArgs, use_cache: bool) -> Result<LoadedCert> {
+fn load_from_controller(
+    cluster: &ClusterArgs,
+    overrides: &KubeOverrides,
+    use_cache: bool,
+) -> Result<LoadedCert> {
     let origin = format!(
         "controller {}/{}",
         cluster.controller_namespace, cluster.controller_name
     );
-    let cache = use_cache.then(|| cache_path(cluster)).flatten();
+    let cache = use_cache.then(|| cache_path(cluster, overrides)).flatten();
     let fetched = crate::runtime()?.block_on(async {
-        let controller = crate::cluster::Controller::connect(cluster).await?;
+        let controller = crate::cluster::Controller::connect(cluster, overrides).await?;
         controller.cert_pem().await
     });
     let pem = match (fetched, &cache) {
@@ -174,7 +184,7 @@ fn pin(path: &Path, loaded: &LoadedCert) {
     let _ = crate::io::write_file_atomic(path, &loaded.pem);
 }
 
-fn cache_path(cluster: &ClusterArgs) -> Option<PathBuf> {
+fn cache_path(cluster: &ClusterArgs, overrides: &KubeOverrides) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -182,11 +192,13 @@ fn cache_path(cluster: &ClusterArgs) -> Option<PathBuf> {
     let context = cluster
         .context
         .clone()
-        .or_else(current_context)
+        .or_else(|| current_context(cluster))
         .unwrap_or_else(|| "in-cluster".into());
     let key = format!(
-        "{context}_{}_{}",
-        cluster.controller_namespace, cluster.controller_name
+        "{context}_{}_{}{}",
+        cluster.controller_namespace,
+        cluster.controller_name,
+        overrides.cache_key()
     );
     let safe: String = key
         .chars()
@@ -201,8 +213,16 @@ fn cache_path(cluster: &ClusterArgs) -> Option<PathBuf> {
     Some(base.join("sealant/certs").join(format!("{safe}.pem")))
 }
 
-fn current_context() -> Option<String> {
-    kube::config::Kubeconfig::read().ok()?.current_context
+/// The current context of the kubeconfig in use (`--kubeconfig`, else the default one).
+fn current_context(cluster: &ClusterArgs) -> Option<String> {
+    match &cluster.kubeconfig {
+        Some(path) => {
+            kube::config::Kubeconfig::read_from(path)
+                .ok()?
+                .current_context
+        }
+        None => kube::config::Kubeconfig::read().ok()?.current_context,
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,192 @@
 //! Talking to a cluster: kubeconfig handling like kubectl, and the controller's HTTP API
 //! reached through the API server's service proxy (so no port-forward is needed).
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use http::{Request, StatusCode};
 use k8s_openapi::api::core::v1::Service;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
+use sealant_core::SecretString;
 
 use crate::args::ClusterArgs;
 use crate::error::{CliError, Result};
+
+/// kubectl's connection override flags (`--server`, `--token`, `--user`, …). Only kubeseal mode
+/// takes them; `sealant`'s own commands pass [`KubeOverrides::default`], which changes nothing.
+#[derive(Clone, Default)]
+pub struct KubeOverrides {
+    /// `--cluster`: the kubeconfig cluster entry to use instead of the context's.
+    pub cluster: Option<String>,
+    /// `--user`: the kubeconfig user entry to use instead of the context's.
+    pub user: Option<String>,
+    /// `--server`: the API server URL. Enough on its own, without a kubeconfig.
+    pub server: Option<String>,
+    /// `--tls-server-name`: the name the API server's certificate must carry.
+    pub tls_server_name: Option<String>,
+    /// `--certificate-authority`: a PEM file of CAs for the API server.
+    pub certificate_authority: Option<PathBuf>,
+    /// `--insecure-skip-tls-verify`: do not check the API server's certificate.
+    pub insecure_skip_tls_verify: bool,
+    /// `--proxy-url`: refused at connection time (this build has no proxy support).
+    pub proxy_url: Option<String>,
+    /// `--disable-compression`.
+    pub disable_compression: bool,
+    /// `--client-certificate`: a PEM client certificate file.
+    pub client_certificate: Option<String>,
+    /// `--client-key`: the PEM key file of `--client-certificate`.
+    pub client_key: Option<String>,
+    /// `--token`: a bearer token; replaces the kubeconfig user's credentials.
+    pub token: Option<SecretString>,
+    /// `--as`: the user to impersonate.
+    pub impersonate: Option<String>,
+    /// `--as-uid`: the UID to impersonate.
+    pub impersonate_uid: Option<String>,
+    /// `--as-group`: the groups to impersonate (repeatable).
+    pub impersonate_groups: Vec<String>,
+    /// `--username`: basic authentication user.
+    pub username: Option<String>,
+    /// `--password`: basic authentication password.
+    pub password: Option<SecretString>,
+    /// `--request-timeout`: a Go duration (`30s`, `1m`, a bare number of seconds); `0` is none.
+    pub request_timeout: Option<String>,
+}
+
+impl KubeOverrides {
+    /// True when any flag selects which kubeconfig entries to load.
+    fn selects_entries(&self) -> bool {
+        self.cluster.is_some() || self.user.is_some()
+    }
+
+    /// A suffix for the certificate cache key, so that `--server`/`--cluster` pointing
+    /// elsewhere do not share (and trip) the pin of the context's usual cluster.
+    pub(crate) fn cache_key(&self) -> String {
+        [&self.cluster, &self.server]
+            .into_iter()
+            .flatten()
+            .map(|part| format!("_{part}"))
+            .collect()
+    }
+
+    /// Applies the overrides to a loaded configuration, as kubectl layers its flags over the
+    /// kubeconfig.
+    fn apply(&self, config: &mut Config) -> Result<()> {
+        if let Some(server) = &self.server {
+            config.cluster_url = parse_server(server)?;
+        }
+        if let Some(name) = &self.tls_server_name {
+            config.tls_server_name = Some(name.clone());
+        }
+        if let Some(path) = &self.certificate_authority {
+            config.root_cert = None;
+            config.root_cert_file = Some(path.clone());
+        }
+        if self.insecure_skip_tls_verify {
+            config.accept_invalid_certs = true;
+            config.root_cert = None;
+            config.root_cert_file = None;
+        }
+        if let Some(url) = &self.proxy_url {
+            return Err(CliError::new(format!(
+                "--proxy-url {url}: this build cannot reach the API server through a proxy"
+            ))
+            .hint("leave --proxy-url out, or run kubectl port-forward/kubectl proxy and pass --server"));
+        }
+        config.disable_compression |= self.disable_compression;
+        let auth = &mut config.auth_info;
+        if let Some(path) = &self.client_certificate {
+            auth.client_certificate = Some(path.clone());
+            auth.client_certificate_data = None;
+        }
+        if let Some(path) = &self.client_key {
+            auth.client_key = Some(path.clone());
+            auth.client_key_data = None;
+        }
+        if self.token.is_some() || self.username.is_some() {
+            // Flags win over every credential the kubeconfig user has.
+            auth.auth_provider = None;
+            auth.exec = None;
+            auth.token_file = None;
+            auth.token = None;
+            auth.username = None;
+            auth.password = None;
+        }
+        if let Some(token) = &self.token {
+            auth.token = Some(token.expose_secret().to_owned().into());
+        }
+        if let Some(username) = &self.username {
+            auth.username = Some(username.clone());
+            auth.password = self
+                .password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned().into());
+        }
+        if let Some(user) = &self.impersonate {
+            auth.impersonate = Some(user.clone());
+        }
+        if let Some(uid) = &self.impersonate_uid {
+            auth.impersonate_uid = Some(uid.clone());
+        }
+        if !self.impersonate_groups.is_empty() {
+            auth.impersonate_groups = Some(self.impersonate_groups.clone());
+        }
+        if let Some(text) = &self.request_timeout {
+            let timeout = parse_go_duration(text).ok_or_else(|| {
+                CliError::new(format!("invalid --request-timeout {text:?}"))
+                    .hint("give a duration with a unit, like 30s, 2m or 1h (0 means no timeout)")
+            })?;
+            if !timeout.is_zero() {
+                config.connect_timeout = Some(timeout);
+                config.read_timeout = Some(timeout);
+                config.write_timeout = Some(timeout);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_server(server: &str) -> Result<http::Uri> {
+    server.parse::<http::Uri>().map_err(|e| {
+        CliError::new(format!("invalid --server {server:?}: {e}"))
+            .hint("give the API server's URL, like https://127.0.0.1:6443")
+    })
+}
+
+/// Parses a Go duration (`1h2m3.5s`, `300ms`) or, as kubectl also accepts, a bare number of
+/// seconds. Negative durations are refused.
+pub fn parse_go_duration(text: &str) -> Option<Duration> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let mut rest = text.strip_prefix('+').unwrap_or(text);
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number: f64 = rest.get(..number_len)?.parse().ok()?;
+        rest = rest.get(number_len..)?;
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds_per_unit = match rest.get(..unit_len)? {
+            "ns" => 1e-9,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = rest.get(unit_len..)?;
+        total += number * seconds_per_unit;
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
 
 /// The namespace for inputs that name none: `-n`, else the kubeconfig context's, else
 /// `default`. A missing kubeconfig is fine (offline use with --cert).
@@ -15,33 +194,52 @@ use crate::error::{CliError, Result};
 /// # Errors
 /// A kubeconfig that exists but cannot be read, or a `--context` it does not have.
 pub fn default_namespace(args: &ClusterArgs) -> Result<String> {
-    if let Some(namespace) = &args.namespace {
-        return Ok(namespace.clone());
-    }
-    let Some(kubeconfig) = read_kubeconfig(args)? else {
-        return Ok("default".to_owned());
-    };
-    let context_name = args
-        .context
-        .clone()
-        .or_else(|| kubeconfig.current_context.clone());
-    let Some(context_name) = context_name else {
-        return Ok("default".to_owned());
-    };
-    let context = kubeconfig.contexts.iter().find(|c| c.name == context_name);
-    match context {
-        Some(named) => Ok(named
-            .context
+    Ok(configured_namespace(args)?.unwrap_or_else(|| "default".to_owned()))
+}
+
+/// Like [`default_namespace`], but `None` when there is neither `-n` nor a kubeconfig, for
+/// callers that must not guess (kubeseal's `--raw`).
+///
+/// # Errors
+/// As [`default_namespace`].
+pub fn configured_namespace(args: &ClusterArgs) -> Result<Option<String>> {
+    let kubeconfig = read_kubeconfig(args)?;
+    // An explicit --context must exist, even when -n makes its namespace moot (as kubectl).
+    let context = match (&kubeconfig, &args.context) {
+        (None, Some(name)) => {
+            return Err(CliError::usage(format!(
+                "context {name:?} not found: there is no kubeconfig"
+            ))
+            .hint("pass --kubeconfig, set $KUBECONFIG, or drop --context"));
+        }
+        (Some(config), Some(name)) => match config.contexts.iter().find(|c| &c.name == name) {
+            Some(context) => Some(context),
+            None => {
+                return Err(
+                    CliError::usage(format!("context {name:?} not found in kubeconfig"))
+                        .hint("list contexts with `kubectl config get-contexts`"),
+                );
+            }
+        },
+        (Some(config), None) => config
+            .current_context
             .as_ref()
+            .and_then(|current| config.contexts.iter().find(|c| &c.name == current)),
+        (None, None) => None,
+    };
+    if let Some(namespace) = &args.namespace {
+        return Ok(Some(namespace.clone()));
+    }
+    if kubeconfig.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        context
+            .and_then(|named| named.context.as_ref())
             .and_then(|c| c.namespace.clone())
             .filter(|ns| !ns.is_empty())
-            .unwrap_or_else(|| "default".to_owned())),
-        None if args.context.is_some() => Err(CliError::usage(format!(
-            "context {context_name:?} not found in kubeconfig"
-        ))
-        .hint("list contexts with `kubectl config get-contexts`")),
-        None => Ok("default".to_owned()),
-    }
+            .unwrap_or_else(|| "default".to_owned()),
+    ))
 }
 
 fn read_kubeconfig(args: &ClusterArgs) -> Result<Option<Kubeconfig>> {
@@ -64,28 +262,43 @@ fn read_kubeconfig(args: &ClusterArgs) -> Result<Option<Kubeconfig>> {
     })
 }
 
-/// A client for the cluster the arguments point at (kubeconfig, else in-cluster).
+/// A client for the cluster the arguments point at (kubeconfig, else in-cluster), with
+/// kubectl's override flags layered on top.
 ///
 /// # Errors
 /// No usable configuration.
-pub async fn client(args: &ClusterArgs) -> Result<Client> {
+pub async fn client(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Client> {
     let options = KubeConfigOptions {
         context: args.context.clone(),
-        ..KubeConfigOptions::default()
+        cluster: overrides.cluster.clone(),
+        user: overrides.user.clone(),
     };
-    let config = match &args.kubeconfig {
+    let loaded = match &args.kubeconfig {
         Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path)
-                .map_err(|e| CliError::new(format!("cannot read kubeconfig {}: {e}", path.display())))?;
-            Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(|e| e.to_string())
+            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
+                CliError::new(format!("cannot read kubeconfig {}: {e}", path.display()))
+            })?;
+            Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| e.to_string())
         }
-        None if args.context.is_some() => Config::from_kubeconfig(&options).await.map_err(|e| e.to_string()),
+        None if args.context.is_some() || overrides.selects_entries() => {
+            Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| e.to_string())
+        }
         None => Config::infer().await.map_err(|e| e.to_string()),
-    }
-    .map_err(|e| {
-        CliError::new(format!("cannot find the cluster: {e}"))
-            .hint("pass --kubeconfig/--context, or seal offline with --cert FILE (save one with `sealant cert -w FILE`)")
-    })?;
+    };
+    let mut config = match (loaded, &overrides.server) {
+        (Ok(config), _) => config,
+        // Like kubectl, `--server` (with `--token` or a client certificate) needs no kubeconfig.
+        (Err(_), Some(server)) if args.kubeconfig.is_none() && args.context.is_none() && !overrides.selects_entries() => {
+            Config::new(parse_server(server)?)
+        }
+        (Err(e), _) => return Err(CliError::new(format!("cannot find the cluster: {e}"))
+            .hint("pass --kubeconfig/--context, or seal offline with --cert FILE (save one with `sealant cert -w FILE`)")),
+    };
+    overrides.apply(&mut config)?;
     Client::try_from(config)
         .map_err(|e| CliError::new(format!("cannot set up a cluster client: {e}")))
 }
@@ -102,8 +315,8 @@ impl Controller {
     ///
     /// # Errors
     /// The Service does not exist or cannot be read.
-    pub async fn connect(args: &ClusterArgs) -> Result<Self> {
-        let client = client(args).await?;
+    pub async fn connect(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Self> {
+        let client = client(args, overrides).await?;
         let services: Api<Service> = Api::namespaced(client.clone(), &args.controller_namespace);
         let service = services.get(&args.controller_name).await.map_err(|e| {
             CliError::new(format!("cannot get sealed secret service: {}", kube_message(&e))).hint(format!(
@@ -170,7 +383,8 @@ impl Controller {
                 "application/x-pem-file, */*",
                 Vec::new(),
             )
-            .await?;
+            .await
+            .map_err(|e| e.context("cannot fetch certificate"))?;
         if status != StatusCode::OK {
             return Err(CliError::new(format!(
                 "cannot fetch certificate: the controller answered {status}"
@@ -187,7 +401,8 @@ impl Controller {
     pub async fn verify(&self, sealed_json: Vec<u8>) -> Result<bool> {
         let (status, body) = self
             .call(http::Method::POST, "/v1/verify", "*/*", sealed_json)
-            .await?;
+            .await
+            .map_err(|e| e.context("cannot validate sealed secret"))?;
         match status {
             StatusCode::OK => Ok(true),
             StatusCode::CONFLICT => Ok(false),
@@ -210,7 +425,8 @@ impl Controller {
                 "application/json",
                 sealed_json,
             )
-            .await?;
+            .await
+            .map_err(|e| e.context("cannot re-encrypt secret"))?;
         if status != StatusCode::OK {
             return Err(CliError::new(format!(
                 "cannot re-encrypt secret: {status}: {}",
@@ -231,5 +447,126 @@ fn kube_message(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        let secs = |s: &str| parse_go_duration(s).map(|d| d.as_secs_f64());
+        assert_eq!(secs("0"), Some(0.0));
+        assert_eq!(secs("30"), Some(30.0), "a bare number is seconds");
+        assert_eq!(secs("30s"), Some(30.0));
+        assert_eq!(secs("1m30s"), Some(90.0));
+        assert_eq!(secs("1h"), Some(3600.0));
+        assert_eq!(secs("1.5s"), Some(1.5));
+        assert_eq!(secs("300ms"), Some(0.3));
+        assert_eq!(secs("2us"), Some(0.000_002));
+        for bad in ["", "abc", "-1s", "5x", "s", "1..2s", "+"] {
+            assert_eq!(parse_go_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    fn config() -> Config {
+        Config::new(http::Uri::from_static("https://kube.invalid:6443"))
+    }
+
+    #[test]
+    fn no_overrides_change_nothing() {
+        let mut config = config();
+        KubeOverrides::default().apply(&mut config).unwrap();
+        assert_eq!(config.cluster_url, "https://kube.invalid:6443");
+        assert!(!config.accept_invalid_certs);
+        assert!(config.auth_info.token.is_none());
+        assert!(config.read_timeout.is_none());
+    }
+
+    #[test]
+    fn overrides_are_applied_like_kubectl() {
+        let mut config = config();
+        config.auth_info.token_file = Some("/var/run/token".into());
+        config.root_cert = Some(vec![vec![1, 2, 3]]);
+        let overrides = KubeOverrides {
+            server: Some("https://127.0.0.1:1".into()),
+            tls_server_name: Some("api".into()),
+            certificate_authority: Some("ca.pem".into()),
+            client_certificate: Some("c.crt".into()),
+            client_key: Some("c.key".into()),
+            token: Some(SecretString::new("t0k".into())),
+            impersonate: Some("me".into()),
+            impersonate_uid: Some("7".into()),
+            impersonate_groups: vec!["g1".into(), "g2".into()],
+            request_timeout: Some("5s".into()),
+            disable_compression: true,
+            ..KubeOverrides::default()
+        };
+        overrides.apply(&mut config).unwrap();
+        assert_eq!(config.cluster_url, "https://127.0.0.1:1");
+        assert_eq!(config.tls_server_name.as_deref(), Some("api"));
+        assert!(config.root_cert.is_none());
+        assert_eq!(config.root_cert_file, Some(PathBuf::from("ca.pem")));
+        let auth = &config.auth_info;
+        assert_eq!(auth.client_certificate.as_deref(), Some("c.crt"));
+        assert_eq!(auth.client_key.as_deref(), Some("c.key"));
+        assert!(auth.token.is_some());
+        assert!(
+            auth.token_file.is_none(),
+            "--token replaces the user's credentials"
+        );
+        assert_eq!(auth.impersonate.as_deref(), Some("me"));
+        assert_eq!(auth.impersonate_uid.as_deref(), Some("7"));
+        assert_eq!(
+            auth.impersonate_groups.as_deref(),
+            Some(&["g1".to_owned(), "g2".to_owned()][..])
+        );
+        assert_eq!(config.read_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(config.connect_timeout, Some(Duration::from_secs(5)));
+        assert!(config.disable_compression);
+
+        let mut config = self::config();
+        let insecure = KubeOverrides {
+            insecure_skip_tls_verify: true,
+            username: Some("u".into()),
+            password: Some(SecretString::new("p".into())),
+            ..KubeOverrides::default()
+        };
+        insecure.apply(&mut config).unwrap();
+        assert!(config.accept_invalid_certs && config.root_cert_file.is_none());
+        assert_eq!(config.auth_info.username.as_deref(), Some("u"));
+        assert!(config.auth_info.password.is_some());
+    }
+
+    #[test]
+    fn unusable_overrides_are_errors() {
+        for overrides in [
+            KubeOverrides {
+                server: Some("not a url".into()),
+                ..KubeOverrides::default()
+            },
+            KubeOverrides {
+                request_timeout: Some("soon".into()),
+                ..KubeOverrides::default()
+            },
+            KubeOverrides {
+                proxy_url: Some("http://proxy:3128".into()),
+                ..KubeOverrides::default()
+            },
+        ] {
+            assert!(overrides.apply(&mut config()).is_err());
+        }
+    }
+
+    #[test]
+    fn cache_key_names_the_overridden_target() {
+        assert_eq!(KubeOverrides::default().cache_key(), "");
+        let overrides = KubeOverrides {
+            cluster: Some("prod".into()),
+            server: Some("https://x".into()),
+            ..KubeOverrides::default()
+        };
+        assert_eq!(overrides.cache_key(), "_prod_https://x");
     }
 }

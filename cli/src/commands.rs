@@ -1,17 +1,29 @@
 //! The subcommands. Every crypto and format step is `sealant_core`'s; this is I/O and flags.
 
+//!
+//! `sealant`'s subcommands and kubeseal mode (`crate::kubeseal`) are two front ends over the
+//! same functions here: each front end resolves its flags and calls e.g. [`parse_secrets`],
+//! [`seal_all`], [`merge_sealed`], [`seal_raw_item`], [`unseal_inputs`], [`validate_sealed`],
+//! [`reencrypt_sealed`].
+
+use std::io::IsTerminal;
 use std::path::Path;
 
 use sealant_core::object::{read_sealed_secrets, read_secrets, to_text, to_text_stream};
 use sealant_core::sealing::{SealOptions, seal_raw};
 use sealant_core::{
-    Format, KeyRing, Scope, SealedSecret, UnsealOptions, merge_into, seal_secret, unseal,
+    Certificate, Format, KeyRing, Scope, SealedSecret, Secret, UnsealOptions, merge_into,
+    seal_secret, unseal,
 };
 
-use crate::args::{CertArgs, ReencryptArgs, SealArgs, UnsealArgs, ValidateArgs};
+use crate::args::{
+    CertArgs, CertSourceArgs, ClusterArgs, OutputArgs, ReencryptArgs, SealArgs, UnsealArgs,
+    ValidateArgs,
+};
 use crate::certsrc::{self, LoadedCert};
+use crate::cluster::KubeOverrides;
 use crate::error::{CliError, Hinted, Result};
-use crate::io::{emit, output_format, read_inputs};
+use crate::io::{Input, output_format, read_inputs};
 use crate::literal::{LiteralSources, build_secret};
 
 /// Parses `--scope`.
@@ -25,9 +37,22 @@ pub fn parse_scope(scope: Option<&str>) -> Result<Option<Scope>> {
     })
 }
 
+/// `--cert ""` (also an empty `SEALED_SECRETS_CERT`) means no certificate was given, as upstream
+/// (its default is `""`): fetch it from the controller rather than fail to read a file named "".
+fn cert_source(args: &CertSourceArgs) -> CertSourceArgs {
+    CertSourceArgs {
+        cert: args.cert.clone().filter(|cert| !cert.is_empty()),
+        ..args.clone()
+    }
+}
+
 /// Loads the sealing certificate and refuses an expired one.
 fn sealing_cert(args: &SealArgs) -> Result<LoadedCert> {
-    let loaded = certsrc::load(&args.cert, &args.cluster)?;
+    let loaded = certsrc::load(
+        &cert_source(&args.cert),
+        &args.cluster,
+        &KubeOverrides::default(),
+    )?;
     certsrc::check_usable(&loaded)?;
     Ok(loaded)
 }
@@ -50,7 +75,8 @@ pub fn seal(args: &SealArgs) -> Result<()> {
     if building && !args.files.is_empty() {
         return Err(CliError::usage(
             "give either -f FILE or a NAME with --from-literal/--from-file/--from-env-file, not both",
-        ));
+        )
+        .hint("seal a manifest with `sealant seal -f FILE`, or build one with `sealant seal NAME --from-literal KEY=VALUE`"));
     }
 
     let secrets = if building {
@@ -67,20 +93,10 @@ pub fn seal(args: &SealArgs) -> Result<()> {
             &sources,
         )?]
     } else {
-        let mut secrets = Vec::new();
-        for input in read_inputs(&args.files)? {
-            let mut read =
-                read_secrets(&input.text).map_err(|e| e.into_cli().context(&input.origin))?;
-            secrets.append(&mut read);
-        }
-        if secrets.is_empty() {
-            return Err(CliError::new("no secrets found. Ensure the input is valid and UTF-8 encoded")
-                .hint("give a Secret manifest with -f FILE or on stdin, or build one: sealant seal NAME --from-literal k=v"));
-        }
-        secrets
+        parse_secrets(read_inputs(&args.files)?)?
     };
 
-    let mut options = SealOptions {
+    let options = SealOptions {
         name: args.name_override.clone(),
         scope,
         namespace_flag: args.cluster.namespace.clone(),
@@ -89,30 +105,96 @@ pub fn seal(args: &SealArgs) -> Result<()> {
     };
 
     if let Some(target_path) = &args.merge_into {
-        return seal_merge(args, target_path, secrets, &mut options);
+        return merge_sealed(
+            target_path,
+            secrets,
+            options,
+            args.output.output.map(Format::from),
+            || sealing_cert(args),
+        );
     }
 
     let loaded = sealing_cert(args)?;
-    let sealed = secrets
-        .into_iter()
-        .map(|secret| {
-            seal_secret(secret, loaded.cert.public_key(), &options).map_err(Hinted::into_cli)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let format = output_format(
-        args.output.output,
-        args.output.output_file.as_deref(),
-        Format::Yaml,
-    );
-    let text = to_text_stream(&sealed, format).map_err(Hinted::into_cli)?;
-    emit(args.output.output_file.as_deref(), text.as_bytes())
+    let sealed = seal_all(secrets, &loaded.cert, &options)?;
+    emit_to_output(&sealed, &args.output)
 }
 
-fn seal_merge(
-    args: &SealArgs,
+/// Reads every Secret of the inputs. None at all is upstream's `no secrets found` error.
+///
+/// # Errors
+/// Malformed inputs (naming where), or no Secret.
+pub fn parse_secrets(inputs: Vec<Input>) -> Result<Vec<Secret>> {
+    let secrets = read_each(inputs, read_secrets)?;
+    if secrets.is_empty() {
+        return Err(CliError::new("no secrets found. Ensure the input is valid and UTF-8 encoded")
+            .hint("give a Secret manifest with -f FILE or on stdin, or build one: sealant seal NAME --from-literal k=v"));
+    }
+    Ok(secrets)
+}
+
+/// Reads the objects of every input with `read`, naming the input in errors.
+fn read_each<T>(
+    inputs: Vec<Input>,
+    read: fn(&str) -> std::result::Result<Vec<T>, sealant_core::FormatError>,
+) -> Result<Vec<T>> {
+    let mut all = Vec::new();
+    for input in inputs {
+        all.append(&mut read(&input.text).map_err(|e| e.into_cli().context(&input.origin))?);
+    }
+    Ok(all)
+}
+
+/// Seals each Secret to the certificate's key.
+///
+/// # Errors
+/// The first Secret that cannot be sealed (empty data, no name, namespace mismatch…).
+pub fn seal_all(
+    secrets: Vec<Secret>,
+    cert: &Certificate,
+    options: &SealOptions,
+) -> Result<Vec<SealedSecret>> {
+    secrets
+        .into_iter()
+        .map(|secret| seal_secret(secret, cert.public_key(), options).map_err(Hinted::into_cli))
+        .collect()
+}
+
+/// Writes objects to `sealant`'s `-w`/`-o` choice: format from -o, else the file name, else YAML.
+fn emit_to_output<T: serde::Serialize>(objects: &[T], output: &OutputArgs) -> Result<()> {
+    let file = output.output_file.as_deref();
+    emit_objects(
+        objects,
+        output_format(output.output, file, Format::Yaml),
+        file,
+    )
+}
+
+/// Writes objects as one YAML or JSON stream to `output_file` (atomically) or stdout. The text
+/// is wiped afterwards, since it may hold unsealed Secrets.
+///
+/// # Errors
+/// Serialization or write errors.
+pub fn emit_objects<T: serde::Serialize>(
+    objects: &[T],
+    format: Format,
+    output_file: Option<&Path>,
+) -> Result<()> {
+    let text = zeroize::Zeroizing::new(to_text_stream(objects, format).map_err(Hinted::into_cli)?);
+    crate::io::emit(output_file, text.as_bytes())
+}
+
+/// `--merge-into`: seals the one input Secret with the target file's name, namespace and scope
+/// and merges the items into that file, rewritten atomically in `format` (default: the file's
+/// own). `cert` is called only once the target has been read and checked.
+///
+/// # Errors
+/// Not exactly one input Secret, an unreadable target, a scope conflict, sealing errors.
+pub fn merge_sealed(
     target_path: &Path,
-    mut secrets: Vec<sealant_core::Secret>,
-    options: &mut SealOptions,
+    mut secrets: Vec<Secret>,
+    mut options: SealOptions,
+    format: Option<Format>,
+    cert: impl FnOnce() -> Result<LoadedCert>,
 ) -> Result<()> {
     if secrets.len() != 1 {
         return Err(CliError::usage(format!(
@@ -120,7 +202,13 @@ fn seal_merge(
             secrets.len()
         )));
     }
-    let target_text = crate::io::read_file_text(target_path)?;
+    let target_text = crate::io::read_file_text(target_path).map_err(|e| {
+        if target_path.exists() {
+            e
+        } else {
+            e.hint("--merge-into changes an existing SealedSecret file; to create one, use -w FILE")
+        }
+    })?;
     let mut targets = read_sealed_secrets(&target_text.text).map_err(|e| {
         e.into_cli()
             .context(format!("--merge-into {}", target_path.display()))
@@ -155,11 +243,11 @@ fn seal_merge(
         secret.metadata.namespace = target.metadata.namespace.clone();
     }
 
-    let loaded = sealing_cert(args)?;
+    let loaded = cert()?;
     let update =
-        seal_secret(secret, loaded.cert.public_key(), options).map_err(Hinted::into_cli)?;
+        seal_secret(secret, loaded.cert.public_key(), &options).map_err(Hinted::into_cli)?;
     merge_into(&mut target, update);
-    let format = output_format(args.output.output, None, Format::detect(&target_text.text));
+    let format = format.unwrap_or_else(|| Format::detect(&target_text.text));
     let text = to_text(&target, format).map_err(Hinted::into_cli)?;
     crate::io::write_file_atomic(target_path, text.as_bytes())
 }
@@ -173,38 +261,62 @@ fn seal_raw_value(args: &SealArgs, scope: Scope) -> Result<()> {
         return Err(CliError::usage("--raw seals one value from stdin or one --from-file; it takes no NAME, -f, --from-literal or --from-env-file")
             .hint("sealant seal --raw --name NAME -n NAMESPACE --from-file value.txt"));
     }
-    if args.from_file.len() > 1 {
-        return Err(CliError::usage(
-            "must provide only one --from-file when encrypting a single item with --raw",
-        ));
-    }
     let namespace = match scope {
         Scope::ClusterWide => String::new(),
         _ => crate::cluster::default_namespace(&args.cluster)?,
     };
+    let name = args.name_override.clone().unwrap_or_default();
+    let sealed = seal_raw_item(scope, &namespace, &name, &args.from_file, || {
+        sealing_cert(args)
+    })?;
+    crate::io::emit(args.output.output_file.as_deref(), sealed.as_bytes())
+}
+
+/// `--raw`: seals one value (the single `--from-file`, else stdin) for `scope`, `namespace`
+/// and `name`, and returns its base64, with upstream's checks and messages. `cert` is called
+/// after the value is read.
+///
+/// # Errors
+/// A missing namespace or name for the scope, several `--from-file`, unreadable input.
+pub fn seal_raw_item(
+    scope: Scope,
+    namespace: &str,
+    name: &str,
+    from_file: &[String],
+    cert: impl FnOnce() -> Result<LoadedCert>,
+) -> Result<String> {
     if scope != Scope::ClusterWide && namespace.is_empty() {
         return Err(CliError::usage(format!(
             "must provide the --namespace flag with --raw and --scope {scope}"
         )));
     }
-    let name = args.name_override.clone().unwrap_or_default();
     if scope == Scope::Strict && name.is_empty() {
         return Err(
             CliError::usage("must provide the --name flag with --raw and --scope strict")
                 .hint("or seal for any name in the namespace with --scope namespace-wide"),
         );
     }
-    let value = match args.from_file.first() {
+    if from_file.len() > 1 {
+        return Err(CliError::usage(
+            "must provide only one --from-file when encrypting a single item with --raw",
+        )
+        .hint("seal each value with its own --raw run, or build a Secret: sealant seal NAME --from-file …"));
+    }
+    let value = match from_file.first() {
         // The KEY= part of a raw --from-file is ignored, as upstream ignores it.
         Some(spec) => crate::io::read_file_bytes(Path::new(
             spec.split_once('=').map_or(spec.as_str(), |(_, path)| path),
         ))?,
-        None => crate::io::read_stdin_bytes()?,
+        None => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("(tty detected: expecting a secret to encrypt in stdin)");
+            }
+            crate::io::read_stdin_bytes()?
+        }
     };
-    let loaded = sealing_cert(args)?;
-    let sealed = seal_raw(loaded.cert.public_key(), scope, &namespace, &name, &value)
-        .map_err(|e| CliError::new(e.to_string()))?;
-    emit(args.output.output_file.as_deref(), sealed.as_bytes())
+    let loaded = cert()?;
+    seal_raw(loaded.cert.public_key(), scope, namespace, name, &value)
+        .map_err(|e| CliError::new(e.to_string()))
 }
 
 /// Reads every private key a recovery run was given.
@@ -233,40 +345,37 @@ pub fn load_keys(paths: &[std::path::PathBuf]) -> Result<KeyRing> {
 /// Unusable keys or inputs; `no key could decrypt secret` when the keys do not fit.
 pub fn unseal_cmd(args: &UnsealArgs) -> Result<()> {
     let ring = load_keys(&args.recovery_private_key)?;
+    let secrets = unseal_inputs(
+        read_inputs(&args.files)?,
+        &ring,
+        args.accept_deprecated_v1_data,
+    )?;
+    emit_to_output(&secrets, &args.output)
+}
+
+/// Unseals every SealedSecret of the inputs with `ring` (offline recovery). Template data is
+/// not rendered offline; a warning names what is left out.
+///
+/// # Errors
+/// Malformed inputs, no SealedSecret, or one that the keys cannot open.
+pub fn unseal_inputs(
+    inputs: Vec<Input>,
+    ring: &KeyRing,
+    accept_v1_data: bool,
+) -> Result<Vec<Secret>> {
     let mut secrets = Vec::new();
-    for input in read_inputs(&args.files)? {
-        let sealed =
-            read_sealed_secrets(&input.text).map_err(|e| e.into_cli().context(&input.origin))?;
-        for sealed in sealed {
-            let unsealed = unseal(
-                &sealed,
-                &ring,
-                UnsealOptions {
-                    accept_v1_data: args.accept_deprecated_v1_data,
-                },
-            )
-            .map_err(|e| e.into_cli().context(describe(&sealed)))?;
-            if let Some(templates) = sealed.spec.template.data.as_ref().filter(|t| !t.is_empty()) {
-                let keys: Vec<_> = templates.keys().map(String::as_str).collect();
-                eprintln!(
-                    "warning: {}: template data not rendered offline; left out: {}",
-                    describe(&sealed),
-                    keys.join(", ")
-                );
-            }
-            secrets.push(unsealed.secret);
-        }
+    for sealed in parse_sealed(inputs)? {
+        // Offline recovery renders template data as the controller would: the person running
+        // it holds the private keys, so there is no oracle to guard against.
+        let options = UnsealOptions {
+            accept_v1_data,
+            render_templates: true,
+        };
+        let unsealed =
+            unseal(&sealed, ring, options).map_err(|e| e.into_cli().context(describe(&sealed)))?;
+        secrets.push(unsealed.secret);
     }
-    if secrets.is_empty() {
-        return Err(CliError::new("no SealedSecret found in the input"));
-    }
-    let format = output_format(
-        args.output.output,
-        args.output.output_file.as_deref(),
-        Format::Yaml,
-    );
-    let text = zeroize::Zeroizing::new(to_text_stream(&secrets, format).map_err(Hinted::into_cli)?);
-    emit(args.output.output_file.as_deref(), text.as_bytes())
+    Ok(secrets)
 }
 
 fn describe(sealed: &SealedSecret) -> String {
@@ -281,7 +390,11 @@ fn describe(sealed: &SealedSecret) -> String {
 /// # Errors
 /// The certificate cannot be loaded or saved.
 pub fn cert(args: &CertArgs) -> Result<()> {
-    let loaded = certsrc::load(&args.cert, &args.cluster)?;
+    let loaded = certsrc::load(
+        &cert_source(&args.cert),
+        &args.cluster,
+        &KubeOverrides::default(),
+    )?;
     let cert = &loaded.cert;
     let now = time::OffsetDateTime::now_utc();
     let days_left = (cert.not_after() - now).whole_days();
@@ -300,18 +413,18 @@ pub fn cert(args: &CertArgs) -> Result<()> {
         cert.public_key().bits(),
         cert.not_before().date(),
     );
-    emit(args.output_file.as_deref(), &loaded.pem)
+    crate::io::emit(args.output_file.as_deref(), &loaded.pem)
 }
 
-fn read_all_sealed(files: &[std::path::PathBuf]) -> Result<Vec<SealedSecret>> {
-    let mut all = Vec::new();
-    for input in read_inputs(files)? {
-        let mut sealed =
-            read_sealed_secrets(&input.text).map_err(|e| e.into_cli().context(&input.origin))?;
-        all.append(&mut sealed);
-    }
+/// Reads every SealedSecret of the inputs.
+///
+/// # Errors
+/// Malformed inputs (naming where), or none at all.
+pub fn parse_sealed(inputs: Vec<Input>) -> Result<Vec<SealedSecret>> {
+    let all = read_each(inputs, read_sealed_secrets)?;
     if all.is_empty() {
-        return Err(CliError::new("no SealedSecret found in the input"));
+        return Err(CliError::new("no SealedSecret found in the input")
+            .hint("give SealedSecret manifests with -f FILE or on stdin"));
     }
     Ok(all)
 }
@@ -326,15 +439,32 @@ fn compact_json(sealed: &SealedSecret) -> Result<Vec<u8>> {
 /// # Errors
 /// `unable to decrypt sealed secret: NAME` for the first one the controller cannot open.
 pub fn validate(args: &ValidateArgs) -> Result<()> {
-    let all = read_all_sealed(&args.files)?;
+    let all = parse_sealed(read_inputs(&args.files)?)?;
+    validate_sealed(&all, &args.cluster, &KubeOverrides::default(), true)
+}
+
+/// Asks the controller whether it can unseal each SealedSecret; with `report_ok`, names each
+/// one that passes on stderr.
+///
+/// # Errors
+/// `unable to decrypt sealed secret: NAME` for the first one the controller cannot open, or
+/// an unreachable controller.
+pub fn validate_sealed(
+    all: &[SealedSecret],
+    cluster: &ClusterArgs,
+    overrides: &KubeOverrides,
+    report_ok: bool,
+) -> Result<()> {
     crate::runtime()?.block_on(async {
-        let controller = crate::cluster::Controller::connect(&args.cluster).await?;
-        for sealed in &all {
+        let controller = crate::cluster::Controller::connect(cluster, overrides).await?;
+        for sealed in all {
             if !controller.verify(compact_json(sealed)?).await? {
                 return Err(CliError::new(format!("unable to decrypt sealed secret: {}", sealed.metadata.name_or_empty()))
                     .hint("it was sealed for another cluster or key, or its name, namespace or scope changed"));
             }
-            eprintln!("ok: {}", describe(sealed));
+            if report_ok {
+                eprintln!("ok: {}", describe(sealed));
+            }
         }
         Ok(())
     })
@@ -345,11 +475,25 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
 /// # Errors
 /// The controller refuses or cannot be reached.
 pub fn reencrypt(args: &ReencryptArgs) -> Result<()> {
-    let all = read_all_sealed(&args.files)?;
-    let rotated = crate::runtime()?.block_on(async {
-        let controller = crate::cluster::Controller::connect(&args.cluster).await?;
+    let all = parse_sealed(read_inputs(&args.files)?)?;
+    let rotated = reencrypt_sealed(&all, &args.cluster, &KubeOverrides::default())?;
+    emit_to_output(&rotated, &args.output)
+}
+
+/// Has the controller re-encrypt each SealedSecret to its newest key; server-set fields are
+/// cleared from the answers, as upstream does.
+///
+/// # Errors
+/// The controller refuses or cannot be reached, or answers something else than a SealedSecret.
+pub fn reencrypt_sealed(
+    all: &[SealedSecret],
+    cluster: &ClusterArgs,
+    overrides: &KubeOverrides,
+) -> Result<Vec<SealedSecret>> {
+    crate::runtime()?.block_on(async {
+        let controller = crate::cluster::Controller::connect(cluster, overrides).await?;
         let mut rotated = Vec::with_capacity(all.len());
-        for sealed in &all {
+        for sealed in all {
             let body = controller.rotate(compact_json(sealed)?).await?;
             let mut value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
                 CliError::new(format!(
@@ -380,13 +524,6 @@ pub fn reencrypt(args: &ReencryptArgs) -> Result<()> {
                     .map_err(Hinted::into_cli)?,
             );
         }
-        Ok::<_, CliError>(rotated)
-    })?;
-    let format = output_format(
-        args.output.output,
-        args.output.output_file.as_deref(),
-        Format::Yaml,
-    );
-    let text = to_text_stream(&rotated, format).map_err(Hinted::into_cli)?;
-    emit(args.output.output_file.as_deref(), text.as_bytes())
+        Ok(rotated)
+    })
 }

@@ -171,9 +171,22 @@ impl Hinted for sealant_core::SealingError {
 
 impl Hinted for sealant_core::UnsealError {
     fn into_cli(self) -> CliError {
-        CliError::new(self.to_string()).hint(
-            "the keys given cannot open this SealedSecret: check it was sealed for this cluster, and that its name, namespace and scope were not changed",
-        )
+        use sealant_core::UnsealError as E;
+        let message = self.to_string();
+        let hint = match &self {
+            E::V1Rejected => {
+                "this SealedSecret uses the pre-0.7 `spec.data` format: pass --accept-deprecated-v1-data to open it"
+            }
+            _ if message.contains("no key could decrypt secret") => {
+                "the keys given cannot open this SealedSecret: check it was sealed for this cluster, and that its name, namespace and scope were not changed"
+            }
+            _ if message.contains("template") => {
+                "fix spec.template.data: Go text/template syntax with the functions listed in docs/templates.md"
+            }
+            _ => "",
+        };
+        let err = CliError::new(message);
+        if hint.is_empty() { err } else { err.hint(hint) }
     }
 }
 
@@ -189,6 +202,7 @@ pub(crate) fn io_error(action: &str, path: &std::path::Path, err: std::io::Error
     match err.kind() {
         std::io::ErrorKind::NotFound => base.hint("check the path"),
         std::io::ErrorKind::PermissionDenied => base.hint("check the file's permissions"),
+        std::io::ErrorKind::IsADirectory => base.hint("give a file, not a directory"),
         _ => base,
     }
 }

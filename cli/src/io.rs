@@ -121,6 +121,11 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
 /// # Errors
 /// An error naming the file.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    // `-w /dev/stdout` or a named pipe: renaming over it would replace the device (as root, even
+    // /dev/stdout itself), so write straight through to anything that is not a regular file.
+    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        return std::fs::write(path, bytes).map_err(|e| io_error("cannot write", path, e));
+    }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -129,7 +134,25 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(".sealant-")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .tempfile_in(dir)
-        .map_err(|e| io_error("cannot create a temporary file in", dir, e))?;
+        .map_err(|e| {
+            // tempfile appends `at path "<dir>/.sealant-XXXXXX"`: a random name the user never
+            // asked for. Name the output file and its directory instead.
+            let text = e.to_string();
+            let text = text
+                .split_once(" at path ")
+                .map_or(text.as_str(), |(t, _)| t);
+            let err = io_error("cannot write", path, std::io::Error::new(e.kind(), text));
+            match e.kind() {
+                std::io::ErrorKind::NotFound => err.hint(format!(
+                    "the directory {} does not exist: create it first",
+                    dir.display()
+                )),
+                std::io::ErrorKind::NotADirectory => {
+                    err.hint(format!("{} is not a directory", dir.display()))
+                }
+                _ => err,
+            }
+        })?;
     temp.write_all(bytes)
         .map_err(|e| io_error("cannot write", temp.path(), e))?;
     temp.as_file()

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod commands;
 pub mod error;
 pub mod io;
+pub mod kubeseal;
 pub mod literal;
 
 use std::ffi::OsString;
@@ -20,7 +21,18 @@ use crate::args::{Cli, Command};
 use crate::error::{CliError, Result};
 
 /// Runs the CLI with these arguments (the first is the program name) and returns the exit code.
+///
+/// Invoked as `kubeseal` (e.g. through a symlink) or as `sealant kubeseal …`, it runs
+/// [`kubeseal::run`], with upstream kubeseal's flags and behaviour.
 pub fn run(argv: Vec<OsString>) -> ExitCode {
+    if invoked_as_kubeseal(&argv) {
+        return kubeseal::run(argv);
+    }
+    // `sealant kubeseal …` goes to kubeseal mode before clap sees it, so that every argument,
+    // `--help` and `--version` included, is kubeseal's.
+    if argv.get(1).is_some_and(|arg| arg == "kubeseal") {
+        return kubeseal::run(kubeseal_argv(argv.into_iter().skip(2)));
+    }
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(err) => {
@@ -29,7 +41,11 @@ pub fn run(argv: Vec<OsString>) -> ExitCode {
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(error::EXIT_USAGE));
         }
     };
-    match dispatch(cli) {
+    let command = match cli.command {
+        Command::Kubeseal { args } => return kubeseal::run(kubeseal_argv(args)),
+        command => command,
+    };
+    match dispatch(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("{err}");
@@ -38,8 +54,22 @@ pub fn run(argv: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<()> {
-    match cli.command {
+/// True when argv\[0\]'s file name is `kubeseal`.
+fn invoked_as_kubeseal(argv: &[OsString]) -> bool {
+    argv.first()
+        .and_then(|program| std::path::Path::new(program).file_name())
+        .is_some_and(|name| name == "kubeseal" || name == "kubeseal.exe")
+}
+
+/// kubeseal's arguments with `kubeseal` as the program name.
+fn kubeseal_argv(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    std::iter::once(OsString::from("kubeseal"))
+        .chain(args)
+        .collect()
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
         Command::Seal(args) => commands::seal(&args),
         Command::Unseal(args) => commands::unseal_cmd(&args),
         Command::Cert(args) => commands::cert(&args),
@@ -50,11 +80,14 @@ fn dispatch(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "sealant", &mut out);
             io::write_stdout(&out)
         }
-        Command::Man => io::write_stdout(&man_page()?),
-        Command::Kubeseal { args } => {
-            let _ = args;
-            Err(CliError::usage("kubeseal mode is not available yet"))
-        }
+        Command::Man { out_dir: None } => io::write_stdout(&man_page()?),
+        Command::Man { out_dir: Some(dir) } => clap_mangen::generate_to(Cli::command(), &dir)
+            .map_err(|e| {
+                CliError::new(format!("cannot write man pages to {}: {e}", dir.display()))
+            }),
+        Command::Kubeseal { .. } => Err(CliError::usage(
+            "kubeseal mode runs before the subcommands are dispatched",
+        )),
     }
 }
 
@@ -79,4 +112,21 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubeseal_mode_by_program_name() {
+        let is = |program: &str| invoked_as_kubeseal(&[OsString::from(program)]);
+        assert!(is("kubeseal") && is("/usr/local/bin/kubeseal") && is("./kubeseal"));
+        assert!(!is("sealant") && !is("kubeseal-old") && !is("/opt/kubeseal/sealant"));
+        assert!(!invoked_as_kubeseal(&[]));
+        assert_eq!(
+            kubeseal_argv([OsString::from("--raw")]),
+            [OsString::from("kubeseal"), OsString::from("--raw")]
+        );
+    }
 }

@@ -42,6 +42,7 @@ pub fn build_secret(
                 "invalid --from-literal {:?}: expected KEY=VALUE",
                 redacted(literal)
             ))
+            .hint("write --from-literal KEY=VALUE, e.g. --from-literal user=app")
         })?;
         insert(
             &mut data,
@@ -109,6 +110,16 @@ pub fn build_secret(
                 Some((key, value)) => (key.to_owned(), SecretBytes::from_slice(value.as_bytes())),
                 // kubectl takes a bare KEY's value from the environment.
                 None => {
+                    // `PASSWORD hunter2` (a missing `=`) is no key: do not echo what may be a value.
+                    if !is_valid_key(line.trim_end()) {
+                        return Err(CliError::usage(format!(
+                            "{}:{}: expected KEY=VALUE (the line is not shown: it may hold a secret)",
+                            path.display(),
+                            number + 1
+                        ))
+                        .hint("env files hold KEY=VALUE lines; a bare KEY takes its value from the environment"));
+                    }
+                    let line = line.trim_end();
                     let value = std::env::var(line).map_err(|_| {
                         CliError::usage(format!(
                             "{}:{}: {line} has no value and is not set in the environment",
@@ -142,12 +153,15 @@ fn insert(
     if !is_valid_key(key) {
         return Err(CliError::usage(format!(
             "invalid key {key:?} ({origin}): keys may only contain letters, digits, '-', '_' and '.'"
-        )));
+        ))
+        .hint("choose another key; a file's key can be set with --from-file KEY=PATH"));
     }
     if data.insert(key.to_owned(), value).is_some() {
-        return Err(CliError::usage(format!(
-            "key {key:?} is given twice ({origin})"
-        )));
+        return Err(
+            CliError::usage(format!("key {key:?} is given twice ({origin})")).hint(
+                "each key may appear once across --from-literal, --from-file and --from-env-file",
+            ),
+        );
     }
     Ok(())
 }

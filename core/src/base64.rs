@@ -51,8 +51,10 @@ fn stripped_offset(err: &base64::DecodeError, stripped_len: usize) -> usize {
     match *err {
         base64::DecodeError::InvalidByte(offset, _) => offset,
         base64::DecodeError::InvalidLastSymbol { offset, .. } => offset,
-        base64::DecodeError::InvalidLength(len) => len,
-        base64::DecodeError::InvalidPadding => stripped_len,
+        // Go reports an incomplete or badly padded final group at the group's first byte.
+        base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => {
+            stripped_len / 4 * 4
+        }
     }
 }
 
@@ -106,7 +108,10 @@ mod tests {
     #[test]
     fn error_names_the_position_not_the_data() {
         let err = decode("NOTVALIDBASE64").unwrap_err();
-        assert_eq!(err.to_string(), "illegal base64 data at input byte 14");
+        assert_eq!(err.to_string(), "illegal base64 data at input byte 12");
+        // Go's positions for unpadded input: the start of the incomplete group.
+        assert_eq!(decode("aGVsbG8").unwrap_err().position, 4);
+        assert_eq!(decode("YQ").unwrap_err().position, 0);
         let err = decode("ab\ncd!f").unwrap_err();
         assert_eq!(err.position, 5);
     }

@@ -1,5 +1,6 @@
 //! Secret → SealedSecret (upstream's `kubeseal` rules, §4.4 and §2.7 of the spec) and
-//! SealedSecret → Secret (§2.5), minus template execution, which the controller owns.
+//! SealedSecret → Secret (§2.5), with template data rendered only where the caller asks for it
+//! (reconcile and offline recovery, never the verify/rotate paths: that would be an oracle).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -226,6 +227,10 @@ pub fn merge_into(target: &mut SealedSecret, update: SealedSecret) {
 pub struct UnsealOptions {
     /// Accept the deprecated v1 `spec.data` blob (the controller's default; recovery's is no).
     pub accept_v1_data: bool,
+    /// Render `spec.template.data` over the decrypted items (templates win). Leave it off where
+    /// the outcome is reported to someone who supplied the object (`/v1/verify`, `/v1/rotate`):
+    /// a crafted template would turn success or failure into a decryption oracle.
+    pub render_templates: bool,
 }
 
 /// The outcome of unsealing: the Secret and, per item, the key that opened it.
@@ -359,6 +364,15 @@ pub fn unseal(
                 return Err(UnsealError::Items(errors));
             }
             let template = &sealed.spec.template;
+            if let Some(templates) = template
+                .data
+                .as_ref()
+                .filter(|t| options.render_templates && !t.is_empty())
+            {
+                let rendered = crate::template::render_all(templates, &data)
+                    .map_err(|e| UnsealError::Items(e.into()))?;
+                data.extend(rendered);
+            }
             let mut secret = Secret::new(template.metadata.clone().unwrap_or_default());
             secret.type_ = template.type_.clone();
             secret.immutable = template.immutable;

@@ -521,3 +521,59 @@ proptest! {
         prop_assert_eq!(data, items);
     }
 }
+
+#[test]
+fn template_data_is_rendered_only_when_asked() {
+    let key = rsa2048();
+    let input = secret(
+        "kind: Secret\nmetadata: {name: a, namespace: n}\nstringData: {user: app, password: 'p@ss'}\n",
+    );
+    let mut sealed = seal_secret(input, key.public_key(), &options("d")).unwrap();
+    sealed.spec.template.data = Some(BTreeMap::from([
+        (
+            "dsn".to_owned(),
+            "postgres://{{ .user }}:{{ .password | urlquery }}@db/app".to_owned(),
+        ),
+        ("user".to_owned(), "{{ .user | upper }}".to_owned()),
+    ]));
+    let keys = ring(&[key]);
+    let rendered = unseal(
+        &sealed,
+        &keys,
+        UnsealOptions {
+            render_templates: true,
+            ..UnsealOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        rendered.data()["dsn"].expose_secret(),
+        b"postgres://app:p%40ss@db/app"
+    );
+    assert_eq!(
+        rendered.data()["user"].expose_secret(),
+        b"APP",
+        "templates win over items"
+    );
+    let plain = unseal(&sealed, &keys, UnsealOptions::default()).unwrap();
+    assert!(!plain.data().contains_key("dsn"));
+
+    sealed.spec.template.data = Some(BTreeMap::from([(
+        "x".to_owned(),
+        "{{ env \"HOME\" }}".to_owned(),
+    )]));
+    let err = unseal(
+        &sealed,
+        &keys,
+        UnsealOptions {
+            render_templates: true,
+            ..UnsealOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("function \"env\" not defined"),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with("(x)"), "{err}");
+}

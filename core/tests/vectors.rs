@@ -158,6 +158,7 @@ fn legacy_v1_blob_is_accepted_only_when_asked() {
         &ring,
         UnsealOptions {
             accept_v1_data: false,
+            ..UnsealOptions::default()
         },
     )
     .unwrap_err();
@@ -172,6 +173,7 @@ fn legacy_v1_blob_is_accepted_only_when_asked() {
         &ring,
         UnsealOptions {
             accept_v1_data: true,
+            ..UnsealOptions::default()
         },
     )
     .unwrap();
@@ -197,7 +199,8 @@ fn legacy_v1_blob_is_accepted_only_when_asked() {
             &both,
             &ring,
             UnsealOptions {
-                accept_v1_data: true
+                accept_v1_data: true,
+                ..UnsealOptions::default()
             }
         )
         .unwrap_err(),

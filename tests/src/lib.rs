@@ -360,6 +360,11 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A file of the repository, e.g. `deploy/crd.yaml`.
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use kube::api::{
     PostParams,
 };
 use kube::{Api, ResourceExt};
-use sealant_tests::{DEFAULT_TIMEOUT, TestCluster, fixture, is_not_found, wait_for};
+use sealant_tests::{DEFAULT_TIMEOUT, TestCluster, is_not_found, repo_file, wait_for};
 use serde_json::json;
 
 fn sealed_secret_resource() -> ApiResource {
@@ -20,12 +20,11 @@ fn sealed_secret_resource() -> ApiResource {
     )
 }
 
-/// Attaches to the cluster and makes sure the SealedSecret CRD is installed.
+/// Attaches to the cluster and installs the generated SealedSecret CRD (`deploy/crd.yaml`),
+/// which proves the API server accepts its schema.
 async fn cluster_with_crd() -> anyhow::Result<TestCluster> {
     let cluster = TestCluster::from_env().await?;
-    cluster
-        .install_crd(&fixture("sealedsecret-crd.yaml"))
-        .await?;
+    cluster.install_crd(&repo_file("deploy/crd.yaml")).await?;
     Ok(cluster)
 }
 

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Seal/unseal cost of sealant-core against the bare AWS-LC primitive and `openssl speed`.
+#
+# Runs the criterion bench `core/benches/item.rs` (plus its CPU-time pass) and `openssl speed` in
+# one go, then prints markdown tables of medians and ratios (and writes them to -o). Only the
+# ratios mean anything: the absolute figures depend on the machine and on what else it runs.
+#
+#   bash bench/crypto.sh                 # full run, about 2-3 minutes
+#   bash bench/crypto.sh --quick         # CI smoke run: proves the pipeline, figures are rough
+#   bash bench/crypto.sh -o report.md    # also write the report there
+#                                        # (default: <target dir>/bench/crypto.md)
+#
+# Needs cargo, python3 (JSON) and openssl on PATH; installs nothing.
+set -euo pipefail
+
+usage() {
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+quick=0
+out=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) quick=1 ;;
+        -o | --output)
+            [[ $# -ge 2 ]] || { echo "crypto.sh: $1 needs a path" >&2; exit 2; }
+            out="$2"
+            shift
+            ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "crypto.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+for tool in cargo python3 openssl; do
+    command -v "$tool" >/dev/null || { echo "crypto.sh: $tool not found on PATH" >&2; exit 1; }
+done
+
+# Resolve -o against the caller's directory before moving to the repository root.
+if [[ -n "$out" && "$out" != /* ]]; then
+    out="$PWD/$out"
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+out="${out:-$target_dir/bench/crypto.md}"
+mkdir -p "$(dirname "$out")" "$target_dir/bench"
+
+if [[ $quick -eq 1 ]]; then
+    mode="quick (smoke test: short measurements, figures are rough)"
+    criterion_args=(--warm-up-time 0.1 --measurement-time 0.3 --sample-size 10 --noplot)
+    cpu_seconds=0.3
+    openssl_seconds=1
+else
+    mode="full"
+    criterion_args=(--noplot)
+    cpu_seconds=5
+    openssl_seconds=3
+fi
+
+# Only estimates written by this run count: older ones may belong to renamed benches.
+stamp="$target_dir/bench/crypto.stamp"
+touch "$stamp"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# After criterion, the bench times the same operations again in thread CPU time, interleaved
+# (see core/benches/item.rs), and writes the medians to $cpu_json.
+cpu_json="$target_dir/bench/item-cpu.json"
+rm -f "$cpu_json"
+echo "crypto.sh: criterion bench ($mode)" >&2
+SEALANT_BENCH_CPU_OUT="$cpu_json" SEALANT_BENCH_CPU_SECS="$cpu_seconds" \
+    cargo bench --locked -p sealant-core --bench item -- "${criterion_args[@]}" >&2
+
+# -mr: machine-readable lines. openssl speed divides by user CPU time (unless -elapsed), which
+# is what the CPU-time pass measures too.
+echo "crypto.sh: openssl speed -seconds $openssl_seconds rsa2048 rsa4096" >&2
+openssl_out="$target_dir/bench/openssl-speed.txt"
+openssl speed -mr -seconds "$openssl_seconds" rsa2048 rsa4096 >"$openssl_out" 2>&1 || {
+    cat "$openssl_out" >&2
+    echo "crypto.sh: openssl speed failed" >&2
+    exit 1
+}
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+report="$(
+    CRITERION_DIR="$target_dir/criterion" STAMP="$stamp" CPU_JSON="$cpu_json" \
+    OPENSSL_OUT="$openssl_out" MODE="$mode" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" \
+    NPROC="$(nproc)" \
+    CPU="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)" \
+    RUSTC="$(rustc --version)" OPENSSL_VERSION="$(openssl version)" \
+    REV="$(git rev-parse --short HEAD 2>/dev/null || echo 'no commit')" \
+    python3 - <<'PY'
+import json
+import os
+import pathlib
+import sys
+
+criterion = pathlib.Path(os.environ["CRITERION_DIR"])
+stamp = pathlib.Path(os.environ["STAMP"]).stat().st_mtime
+
+
+def fail(message):
+    print(f"crypto.sh: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+# Criterion: <group>/<function>/new/{benchmark,estimates}.json, times in nanoseconds (wall).
+wall = {}
+for meta_path in criterion.glob("*/*/new/benchmark.json"):
+    if meta_path.stat().st_mtime < stamp:
+        continue
+    meta = json.loads(meta_path.read_text())
+    est = json.loads((meta_path.parent / "estimates.json").read_text())
+    wall[(meta["group_id"], meta["function_id"])] = est["median"]["point_estimate"] / 1000.0
+
+# The CPU-time pass: {group: {function: {median_cpu_ns}, rounds}, clock_overhead_ns}.
+cpu_path = pathlib.Path(os.environ["CPU_JSON"])
+if not cpu_path.exists():
+    fail(f"the bench wrote no CPU-time results to {cpu_path}")
+cpu = json.loads(cpu_path.read_text())
+
+# openssl speed -mr: "+F2:<n>:<bits>:<sign/s>:<verify/s>" (private op, public op; PKCS#1 v1.5).
+openssl = {}
+for line in pathlib.Path(os.environ["OPENSSL_OUT"]).read_text().splitlines():
+    if line.startswith("+F2:"):
+        _, _, bits, sign_per_s, verify_per_s = line.split(":")[:5]
+        openssl[int(bits)] = {"private": 1e6 / float(sign_per_s), "public": 1e6 / float(verify_per_s)}
+
+ROWS = [
+    # operation, bench function, raw baseline function, openssl operation
+    ("seal (32-byte value)", "seal", "raw_oaep_encrypt", "public"),
+    ("unseal, ring of 1", "unseal_ring1", "raw_oaep_decrypt", "private"),
+    ("unseal, ring of 5, hinted", "unseal_ring5_hinted", "raw_oaep_decrypt", "private"),
+    ("unseal, ring of 5, right key last, no hint", "unseal_ring5_last_nohint", "raw_oaep_decrypt", "private"),
+]
+BASELINES = [
+    ("RSA-OAEP-SHA256 encrypt", "raw_oaep_encrypt", "public"),
+    ("RSA-OAEP-SHA256 decrypt", "raw_oaep_decrypt", "private"),
+]
+SIZES = (2048, 4096)
+
+
+def get_wall(bits, function):
+    value = wall.get((f"rsa{bits}", function))
+    if value is None:
+        fail(f"no fresh criterion estimate for rsa{bits}/{function} under {criterion}")
+    return value
+
+
+def get_cpu(bits, function):
+    try:
+        return cpu[f"rsa{bits}"][function]["median_cpu_ns"] / 1000.0
+    except KeyError:
+        fail(f"no CPU-time median for rsa{bits}/{function} in {cpu_path}")
+
+
+def get_openssl(bits, op):
+    if bits not in openssl:
+        fail(f"openssl speed printed no result for rsa{bits}")
+    return openssl[bits][op]
+
+
+def us(value):
+    return f"{value:,.1f}"
+
+
+out = [
+    "# sealant-core crypto benchmark",
+    "",
+    f"Mode: {os.environ['MODE']}.",
+    "",
+    "Read the ratios: every figure below was measured in this run, on a machine that may be shared,",
+    "and absolute times depend on the machine and its load.",
+    "",
+    "## Per operation, in CPU time",
+    "",
+    "*ours* and *aws-lc raw* are medians of thread CPU time from a pass that alternates all the",
+    f"operations call by call ({cpu['rsa2048']['rounds']} rounds for RSA-2048, {cpu['rsa4096']['rounds']} for RSA-4096);",
+    "*openssl speed* is its default figure, user CPU time per operation. CPU time does not count time",
+    "spent waiting for the core, so these ratios hold on a busy machine.",
+    "",
+    "| operation | key size | ours (µs) | aws-lc raw primitive (µs) | openssl speed (µs/op) | ours/raw | ours/openssl |",
+    "|---|---|--:|--:|--:|--:|--:|",
+]
+for bits in SIZES:
+    for label, ours_fn, raw_fn, op in ROWS:
+        ours, raw, ossl = get_cpu(bits, ours_fn), get_cpu(bits, raw_fn), get_openssl(bits, op)
+        out.append(f"| {label} | RSA-{bits} | {us(ours)} | {us(raw)} | {us(ossl)} | {ours / raw:.2f} | {ours / ossl:.2f} |")
+out += [
+    "",
+    "## The same, from criterion (wall clock, one bench after another)",
+    "",
+    "Medians of criterion's samples. On a quiet machine they match the table above; when they",
+    "differ, the machine was busy (a bench and its baseline ran under different load, and long",
+    "operations get preempted more often than short ones).",
+    "",
+    "| operation | key size | ours (µs) | aws-lc raw primitive (µs) | ours/raw |",
+    "|---|---|--:|--:|--:|",
+]
+for bits in SIZES:
+    for label, ours_fn, raw_fn, _ in ROWS:
+        ours, raw = get_wall(bits, ours_fn), get_wall(bits, raw_fn)
+        out.append(f"| {label} | RSA-{bits} | {us(ours)} | {us(raw)} | {ours / raw:.2f} |")
+out += [
+    "",
+    "## The primitives: AWS-LC against OpenSSL",
+    "",
+    "The bare aws-lc-rs primitive (CPU time, from the first table) against `openssl speed`, whose",
+    "private-key figure is a raw RSA private operation (`sign`, PKCS#1 v1.5 padding, no OAEP/MGF1",
+    "hashing) and whose public-key figure is `verify`.",
+    "",
+    "| primitive | key size | aws-lc raw (µs) | openssl speed (µs/op) | aws-lc/openssl |",
+    "|---|---|--:|--:|--:|",
+]
+for bits in SIZES:
+    for label, raw_fn, op in BASELINES:
+        raw, ossl = get_cpu(bits, raw_fn), get_openssl(bits, op)
+        out.append(f"| {label} | RSA-{bits} | {us(raw)} | {us(ossl)} | {raw / ossl:.2f} |")
+out += [
+    "",
+    "## Machine",
+    "",
+    f"- CPU: {os.environ['CPU']} ({os.environ['NPROC']} cores available)",
+    f"- load average (1/5/15 min): {os.environ['LOAD_BEFORE']} before, {os.environ['LOAD_AFTER']} after",
+    f"- {os.environ['RUSTC']}",
+    f"- {os.environ['OPENSSL_VERSION']}",
+    f"- sealant revision: {os.environ['REV']}",
+    f"- CPU clock overhead subtracted per call: {cpu['clock_overhead_ns']:.0f} ns",
+]
+print("\n".join(out))
+PY
+)"
+
+printf '%s\n' "$report" | tee "$out"
+echo "crypto.sh: report written to $out" >&2

@@ -1,0 +1,236 @@
+//! The `sealedsecrets.bitnami.com` custom resource.
+//!
+//! The Rust type wraps `sealant_core`'s spec and status, so the controller reads exactly what the
+//! CLI writes. The schema is written out here rather than derived: it has to match upstream's
+//! (whose objects we serve after a switch of controllers), including its permissive parts
+//! (`x-kubernetes-preserve-unknown-fields` on `encryptedData` and the template metadata).
+
+use std::borrow::Cow;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResource;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+/// `spec` of a SealedSecret: `sealant_core`'s type, which the CLI seals into.
+// Each printcolumn(...) carries its own `type_`; clippy reads them as one repeated attribute.
+#[allow(clippy::duplicated_attributes)]
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "bitnami.com",
+    version = "v1alpha1",
+    kind = "SealedSecret",
+    plural = "sealedsecrets",
+    namespaced,
+    status = "sealant_core::object::SealedSecretStatus",
+    schema = "manual",
+    derive = "PartialEq",
+    doc = "SealedSecret is a Secret encrypted to the controller's key (sealant, compatible with Bitnami Sealed Secrets)",
+    printcolumn(
+        name = "Status",
+        type_ = "string",
+        json_path = ".status.conditions[0].message"
+    ),
+    printcolumn(
+        name = "Synced",
+        type_ = "string",
+        json_path = ".status.conditions[0].status"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+pub struct SealedSecretSpec {
+    /// The spec as `sealant_core` models it.
+    #[serde(flatten)]
+    pub inner: sealant_core::object::SealedSecretSpec,
+}
+
+impl JsonSchema for SealedSecret {
+    fn schema_name() -> Cow<'static, str> {
+        "SealedSecret".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let string_map =
+            json_schema!({ "type": "object", "additionalProperties": { "type": "string" } });
+        json_schema!({
+            "description": "SealedSecret is a Secret encrypted to the controller's key. Only the controller can unseal it into the Secret described by spec.template.",
+            "type": "object",
+            "required": ["spec"],
+            "properties": {
+                "apiVersion": { "type": "string" },
+                "kind": { "type": "string" },
+                "metadata": { "type": "object" },
+                "spec": {
+                    "type": "object",
+                    "required": ["encryptedData"],
+                    "properties": {
+                        "encryptedData": {
+                            "description": "Item name to sealed value (base64).",
+                            "type": "object",
+                            "additionalProperties": { "type": "string" },
+                            "x-kubernetes-preserve-unknown-fields": true
+                        },
+                        "template": {
+                            "description": "The recipe for the Secret: metadata, type, immutability and templated data.",
+                            "type": "object",
+                            "properties": {
+                                "metadata": {
+                                    "description": "Metadata copied to the Secret; name and namespace are the SealedSecret's.",
+                                    "type": "object",
+                                    "nullable": true,
+                                    "x-kubernetes-preserve-unknown-fields": true,
+                                    "properties": {
+                                        "annotations": string_map,
+                                        "finalizers": { "type": "array", "items": { "type": "string" } },
+                                        "labels": string_map,
+                                        "name": { "type": "string" },
+                                        "namespace": { "type": "string" }
+                                    }
+                                },
+                                "type": { "description": "Secret type.", "type": "string" },
+                                "immutable": { "description": "Whether the Secret is immutable.", "type": "boolean" },
+                                "data": {
+                                    "description": "Item name to a Go text/template rendered over the unsealed items.",
+                                    "type": "object",
+                                    "nullable": true,
+                                    "additionalProperties": { "type": "string" }
+                                }
+                            }
+                        },
+                        "data": {
+                            "description": "Deprecated v1 format: the whole Secret sealed as one value.",
+                            "type": "string",
+                            "format": "byte"
+                        }
+                    }
+                },
+                "status": {
+                    "type": "object",
+                    "properties": {
+                        "observedGeneration": { "type": "integer", "format": "int64" },
+                        "conditions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["status", "type"],
+                                "properties": {
+                                    "type": { "description": "Condition type (Synced).", "type": "string" },
+                                    "status": { "description": "True, False or Unknown.", "type": "string" },
+                                    "lastUpdateTime": { "type": "string", "format": "date-time" },
+                                    "lastTransitionTime": { "type": "string", "format": "date-time" },
+                                    "reason": { "type": "string" },
+                                    "message": { "type": "string" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// The CustomResourceDefinition, as `deploy/crd.yaml` holds it.
+pub fn crd() -> CustomResourceDefinition {
+    use kube::CustomResourceExt as _;
+    let mut crd = SealedSecret::crd();
+    crd.spec.names.list_kind = Some("SealedSecretList".to_owned());
+    crd
+}
+
+/// The CRD as YAML, exactly as written to `deploy/crd.yaml`.
+///
+/// # Errors
+/// Only if serialization fails.
+pub fn crd_yaml() -> Result<String, serde_yaml_ng::Error> {
+    let value = sealant_core::object::sorted(
+        serde_json::to_value(crd()).map_err(<serde_yaml_ng::Error as serde::ser::Error>::custom)?,
+    );
+    let body = serde_yaml_ng::to_string(&value)?;
+    Ok(format!(
+        "# Generated by `cargo run -p sealant-controller --bin crdgen`; do not edit.\n---\n{body}"
+    ))
+}
+
+impl SealedSecret {
+    /// The object as `sealant_core` models it (for unsealing).
+    ///
+    /// # Errors
+    /// Only if the object cannot be represented (not expected: both sides share the spec type).
+    pub fn to_core(&self) -> Result<sealant_core::SealedSecret, serde_json::Error> {
+        let mut value = serde_json::to_value(self)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("apiVersion".into(), "bitnami.com/v1alpha1".into());
+            object.insert("kind".into(), "SealedSecret".into());
+        }
+        serde_json::from_value(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crd_identity_matches_upstream() {
+        let crd = crd();
+        assert_eq!(
+            crd.metadata.name.as_deref(),
+            Some("sealedsecrets.bitnami.com")
+        );
+        let spec = &crd.spec;
+        assert_eq!(spec.group, "bitnami.com");
+        assert_eq!(spec.scope, "Namespaced");
+        assert_eq!(spec.names.kind, "SealedSecret");
+        assert_eq!(spec.names.plural, "sealedsecrets");
+        assert_eq!(spec.names.singular.as_deref(), Some("sealedsecret"));
+        assert_eq!(spec.names.list_kind.as_deref(), Some("SealedSecretList"));
+        let version = &spec.versions[0];
+        assert!(version.served && version.storage && version.name == "v1alpha1");
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some()
+        );
+        let columns: Vec<_> = version
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| (c.name.as_str(), c.json_path.as_str()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("Status", ".status.conditions[0].message"),
+                ("Synced", ".status.conditions[0].status"),
+                ("Age", ".metadata.creationTimestamp")
+            ]
+        );
+    }
+
+    #[test]
+    fn deploy_crd_yaml_is_the_generated_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/crd.yaml");
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == crd_yaml().unwrap(),
+            "deploy/crd.yaml is out of date: run `cargo run -p sealant-controller --bin crdgen > deploy/crd.yaml`"
+        );
+    }
+
+    #[test]
+    fn typed_object_converts_to_core() {
+        let text = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a, namespace: n, uid: u1}\nspec:\n  encryptedData: {k: AQ==}\n  template: {type: Opaque, metadata: {labels: {x: y}}}\n";
+        let typed: SealedSecret = serde_yaml_ng::from_str(text).unwrap();
+        let core = typed.to_core().unwrap();
+        assert_eq!(core.metadata.uid.as_deref(), Some("u1"));
+        assert_eq!(core.spec.encrypted_data["k"], "AQ==");
+        assert_eq!(core.spec.template.type_.as_deref(), Some("Opaque"));
+    }
+}

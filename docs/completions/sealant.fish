@@ -1,0 +1,111 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sealant_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_sealant_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sealant_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sealant_using_subcommand
+    set -l cmd (__fish_sealant_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sealant -n "__fish_sealant_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_needs_command" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "seal" -d 'Seal Secrets (from files, stdin, or built from literals) into SealedSecrets'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "unseal" -d 'Recover Secrets from SealedSecrets offline, with the controller\'s private keys'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "cert" -d 'Print or save the controller\'s certificate, with fingerprint, key size and expiry'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -s f -l file -l secret-file -d 'Secret file(s) to seal (YAML or JSON, several documents allowed); `-` is stdin' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l scope -d 'Scope: strict (name and namespace), namespace-wide, or cluster-wide. Default: the input\'s scope annotations, else strict' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l from-literal -d 'Add an item: KEY=VALUE (repeatable)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l from-file -d 'Add an item from a file: [KEY=]PATH; a directory adds each file in it (repeatable)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l from-env-file -d 'Add items from an env file of KEY=VALUE lines (repeatable)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l type -d 'Type of the Secret built from literals' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l name -d 'Secret name: the name for --raw, or a replacement for the input\'s name' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l merge-into -d 'Merge the sealed items into this SealedSecret file, in place (its format is kept)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l cert -d 'Certificate to seal with: a file, an http(s):// or file:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -s w -l output-file -l sealed-secret-file -d 'Write to this file instead of stdout: atomically, mode 0600, only on success. A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -s o -l output -l format -d 'Output format' -r -f -a "yaml\t'YAML documents, each starting with `---`'
+json\t'Pretty-printed JSON objects'"
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l context -d 'The kubeconfig context to use' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l controller-name -d 'Name of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l allow-empty-data -d 'Seal a Secret with no data instead of refusing it'
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l raw -d 'Seal one raw value (from stdin, or the single --from-file) and print its base64 alone'
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l no-cert-cache -d 'Never use or update the per-context certificate cache'
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s f -l file -d 'SealedSecret file(s) to unseal; `-` is stdin' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -l recovery-private-key -d 'Private keys: PEM files, key Secrets (YAML/JSON) or a List of them. Repeatable, or comma-separated' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s w -l output-file -l sealed-secret-file -d 'Write to this file instead of stdout: atomically, mode 0600, only on success. A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s o -l output -l format -d 'Output format' -r -f -a "yaml\t'YAML documents, each starting with `---`'
+json\t'Pretty-printed JSON objects'"
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -l accept-deprecated-v1-data -d 'Accept the deprecated v1 `spec.data` format'
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -l cert -d 'Certificate to seal with: a file, an http(s):// or file:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API' -r
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -s w -l output-file -d 'Save the PEM to this file instead of printing it' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -l context -d 'The kubeconfig context to use' -r
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -l controller-name -d 'Name of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -l no-cert-cache -d 'Never use or update the per-context certificate cache'
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -s h -l help -d 'Print help'
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -s f -l file -d 'SealedSecret file(s); `-` is stdin' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -l context -d 'The kubeconfig context to use' -r
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -l controller-name -d 'Name of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c sealant -n "__fish_sealant_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s f -l file -d 'SealedSecret file(s); `-` is stdin' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s w -l output-file -l sealed-secret-file -d 'Write to this file instead of stdout: atomically, mode 0600, only on success. A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s o -l output -l format -d 'Output format' -r -f -a "yaml\t'YAML documents, each starting with `---`'
+json\t'Pretty-printed JSON objects'"
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l context -d 'The kubeconfig context to use' -r
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller-name -d 'Name of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c sealant -n "__fish_sealant_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand man" -l out-dir -d 'Write `sealant.1` and one page per subcommand (`sealant-seal.1`, …) here' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand man" -s h -l help -d 'Print help'
+complete -c sealant -n "__fish_sealant_using_subcommand man" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand kubeseal" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "seal" -d 'Seal Secrets (from files, stdin, or built from literals) into SealedSecrets'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "unseal" -d 'Recover Secrets from SealedSecrets offline, with the controller\'s private keys'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "cert" -d 'Print or save the controller\'s certificate, with fingerprint, key size and expiry'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,351 @@
+#compdef sealant
+
+autoload -U is-at-least
+
+_sealant() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_sealant_commands" \
+"*::: :->sealant" \
+&& ret=0
+    case $state in
+    (sealant)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:sealant-command-$line[1]:"
+        case $line[1] in
+            (seal)
+_arguments "${_arguments_options[@]}" : \
+'*-f+[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
+'*--file=[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
+'*--secret-file=[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
+'--scope=[Scope\: strict (name and namespace), namespace-wide, or cluster-wide. Default\: the input'\''s scope annotations, else strict]:SCOPE:_default' \
+'*--from-literal=[Add an item\: KEY=VALUE (repeatable)]:KEY=VALUE:_default' \
+'*--from-file=[Add an item from a file\: \[KEY=\]PATH; a directory adds each file in it (repeatable)]:[KEY=]PATH:_default' \
+'*--from-env-file=[Add items from an env file of KEY=VALUE lines (repeatable)]:PATH:_files' \
+'--type=[Type of the Secret built from literals]:TYPE:_default' \
+'--name=[Secret name\: the name for --raw, or a replacement for the input'\''s name]:NAME:_default' \
+'(--raw -w --output-file)--merge-into=[Merge the sealed items into this SealedSecret file, in place (its format is kept)]:FILE:_files' \
+'--cert=[Certificate to seal with\: a file, an http(s)\:// or file\:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API]:PATH|URL:_default' \
+'-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'--sealed-secret-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'-o+[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--output=[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--format=[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'--allow-empty-data[Seal a Secret with no data instead of refusing it]' \
+'--raw[Seal one raw value (from stdin, or the single --from-file) and print its base64 alone]' \
+'--no-cert-cache[Never use or update the per-context certificate cache]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::name -- Name of a Secret to build from --from-literal/--from-file/--from-env-file:_default' \
+&& ret=0
+;;
+(unseal)
+_arguments "${_arguments_options[@]}" : \
+'*-f+[SealedSecret file(s) to unseal; \`-\` is stdin]:FILE:_files' \
+'*--file=[SealedSecret file(s) to unseal; \`-\` is stdin]:FILE:_files' \
+'*--recovery-private-key=[Private keys\: PEM files, key Secrets (YAML/JSON) or a List of them. Repeatable, or comma-separated]:FILE:_files' \
+'-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'--sealed-secret-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'-o+[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--output=[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--format=[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--accept-deprecated-v1-data[Accept the deprecated v1 \`spec.data\` format]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(cert)
+_arguments "${_arguments_options[@]}" : \
+'--cert=[Certificate to seal with\: a file, an http(s)\:// or file\:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API]:PATH|URL:_default' \
+'-w+[Save the PEM to this file instead of printing it]:FILE:_files' \
+'--output-file=[Save the PEM to this file instead of printing it]:FILE:_files' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'--no-cert-cache[Never use or update the per-context certificate cache]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(validate)
+_arguments "${_arguments_options[@]}" : \
+'*-f+[SealedSecret file(s); \`-\` is stdin]:FILE:_files' \
+'*--file=[SealedSecret file(s); \`-\` is stdin]:FILE:_files' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(reencrypt)
+_arguments "${_arguments_options[@]}" : \
+'*-f+[SealedSecret file(s); \`-\` is stdin]:FILE:_files' \
+'*--file=[SealedSecret file(s); \`-\` is stdin]:FILE:_files' \
+'-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'--sealed-secret-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
+'-o+[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--output=[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--format=[Output format]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':shell -- The shell:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--out-dir=[Write \`sealant.1\` and one page per subcommand (\`sealant-seal.1\`, …) here]:DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(kubeseal)
+_arguments "${_arguments_options[@]}" : \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::args -- kubeseal'\''s arguments:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_sealant__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:sealant-help-command-$line[1]:"
+        case $line[1] in
+            (seal)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(unseal)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(cert)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(validate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(reencrypt)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(kubeseal)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_sealant_commands] )) ||
+_sealant_commands() {
+    local commands; commands=(
+'seal:Seal Secrets (from files, stdin, or built from literals) into SealedSecrets' \
+'unseal:Recover Secrets from SealedSecrets offline, with the controller'\''s private keys' \
+'cert:Print or save the controller'\''s certificate, with fingerprint, key size and expiry' \
+'validate:Ask the controller whether SealedSecrets can be unsealed' \
+'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
+'completions:Print a shell completion script' \
+'man:Print the man page (roff), or write every page to a directory' \
+'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'sealant commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__cert_commands] )) ||
+_sealant__subcmd__cert_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant cert commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__completions_commands] )) ||
+_sealant__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant completions commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help_commands] )) ||
+_sealant__subcmd__help_commands() {
+    local commands; commands=(
+'seal:Seal Secrets (from files, stdin, or built from literals) into SealedSecrets' \
+'unseal:Recover Secrets from SealedSecrets offline, with the controller'\''s private keys' \
+'cert:Print or save the controller'\''s certificate, with fingerprint, key size and expiry' \
+'validate:Ask the controller whether SealedSecrets can be unsealed' \
+'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
+'completions:Print a shell completion script' \
+'man:Print the man page (roff), or write every page to a directory' \
+'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'sealant help commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__cert_commands] )) ||
+_sealant__subcmd__help__subcmd__cert_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help cert commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__completions_commands] )) ||
+_sealant__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help completions commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__help_commands] )) ||
+_sealant__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help help commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__kubeseal_commands] )) ||
+_sealant__subcmd__help__subcmd__kubeseal_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help kubeseal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__man_commands] )) ||
+_sealant__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help man commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__reencrypt_commands] )) ||
+_sealant__subcmd__help__subcmd__reencrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help reencrypt commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__seal_commands] )) ||
+_sealant__subcmd__help__subcmd__seal_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help seal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__unseal_commands] )) ||
+_sealant__subcmd__help__subcmd__unseal_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help unseal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__validate_commands] )) ||
+_sealant__subcmd__help__subcmd__validate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help validate commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__kubeseal_commands] )) ||
+_sealant__subcmd__kubeseal_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant kubeseal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__man_commands] )) ||
+_sealant__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant man commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__reencrypt_commands] )) ||
+_sealant__subcmd__reencrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant reencrypt commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__seal_commands] )) ||
+_sealant__subcmd__seal_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant seal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__unseal_commands] )) ||
+_sealant__subcmd__unseal_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant unseal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__validate_commands] )) ||
+_sealant__subcmd__validate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant validate commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_sealant" ]; then
+    _sealant "$@"
+else
+    compdef _sealant sealant
+fi
