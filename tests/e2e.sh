@@ -27,6 +27,8 @@ started=$SECONDS
 # Build before starting the cluster, so it does not idle while things compile.
 bash "$cluster/build.sh" >/dev/null
 cargo test --locked -p sealant-tests --no-run
+cargo build --locked -p sealant-controller
+export SEALANT_CONTROLLER_BIN="$repo/target/debug/sealant-controller"
 
 dir="$(mktemp -d "${TMPDIR:-/tmp}/sealant-e2e.XXXXXX")"
 teardown() {

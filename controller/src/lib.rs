@@ -1,8 +1,317 @@
-//! sealant-controller: the in-cluster half of sealant.
-//!
-//! So far: the `SealedSecret` custom resource, with a schema equivalent to upstream's so that
-//! both controllers can serve the same objects.
+//! sealant-controller: the in-cluster half of sealant. Unseals SealedSecrets into Secrets,
+//! manages the sealing keys and serves upstream's HTTP API. `main` only parses flags, sets up
+//! logging and calls [`run`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 pub mod crd;
+pub mod flags;
+pub mod http;
+pub mod keys;
+pub mod leader;
+pub mod logging;
+pub mod metrics;
+pub mod reconcile;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use k8s_openapi::api::core::v1::Secret as K8sSecret;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client, Config};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::crd::SealedSecret;
+use crate::flags::Args;
+use crate::keys::KeyManager;
+use crate::metrics::Metrics;
+use crate::reconcile::{Ctx, error_policy, reconcile};
+
+/// Why the controller could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// No cluster configuration, or the API server is unreachable.
+    #[error("cannot connect to the cluster: {0}")]
+    Connect(String),
+    /// The SealedSecret CRD is not installed.
+    #[error(
+        "the SealedSecret CRD (sealedsecrets.bitnami.com) is not installed; install it first: kubectl apply -f deploy/crd.yaml"
+    )]
+    MissingCrd,
+    /// Keys could not be loaded or created.
+    #[error(transparent)]
+    Keys(#[from] keys::KeyManagerError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A flag value is unusable.
+    #[error("{0}")]
+    Flag(String),
+}
+
+/// The namespace the controller runs in: the flag, `$POD_NAMESPACE`, the service account's,
+/// else `default`.
+pub fn controller_namespace(args: &Args) -> String {
+    args.controller_namespace
+        .clone()
+        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+        .or_else(|| {
+            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok()
+        })
+        .map(|ns| ns.trim().to_owned())
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+async fn client(args: &Args) -> Result<Client, RunError> {
+    let config = match &args.kubeconfig {
+        Some(path) => {
+            let kubeconfig = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| RunError::Connect(e.to_string()))?;
+            Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| RunError::Connect(e.to_string()))?
+        }
+        None => Config::infer()
+            .await
+            .map_err(|e| RunError::Connect(e.to_string()))?,
+    };
+    Client::try_from(config).map_err(|e| RunError::Connect(e.to_string()))
+}
+
+/// Runs the controller until SIGTERM/SIGINT.
+///
+/// # Errors
+/// Start-up failures (cluster, CRD, keys, listeners); see [`RunError`].
+pub async fn run(args: Args) -> Result<(), RunError> {
+    let args = Arc::new(args);
+    let client = client(&args).await?;
+    let namespace = controller_namespace(&args);
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    match crds.get_opt("sealedsecrets.bitnami.com").await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(RunError::MissingCrd),
+        Err(err) => return Err(RunError::Connect(err.to_string())),
+    }
+
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone());
+    let metrics = Arc::new(Metrics::new(&args));
+    let (manager, keys) = KeyManager::new(client.clone(), &namespace, args.clone());
+    let manager = Arc::new(manager);
+    manager.reload().await?;
+
+    let mut leader = if args.leader_elect {
+        let config = leader::LeaderConfig::new(
+            &namespace,
+            &args.leader_election_lease,
+            leader::default_identity(),
+        );
+        let elector = leader::LeaderElector::new(client.clone(), config)
+            .map_err(|e| RunError::Flag(e.to_string()))?;
+        let (handle, join) = elector.spawn(shutdown.clone());
+        tokio::spawn(async move {
+            match join.await {
+                Ok(Err(err)) => error!(%err, "leader election stopped"),
+                Err(err) => error!(%err, "leader election task failed"),
+                Ok(Ok(())) => {}
+            }
+        });
+        handle
+    } else {
+        leader::LeaderHandle::always()
+    };
+
+    let (ready_tx, ready_rx) = tokio::sync::watch::channel(false);
+    let api_listener = bind(args.listen_addr).await?;
+    let metrics_listener = bind(args.listen_metrics_addr).await?;
+    let state = Arc::new(http::ApiState {
+        keys: keys.clone(),
+        args: args.clone(),
+        metrics: metrics.clone(),
+        ready: ready_rx,
+    });
+    tokio::spawn(log_exit(
+        "API server",
+        http::serve_api(api_listener, state, shutdown.clone()),
+    ));
+    tokio::spawn(log_exit(
+        "metrics server",
+        metrics::serve_metrics(metrics_listener, metrics.clone(), shutdown.clone()),
+    ));
+
+    let reporter = Reporter {
+        controller: "sealed-secrets".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        args: args.clone(),
+        keys,
+        metrics,
+        recorder: Recorder::new(client.clone(), reporter),
+    });
+    let scopes = watch_scopes(&args, &namespace);
+    info!(namespace = %namespace, leader_election = args.leader_elect, "sealant-controller started");
+
+    // Every replica re-reads keys (live pickup); only the leader renews.
+    tokio::spawn(
+        manager
+            .clone()
+            .run(Duration::from_secs(10), leader.clone(), shutdown.clone()),
+    );
+    loop {
+        // Followers serve the certificate and /v1/verify from the keys they re-read; they are
+        // ready once keys are loaded. Only a leader creates keys and reconciles.
+        if !leader.is_leader() {
+            let _ = ready_tx.send(true);
+        }
+        let term = tokio::select! {
+            () = shutdown.cancelled() => break,
+            term = leader.acquired() => match term {
+                Some(term) => term,
+                None => break,
+            },
+        };
+        info!(term, "leading: reconciling");
+        // Re-read after acquiring leadership, so a key another leader just wrote is seen and no
+        // second first key is created; then apply --key-cutoff-time.
+        manager.ensure_usable_key().await?;
+        let _ = ready_tx.send(false);
+        let stop = CancellationToken::new();
+        let (lost, stopper, done) = (leader.clone(), stop.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = lost.lost(term) => {}
+                () = done.cancelled() => {}
+            }
+            stopper.cancel();
+        });
+        run_controllers(&client, &args, &scopes, ctx.clone(), stop, ready_tx.clone()).await;
+        if shutdown.is_cancelled() {
+            break;
+        }
+        warn!(term, "leadership lost: reconcilers stopped");
+    }
+    shutdown.cancel();
+    info!("sealant-controller stopped");
+    Ok(())
+}
+
+/// Where SealedSecrets are watched: every namespace, or the controller's plus the extra ones.
+fn watch_scopes(args: &Args, namespace: &str) -> Vec<Option<String>> {
+    if args.all_namespaces && args.additional_namespaces.trim().is_empty() {
+        return vec![None];
+    }
+    let mut namespaces = vec![namespace.to_owned()];
+    for extra in args
+        .additional_namespaces
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !namespaces.iter().any(|n| n == extra) {
+            namespaces.push(extra.to_owned());
+        }
+    }
+    namespaces.into_iter().map(Some).collect()
+}
+
+/// Runs one controller per scope until `stop`; flips `ready` once every watch has synced.
+async fn run_controllers(
+    client: &Client,
+    args: &Args,
+    scopes: &[Option<String>],
+    ctx: Arc<Ctx>,
+    stop: CancellationToken,
+    ready: tokio::sync::watch::Sender<bool>,
+) {
+    let mut watcher_config = watcher::Config::default();
+    if !args.label_selector.is_empty() {
+        watcher_config = watcher_config.labels(&args.label_selector);
+    }
+    let mut runs = Vec::new();
+    let mut stores = Vec::new();
+    for scope in scopes {
+        let (sealed, secrets): (Api<SealedSecret>, Api<K8sSecret>) = match scope {
+            Some(ns) => (
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+            ),
+            None => (Api::all(client.clone()), Api::all(client.clone())),
+        };
+        let mut controller = Controller::new(sealed, watcher_config.clone())
+            .with_config(controller::Config::default().concurrency(args.concurrency));
+        if !args.skip_recreate {
+            // A deleted owned Secret brings its SealedSecret back to the queue, which re-creates
+            // it. Only Secrets we own are watched (and cached): not every Secret in the cluster.
+            let owned = format!(
+                "{}={}",
+                reconcile::OWNED_LABEL,
+                reconcile::OWNED_LABEL_VALUE
+            );
+            controller = controller.owns(secrets, watcher::Config::default().labels(&owned));
+        }
+        stores.push(controller.store());
+        let token = stop.clone();
+        runs.push(
+            controller
+                .graceful_shutdown_on(async move { token.cancelled().await })
+                .run(reconcile, error_policy, ctx.clone())
+                .for_each(|_| futures::future::ready(())),
+        );
+    }
+    tokio::spawn(async move {
+        for store in stores {
+            let _ = store.wait_until_ready().await;
+        }
+        let _ = ready.send(true);
+        info!("watches synced: ready");
+    });
+    futures::future::join_all(runs).await;
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, RunError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| RunError::Listen { addr, source })
+}
+
+async fn log_exit(
+    what: &'static str,
+    server: impl std::future::Future<Output = std::io::Result<()>>,
+) {
+    if let Err(err) = server.await {
+        error!(%err, "{what} stopped");
+    }
+}
+
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(err) => {
+                    warn!(%err, "cannot listen for SIGTERM");
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM: shutting down"),
+            _ = tokio::signal::ctrl_c() => info!("SIGINT: shutting down"),
+        }
+        shutdown.cancel();
+    });
+}

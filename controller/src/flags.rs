@@ -1,0 +1,293 @@
+//! Command-line flags, upstream's names and defaults (§3.10 of the spec), each also readable
+//! from `SEALED_SECRETS_<FLAG>`; the command line wins.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Unseals SealedSecrets into Secrets, manages the sealing keys, and serves the certificate.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "sealant-controller", version, about)]
+pub struct Args {
+    /// Name prefix of key Secrets (their generateName), and the name of the legacy single key.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_KEY_PREFIX",
+        default_value = "sealed-secrets-key"
+    )]
+    pub key_prefix: String,
+    /// RSA modulus size of new keys.
+    #[arg(long, env = "SEALED_SECRETS_KEY_SIZE", default_value_t = 4096)]
+    pub key_size: usize,
+    /// Validity of new keys' certificates (Go duration, e.g. 87600h).
+    #[arg(long, env = "SEALED_SECRETS_KEY_TTL", default_value = "87600h", value_parser = parse_duration)]
+    pub key_ttl: Duration,
+    /// Common name of new certificates (empty: empty DN).
+    #[arg(long, env = "SEALED_SECRETS_MY_CN", default_value = "")]
+    pub my_cn: String,
+    /// How often to generate a new key; 0 disables renewal.
+    #[arg(long, env = "SEALED_SECRETS_KEY_RENEW_PERIOD", default_value = "720h", value_parser = parse_duration)]
+    pub key_renew_period: Duration,
+    /// Deprecated alias of --key-renew-period.
+    #[arg(long, env = "SEALED_SECRETS_ROTATE_PERIOD", value_parser = parse_duration, hide = true)]
+    pub rotate_period: Option<Duration>,
+    /// How the newest key is chosen: CertNotBefore or SecretCreationTimestamp.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_KEY_ORDER_PRIORITY",
+        default_value = "CertNotBefore"
+    )]
+    pub key_order_priority: String,
+    /// Make a new key at start if the newest is older than this (RFC 1123 with numeric zone).
+    #[arg(long, env = "SEALED_SECRETS_KEY_CUTOFF_TIME", default_value = "")]
+    pub key_cutoff_time: String,
+    /// Accept the deprecated v1 `spec.data` format.
+    #[arg(long, env = "SEALED_SECRETS_ACCEPT_DEPRECATED_V1_DATA", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub accept_deprecated_v1_data: bool,
+    /// Watch all namespaces (else only the controller's and --additional-namespaces).
+    #[arg(long, env = "SEALED_SECRETS_ALL_NAMESPACES", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub all_namespaces: bool,
+    /// Comma-separated extra namespaces to watch.
+    #[arg(long, env = "SEALED_SECRETS_ADDITIONAL_NAMESPACES", default_value = "")]
+    pub additional_namespaces: String,
+    /// Only handle SealedSecrets matching this label selector.
+    #[arg(long, env = "SEALED_SECRETS_LABEL_SELECTOR", default_value = "")]
+    pub label_selector: String,
+    /// Sustained requests per second allowed on /v1/verify.
+    #[arg(long, env = "SEALED_SECRETS_RATE_LIMIT", default_value_t = 2)]
+    pub rate_limit: u32,
+    /// Burst allowed on /v1/verify.
+    #[arg(long, env = "SEALED_SECRETS_RATE_LIMIT_BURST", default_value_t = 2)]
+    pub rate_limit_burst: u32,
+    /// Annotations for new key Secrets: k=v,k2=v2.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_PRIVATEKEY_ANNOTATIONS",
+        default_value = ""
+    )]
+    pub privatekey_annotations: String,
+    /// Labels for new key Secrets: k=v,k2=v2 (cannot override the key label).
+    #[arg(long, env = "SEALED_SECRETS_PRIVATEKEY_LABELS", default_value = "")]
+    pub privatekey_labels: String,
+    /// Delete Secrets explicitly when their SealedSecret goes, instead of relying on GC.
+    #[arg(long, env = "SEALED_SECRETS_OLD_GC_BEHAVIOR", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub old_gc_behavior: bool,
+    /// Maintain SealedSecret status.
+    #[arg(long, env = "SEALED_SECRETS_UPDATE_STATUS", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub update_status: bool,
+    /// Pick up key Secrets added while running (sealant always does; kept for compatibility).
+    #[arg(long, env = "SEALED_SECRETS_WATCH_FOR_SECRETS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub watch_for_secrets: bool,
+    /// Don't re-create deleted Secrets.
+    #[arg(long, env = "SEALED_SECRETS_SKIP_RECREATE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub skip_recreate: bool,
+    /// Retry budget per object before giving up until it changes.
+    #[arg(long, env = "SEALED_SECRETS_MAX_UNSEAL_RETRIES", default_value_t = 5)]
+    pub max_unseal_retries: u32,
+    /// Client-side API requests per second (negative: unlimited).
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_KUBECLIENT_QPS",
+        default_value_t = 50.0,
+        allow_negative_numbers = true
+    )]
+    pub kubeclient_qps: f64,
+    /// Client-side API burst.
+    #[arg(long, env = "SEALED_SECRETS_KUBECLIENT_BURST", default_value_t = 100)]
+    pub kubeclient_burst: u32,
+    /// Split logs: INFO and below to stdout, WARN and above to stderr.
+    #[arg(long, env = "SEALED_SECRETS_LOG_INFO_STDOUT", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub log_info_stdout: bool,
+    /// Log level: DEBUG, INFO, WARN, ERROR.
+    #[arg(long, env = "SEALED_SECRETS_LOG_LEVEL", default_value = "INFO")]
+    pub log_level: String,
+    /// Log format: text or json.
+    #[arg(long, env = "SEALED_SECRETS_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+    /// Address of the HTTP API.
+    #[arg(long, env = "SEALED_SECRETS_LISTEN_ADDR", default_value = ":8080", value_parser = parse_listen_addr)]
+    pub listen_addr: SocketAddr,
+    /// Address of the metrics endpoint.
+    #[arg(long, env = "SEALED_SECRETS_LISTEN_METRICS_ADDR", default_value = ":8081", value_parser = parse_listen_addr)]
+    pub listen_metrics_addr: SocketAddr,
+    /// HTTP read timeout.
+    #[arg(long, env = "SEALED_SECRETS_READ_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
+    pub read_timeout: Duration,
+    /// HTTP write timeout.
+    #[arg(long, env = "SEALED_SECRETS_WRITE_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
+    pub write_timeout: Duration,
+    /// Largest request body accepted by /v1/verify and /v1/rotate (413 above).
+    #[arg(long, env = "SEALED_SECRETS_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
+    pub max_request_bytes: usize,
+    /// Leave SealedSecret names out of metric labels (they are an inventory on an open port).
+    #[arg(long, env = "SEALED_SECRETS_METRICS_OMIT_SECRET_LABELS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub metrics_omit_secret_labels: bool,
+    /// Elect a leader through a Lease, so several replicas can run: only the leader reconciles
+    /// and creates keys; every replica serves the certificate and /v1/verify.
+    #[arg(long, env = "SEALED_SECRETS_LEADER_ELECT", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leader_elect: bool,
+    /// Name of the leader-election Lease (in the controller namespace).
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_LEADER_ELECTION_LEASE",
+        default_value = "sealant-controller"
+    )]
+    pub leader_election_lease: String,
+    /// SealedSecrets reconciled at once.
+    #[arg(long, env = "SEALED_SECRETS_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: u16,
+    /// Kubeconfig to use out of cluster (default: in-cluster, else $KUBECONFIG).
+    #[arg(long, env = "SEALED_SECRETS_KUBECONFIG")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// Namespace of the controller (default: $POD_NAMESPACE, the service account's, else default).
+    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE")]
+    pub controller_namespace: Option<String>,
+}
+
+impl Args {
+    /// The renewal period, honouring the deprecated alias.
+    pub fn renew_period(&self) -> Duration {
+        self.rotate_period.unwrap_or(self.key_renew_period)
+    }
+
+    /// `--privatekey-labels` as a map.
+    ///
+    /// # Errors
+    /// An entry without `=`.
+    pub fn key_labels(&self) -> Result<BTreeMap<String, String>, String> {
+        parse_pairs(&self.privatekey_labels)
+    }
+
+    /// `--privatekey-annotations` as a map.
+    ///
+    /// # Errors
+    /// An entry without `=`.
+    pub fn key_annotations(&self) -> Result<BTreeMap<String, String>, String> {
+        parse_pairs(&self.privatekey_annotations)
+    }
+}
+
+/// Parses `k=v,k2=v2` (upstream crashes on an entry without `=`; we refuse it).
+///
+/// # Errors
+/// An entry without `=` or with an empty key.
+pub fn parse_pairs(text: &str) -> Result<BTreeMap<String, String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => Err(format!("{entry:?} is not key=value")),
+        })
+        .collect()
+}
+
+/// Parses a Go duration: `87600h`, `2m0s`, `1h30m`, `500ms`, `0`.
+///
+/// # Errors
+/// Anything else.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number: f64 = rest[..number_len]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}"))?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => {
+                return Err(format!(
+                    "invalid duration {text:?}: use units like 720h, 2m, 30s"
+                ));
+            }
+        };
+        total += number * seconds;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).map_err(|e| format!("invalid duration {text:?}: {e}"))
+}
+
+/// Parses Go's listen addresses: `:8080` means all interfaces.
+///
+/// # Errors
+/// Not `host:port`.
+pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    let full = if text.starts_with(':') {
+        format!("0.0.0.0{text}")
+    } else {
+        text.to_owned()
+    };
+    full.parse()
+        .map_err(|e| format!("invalid listen address {text:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(
+            parse_duration("87600h"),
+            Ok(Duration::from_secs(87_600 * 3600))
+        );
+        assert_eq!(parse_duration("2m0s"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("10 days").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn pairs_and_addresses() {
+        let pairs =
+            parse_pairs("testAnnotation1=additional.annotation,test.annotation.2=test/2").unwrap();
+        assert_eq!(pairs["test.annotation.2"], "test/2");
+        assert!(parse_pairs("novalue").is_err());
+        assert_eq!(parse_listen_addr(":8080").unwrap().port(), 8080);
+        assert_eq!(
+            parse_listen_addr("127.0.0.1:0").unwrap().ip().to_string(),
+            "127.0.0.1"
+        );
+    }
+
+    #[test]
+    fn defaults_match_upstream_and_env_is_read() {
+        let args = Args::try_parse_from(["sealant-controller"]).unwrap();
+        assert_eq!(args.key_prefix, "sealed-secrets-key");
+        assert_eq!(args.key_size, 4096);
+        assert_eq!(args.renew_period(), Duration::from_secs(720 * 3600));
+        assert!(args.accept_deprecated_v1_data && args.update_status && args.all_namespaces);
+        let args = Args::try_parse_from([
+            "sealant-controller",
+            "--update-status=false",
+            "--rotate-period",
+            "1h",
+        ])
+        .unwrap();
+        assert!(!args.update_status);
+        assert_eq!(args.renew_period(), Duration::from_secs(3600));
+    }
+}

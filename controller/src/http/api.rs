@@ -1,0 +1,555 @@
+//! The API handlers. Nothing here writes a secret value anywhere: responses, logs and errors
+//! carry fixed texts, item names and object names only. Templates (`spec.template.data`) are
+//! never executed on these paths, so the answers cannot depend on secret values beyond
+//! "does this ciphertext open under this object's scope" (the fixes for upstream's verify and
+//! rotate decryption oracles).
+
+use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::{Body as _, Incoming};
+use hyper::{Request, Response};
+use sealant_core::object::{LAST_APPLIED_ANNOTATIONS, read_sealed_secrets, sorted};
+use sealant_core::scope::{ANNOTATION_CLUSTER_WIDE, ANNOTATION_NAMESPACE_WIDE};
+use sealant_core::sealing::KEY_HINT_ANNOTATION;
+use sealant_core::{
+    FormatError, ObjectMeta, Scope, SealOptions, SealedSecret, SealingError, UnsealError,
+    UnsealOptions, seal_secret, unseal,
+};
+use tokio::sync::Semaphore;
+use tracing::{debug, warn};
+
+use super::gcra::{DEFAULT_CAPACITY, Decision, Gcra};
+use super::{ApiState, Body};
+use crate::keys::KeySnapshot;
+
+const VERIFY: &str = "/v1/verify";
+const ROTATE: &str = "/v1/rotate";
+const CERT: &str = "/v1/cert.pem";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// The routes, by exact path; any method, as upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Healthz,
+    Readyz,
+    Cert,
+    Verify,
+    Rotate,
+    NotFound,
+}
+
+impl Route {
+    fn of(path: &str) -> Route {
+        match path {
+            "/healthz" => Route::Healthz,
+            "/readyz" => Route::Readyz,
+            CERT => Route::Cert,
+            VERIFY => Route::Verify,
+            ROTATE => Route::Rotate,
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The `path` label of the instrumented routes (upstream instruments these three).
+    fn instrumented(self) -> Option<&'static str> {
+        match self {
+            Route::Cert => Some(CERT),
+            Route::Verify => Some(VERIFY),
+            Route::Rotate => Some(ROTATE),
+            Route::Healthz | Route::Readyz | Route::NotFound => None,
+        }
+    }
+
+    fn log_name(self) -> &'static str {
+        match self {
+            Route::Healthz => "/healthz",
+            Route::Readyz => "/readyz",
+            Route::Cert => CERT,
+            Route::Verify => VERIFY,
+            Route::Rotate => ROTATE,
+            Route::NotFound => "(unknown)",
+        }
+    }
+}
+
+/// Rate-limiter key: the path and the client.
+type ClientKey = (&'static str, IpAddr);
+
+/// The API server's state beyond [`ApiState`].
+pub(crate) struct Api {
+    state: Arc<ApiState>,
+    /// `/v1/verify`'s limiter; `None` with `--rate-limit 0`.
+    limiter: Option<Mutex<Gcra<ClientKey>>>,
+    /// RSA work at once (one per CPU), so that a burst of rotate requests cannot take every
+    /// blocking thread.
+    rsa_slots: Semaphore,
+}
+
+impl Api {
+    pub(crate) fn new(state: Arc<ApiState>) -> Self {
+        let limiter = Gcra::new(
+            state.args.rate_limit,
+            state.args.rate_limit_burst,
+            DEFAULT_CAPACITY,
+            Instant::now(),
+        )
+        .map(Mutex::new);
+        let slots = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self {
+            state,
+            limiter,
+            rsa_slots: Semaphore::new(slots),
+        }
+    }
+
+    fn rate_limit(&self, key: ClientKey) -> Option<Decision> {
+        let limiter = self.limiter.as_ref()?;
+        let mut limiter = limiter.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(limiter.check(&key, Instant::now()))
+    }
+
+    /// Runs CPU-bound key work off the async threads, one slot per CPU.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&KeySnapshot) -> T + Send + 'static,
+    ) -> Result<T, Refusal> {
+        let _slot = self
+            .rsa_slots
+            .acquire()
+            .await
+            .map_err(|_| refuse(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"))?;
+        let snapshot = self.state.keys.snapshot();
+        tokio::task::spawn_blocking(move || work(&snapshot))
+            .await
+            .map_err(|_| refuse(StatusCode::INTERNAL_SERVER_ERROR, "Internal error\n"))
+    }
+
+    fn unseal_options(&self) -> UnsealOptions {
+        UnsealOptions {
+            accept_v1_data: self.state.args.accept_deprecated_v1_data,
+            render_templates: false,
+        }
+    }
+}
+
+/// Handles one request (any path).
+pub(crate) async fn handle(
+    api: Arc<Api>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let started = Instant::now();
+    let route = Route::of(request.uri().path());
+    let method = request.method().clone();
+    let response = match route {
+        Route::Healthz => text(StatusCode::OK, "ok\n"),
+        Route::Readyz => {
+            if *api.state.ready.borrow() {
+                text(StatusCode::OK, "ok\n")
+            } else {
+                text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+            }
+        }
+        Route::NotFound => text(StatusCode::NOT_FOUND, "404 page not found\n"),
+        Route::Cert | Route::Verify | Route::Rotate => {
+            let work = async {
+                match route {
+                    Route::Cert => cert(&api),
+                    Route::Verify => verify(&api, request, peer).await,
+                    _ => rotate(&api, request).await,
+                }
+            };
+            tokio::time::timeout(api.state.args.write_timeout, work)
+                .await
+                .unwrap_or_else(|_| text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"))
+        }
+    };
+    let elapsed = started.elapsed();
+    if let Some(path) = route.instrumented() {
+        api.state
+            .metrics
+            .http_request(path, &method, response.status().as_u16(), elapsed);
+    }
+    debug!(
+        %peer,
+        method = %method,
+        path = route.log_name(),
+        status = response.status().as_u16(),
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+fn cert(api: &Api) -> Response<Body> {
+    let snapshot = api.state.keys.snapshot();
+    match snapshot.newest() {
+        Some(newest) => {
+            let mut response = Response::new(Full::new(Bytes::from(newest.cert.pem().to_owned())));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-pem-file"),
+            );
+            response
+        }
+        None => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot get certificate\n",
+        ),
+    }
+}
+
+async fn verify(api: &Api, request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    let decision = api.rate_limit((VERIFY, client_address(request.headers(), peer)));
+    let mut response = match decision {
+        Some(decision) if !decision.allowed => {
+            text(StatusCode::TOO_MANY_REQUESTS, "limit exceeded\n")
+        }
+        _ => verify_allowed(api, request)
+            .await
+            .unwrap_or_else(Refusal::into_response),
+    };
+    if let Some(decision) = decision {
+        for (name, value) in decision.headers() {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(name), value);
+            }
+        }
+    }
+    response
+}
+
+async fn verify_allowed(api: &Api, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    let body = read_body(api, request).await?;
+    let sealed = decode_one(&body)?;
+    let options = api.unseal_options();
+    // The Secret (plaintext) is dropped on the blocking thread; only the verdict comes back.
+    let verdict = api
+        .blocking(move |snapshot| {
+            unseal(&sealed, &snapshot.ring, options)
+                .map(|unsealed| opened_items(&sealed, &unsealed))
+        })
+        .await?;
+    match verdict {
+        Ok(opened) => {
+            api.state.metrics.rsa_operations("verify", opened);
+            Ok(text(StatusCode::OK, ""))
+        }
+        Err(err) => Ok(text(
+            StatusCode::CONFLICT,
+            format!("cannot unseal: {err}\n"),
+        )),
+    }
+}
+
+async fn rotate(api: &Api, request: Request<Incoming>) -> Response<Body> {
+    rotate_inner(api, request)
+        .await
+        .unwrap_or_else(Refusal::into_response)
+}
+
+async fn rotate_inner(api: &Api, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    let body = read_body(api, request).await?;
+    let sealed = decode_one(&body)?;
+    let accept_v1 = api.state.args.accept_deprecated_v1_data;
+    let outcome = api
+        .blocking(move |snapshot| reencrypt(&sealed, snapshot, accept_v1))
+        .await?;
+    let (resealed, opened) = match outcome {
+        Ok(pair) => pair,
+        Err(err) => {
+            debug!(%err, "rotate failed");
+            return Err(refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot re-encrypt secret: {err}\n"),
+            ));
+        }
+    };
+    api.state.metrics.rsa_operations("rotate", opened);
+    let json = serde_json::to_value(&resealed)
+        .and_then(|value| serde_json::to_vec(&sorted(value)))
+        .map_err(|_| {
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot encode the re-encrypted secret\n",
+            )
+        })?;
+    let mut response = Response::new(Full::new(Bytes::from(json)));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// Why `/v1/rotate` failed. Messages carry item and object names only.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RotateError {
+    /// The controller has no key to seal with.
+    #[error("no sealing key available")]
+    NoKey,
+    /// The SealedSecret does not unseal with any key.
+    #[error(transparent)]
+    Unseal(#[from] UnsealError),
+    /// Sealing again failed (no name, no namespace for its scope, …).
+    #[error(transparent)]
+    Seal(#[from] SealingError),
+}
+
+/// Makes `spec.template.metadata`'s name, namespace and scope annotations those of the
+/// top-level metadata, the only ones the ciphertext is bound to (CVE-2026-22728: upstream's
+/// rotate took the scope from the template, so anyone could widen a strict secret). Other
+/// template labels and annotations stay. Returns whether the template claimed something else.
+pub fn align_template_metadata(sealed: &mut SealedSecret) -> bool {
+    let top = &sealed.metadata;
+    let top_scope = Scope::from_annotations(top.annotations.as_ref());
+    let template = sealed
+        .spec
+        .template
+        .metadata
+        .get_or_insert_with(ObjectMeta::default);
+    let differs =
+        |template: &Option<String>, top: &Option<String>| template.is_some() && template != top;
+    let changed = differs(&template.name, &top.name)
+        || differs(&template.namespace, &top.namespace)
+        || Scope::from_annotations(template.annotations.as_ref()) != top_scope
+        || [ANNOTATION_CLUSTER_WIDE, ANNOTATION_NAMESPACE_WIDE]
+            .iter()
+            .any(|key| {
+                template.annotation(key).is_some()
+                    && template.annotation(key) != top.annotation(key)
+            });
+    template.name.clone_from(&top.name);
+    template.namespace.clone_from(&top.namespace);
+    top_scope.write_annotations(template.annotations_mut());
+    if template
+        .annotations
+        .as_ref()
+        .is_some_and(std::collections::BTreeMap::is_empty)
+    {
+        template.annotations = None;
+    }
+    changed
+}
+
+/// `/v1/rotate`'s work: re-seals every item of `sealed` to the newest key, keeping the scope
+/// of its top-level metadata. Templates are not executed; `spec.template.data` is carried over
+/// verbatim. Top-level labels and annotations are kept (upstream drops them), with the scope
+/// annotation and key hint set afresh. Returns the new object and how many items were opened.
+///
+/// # Errors
+/// See [`RotateError`].
+pub fn reencrypt(
+    sealed: &SealedSecret,
+    snapshot: &KeySnapshot,
+    accept_v1_data: bool,
+) -> Result<(SealedSecret, u64), RotateError> {
+    let newest = snapshot.newest().ok_or(RotateError::NoKey)?;
+    let mut sealed = sealed.clone();
+    if align_template_metadata(&mut sealed) {
+        warn!(
+            namespace = sealed.metadata.namespace_or_empty(),
+            name = sealed.metadata.name_or_empty(),
+            "rotate: spec.template.metadata named another name, namespace or scope than the SealedSecret; using the SealedSecret's"
+        );
+    }
+    let options = UnsealOptions {
+        accept_v1_data,
+        render_templates: false,
+    };
+    let unsealed = unseal(&sealed, &snapshot.ring, options)?;
+    let opened = opened_items(&sealed, &unsealed);
+    let mut secret = unsealed.secret;
+    secret.metadata.owner_references = None;
+    let top = &sealed.metadata;
+    let scope = Scope::from_annotations(top.annotations.as_ref());
+    let seal_options = SealOptions {
+        name: top.name.clone(),
+        scope: Some(scope),
+        namespace_flag: None,
+        default_namespace: top.namespace.clone().unwrap_or_default(),
+        allow_empty_data: true,
+    };
+    // A v1 blob's inner Secret names its own namespace; the top-level one is what counts.
+    if scope != Scope::ClusterWide {
+        secret.metadata.namespace.clone_from(&top.namespace);
+    }
+    let mut resealed = seal_secret(secret, newest.cert.public_key(), &seal_options)?;
+    resealed
+        .spec
+        .template
+        .data
+        .clone_from(&sealed.spec.template.data);
+    if let Some(labels) = &top.labels {
+        resealed.metadata.labels = Some(labels.clone());
+    }
+    let kept = top.annotations.iter().flatten().filter(|(key, _)| {
+        ![
+            ANNOTATION_CLUSTER_WIDE,
+            ANNOTATION_NAMESPACE_WIDE,
+            KEY_HINT_ANNOTATION,
+        ]
+        .contains(&key.as_str())
+            && !LAST_APPLIED_ANNOTATIONS.contains(&key.as_str())
+    });
+    let kept: Vec<(String, String)> = kept.map(|(k, v)| (k.clone(), v.clone())).collect();
+    resealed.metadata.annotations_mut().extend(kept);
+    Ok((resealed, opened))
+}
+
+/// Items opened by an unseal: a lower bound of the RSA decryptions made (failed attempts with
+/// other keys are not counted; sealant-core does not report them).
+fn opened_items(sealed: &SealedSecret, unsealed: &sealant_core::Unsealed) -> u64 {
+    if sealed.spec.data.is_some() {
+        1
+    } else {
+        u64::try_from(unsealed.opened_with.len()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The client a request is rate-limited as: the last `X-Forwarded-For` element if it is an
+/// IP address, else the peer address.
+///
+/// Upstream keys on the whole header, which a client can vary to dodge the limit. The last
+/// element is the one appended by the nearest proxy (the API server's service proxy, the
+/// intended access path), so it cannot be forged through that path. A client connecting to the
+/// pod directly can still send any header: restrict the port to the API server with a
+/// NetworkPolicy where that matters. Only an IP address is accepted, which also bounds the
+/// size of the limiter's keys.
+fn client_address(headers: &http::HeaderMap, peer: SocketAddr) -> IpAddr {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .rsplit(',')
+                .map(str::trim)
+                .find(|part| !part.is_empty())
+        })
+        .and_then(parse_ip)
+        .unwrap_or_else(|| peer.ip())
+}
+
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    text.parse::<IpAddr>()
+        .ok()
+        .or_else(|| text.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+        .map(|ip| ip.to_canonical())
+}
+
+/// Reads the body: 413 above `--max-request-bytes` (at once when Content-Length says so),
+/// 408 when it does not arrive within `--read-timeout`, 400 on any other read error.
+async fn read_body(api: &Api, request: Request<Incoming>) -> Result<Bytes, Refusal> {
+    let max = api.state.args.max_request_bytes;
+    let body = request.into_body();
+    if body.size_hint().lower() > u64::try_from(max).unwrap_or(u64::MAX) {
+        return Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large\n",
+        ));
+    }
+    match tokio::time::timeout(
+        api.state.args.read_timeout,
+        Limited::new(body, max).collect(),
+    )
+    .await
+    {
+        Err(_) => Err(refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            "timed out reading the request body\n",
+        )),
+        Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large\n",
+        )),
+        Ok(Err(_)) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "Error reading request body\n",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// Exactly one SealedSecret, JSON or YAML, with apiVersion and kind; 500 otherwise (upstream's
+/// code). The messages never quote the input.
+fn decode_one(body: &[u8]) -> Result<SealedSecret, Refusal> {
+    let fail = |message: String| refuse(StatusCode::INTERNAL_SERVER_ERROR, message);
+    let text_body = std::str::from_utf8(body)
+        .map_err(|_| fail("cannot decode the SealedSecret: the body is not UTF-8\n".into()))?;
+    let mut all = read_sealed_secrets(text_body).map_err(|err| fail(describe(&err)))?;
+    match all.len() {
+        1 => Ok(all.remove(0)),
+        0 => Err(fail(
+            "cannot decode the SealedSecret: the body holds none\n".into(),
+        )),
+        n => Err(fail(format!(
+            "cannot decode the SealedSecret: expected one object, got {n}\n"
+        ))),
+    }
+}
+
+fn describe(err: &FormatError) -> String {
+    match err {
+        FormatError::Malformed {
+            format, document, ..
+        } => {
+            format!("cannot decode the SealedSecret: malformed {format} in document {document}\n")
+        }
+        FormatError::WrongKind { document, .. } => {
+            format!(
+                "cannot decode the SealedSecret: document {document} is not a bitnami.com/v1alpha1 SealedSecret\n"
+            )
+        }
+        _ => "cannot decode the SealedSecret\n".to_owned(),
+    }
+}
+
+/// A request refused: a status and a short message (fixed, or naming items and objects only),
+/// turned into a text response at the end.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    message: Cow<'static, str>,
+}
+
+fn refuse(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Refusal {
+    Refusal {
+        status,
+        message: message.into(),
+    }
+}
+
+impl Refusal {
+    fn into_response(self) -> Response<Body> {
+        let body = match self.message {
+            Cow::Borrowed(text) => Bytes::from_static(text.as_bytes()),
+            Cow::Owned(text) => Bytes::from(text),
+        };
+        text(self.status, body)
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(TEXT));
+    if status != StatusCode::OK {
+        headers.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+    }
+    response
+}

@@ -1,0 +1,630 @@
+//! Prometheus metrics (§3.8 of the spec), served at `--listen-metrics-addr` `/metrics`.
+//!
+//! Upstream's metrics keep their names and labels:
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `sealed_secrets_controller_build_info` | gauge (1) | `revision` |
+//! | `sealed_secrets_controller_unseal_requests_total` | counter | – |
+//! | `sealed_secrets_controller_unseal_errors_total` | counter | `reason` (fetch, unseal, update, unmanaged, status), `namespace` |
+//! | `sealed_secrets_controller_condition_info` | gauge (−1 False, 0 Unknown, 1 True) | `namespace`, `name`, `condition`, `ss_app_kubernetes_io_instance` |
+//! | `sealed_secrets_controller_http_requests_total` | counter | `path`, `code`, `method` |
+//! | `sealed_secrets_controller_http_request_duration_seconds` | histogram (Prometheus' default buckets) | `path`, `method` |
+//!
+//! sealant adds:
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `sealant_unseal_rsa_operations_total` | counter | `source` (reconcile, verify, rotate) |
+//! | `sealant_sealedsecrets` | gauge: SealedSecrets per condition status | `namespace`, `condition`, `status` (True, False, Unknown) |
+//! | `sealant_keys` | gauge: sealing keys | `state` (active) |
+//! | `sealant_key_age_seconds` | gauge: age of each key (from its order time) | `fingerprint` |
+//!
+//! `sealant_unseal_rsa_operations_total` counts items opened (one per item, one per v1 blob):
+//! a lower bound of the RSA decryptions made, since attempts with keys that did not fit are
+//! not reported by sealant-core. It stays at zero while nothing needs decrypting.
+//!
+//! With `--metrics-omit-secret-labels` (upstream PR #1972), `condition_info` is not written at
+//! all, as upstream does, so the metrics port no longer lists SealedSecret names; the same
+//! information without names stays available as `sealant_sealedsecrets`, which counts objects
+//! per namespace and status.
+//!
+//! prometheus-client writes OpenMetrics text: counters are registered without `_total` and
+//! exposed with it, the body ends with `# EOF`, and the content type is
+//! [`OPENMETRICS_CONTENT_TYPE`], which Prometheus reads.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Method, StatusCode};
+use http_body_util::Full;
+use hyper::Response;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::flags::Args;
+use crate::http::{Body, Timeouts};
+use crate::keys::KeyStore;
+
+/// Content type of the `/metrics` answer.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Prometheus' default histogram buckets (client_golang's `DefBuckets`).
+pub const DEFAULT_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The condition `condition_info` reports (the only one SealedSecrets have).
+const CONDITION_SYNCED: &str = "Synced";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    revision: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    reason: String,
+    namespace: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConditionLabels {
+    namespace: String,
+    name: String,
+    condition: String,
+    ss_app_kubernetes_io_instance: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusCountLabels {
+    namespace: String,
+    condition: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    path: String,
+    code: String,
+    method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpDurationLabels {
+    path: String,
+    method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FingerprintLabels {
+    fingerprint: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn default_histogram() -> Histogram {
+    Histogram::new(DEFAULT_BUCKETS)
+}
+
+/// What `condition_info` last said about one SealedSecret.
+#[derive(Debug, Clone)]
+struct ConditionState {
+    instance: String,
+    value: i64,
+}
+
+/// The controller's metrics. Cheap to share (`Arc<Metrics>`); every method takes `&self`.
+pub struct Metrics {
+    registry: Registry,
+    omit_secret_labels: bool,
+    timeouts: Timeouts,
+    unseal_requests: Counter,
+    unseal_errors: Family<ErrorLabels, Counter>,
+    condition_info: Family<ConditionLabels, Gauge>,
+    status_counts: Family<StatusCountLabels, Gauge>,
+    /// `(namespace, name)` → last condition: needed to remove the right series and to keep
+    /// the counts right; held in memory only.
+    conditions: Mutex<HashMap<(String, String), ConditionState>>,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: HistogramFamily<HttpDurationLabels>,
+    rsa_operations: Family<SourceLabels, Counter>,
+    keys: Arc<Mutex<Option<KeyStore>>>,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics")
+            .field("omit_secret_labels", &self.omit_secret_labels)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric. `--metrics-omit-secret-labels`, `--read-timeout` and
+    /// `--write-timeout` are read from `args`.
+    pub fn new(args: &Args) -> Self {
+        Self::with_options(
+            args.metrics_omit_secret_labels,
+            Timeouts {
+                read: args.read_timeout,
+                write: args.write_timeout,
+            },
+        )
+    }
+
+    fn with_options(omit_secret_labels: bool, timeouts: Timeouts) -> Self {
+        let mut registry = Registry::default();
+        let build_info = Family::<BuildLabels, Gauge>::default();
+        build_info
+            .get_or_create(&BuildLabels {
+                revision: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .set(1);
+        let unseal_requests = Counter::default();
+        let unseal_errors = Family::<ErrorLabels, Counter>::default();
+        let condition_info = Family::<ConditionLabels, Gauge>::default();
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration: HistogramFamily<HttpDurationLabels> =
+            Family::new_with_constructor(default_histogram);
+        {
+            let upstream = registry.sub_registry_with_prefix("sealed_secrets_controller");
+            upstream.register("build_info", "Build information", build_info);
+            upstream.register(
+                "unseal_requests",
+                "Total number of sealed secret unseal requests",
+                unseal_requests.clone(),
+            );
+            upstream.register(
+                "unseal_errors",
+                "Total number of sealed secret unseal errors by reason",
+                unseal_errors.clone(),
+            );
+            upstream.register(
+                "condition_info",
+                "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
+                condition_info.clone(),
+            );
+            upstream.register(
+                "http_requests",
+                "Total number of HTTP requests by path, code and method",
+                http_requests.clone(),
+            );
+            upstream.register_with_unit(
+                "http_request_duration",
+                "Duration of HTTP requests by path and method",
+                Unit::Seconds,
+                http_duration.clone(),
+            );
+        }
+        let status_counts = Family::<StatusCountLabels, Gauge>::default();
+        registry.register(
+            "sealant_sealedsecrets",
+            "SealedSecrets by namespace and condition status (no names)",
+            status_counts.clone(),
+        );
+        let rsa_operations = Family::<SourceLabels, Counter>::default();
+        for source in ["reconcile", "verify", "rotate"] {
+            rsa_operations
+                .get_or_create(&SourceLabels {
+                    source: source.to_owned(),
+                })
+                .inc_by(0);
+        }
+        registry.register(
+            "sealant_unseal_rsa_operations",
+            "Items opened with a private key (a lower bound of RSA decryptions), by source",
+            rsa_operations.clone(),
+        );
+        let keys = Arc::new(Mutex::new(None));
+        registry.register_collector(Box::new(KeyCollector {
+            store: keys.clone(),
+        }));
+        Self {
+            registry,
+            omit_secret_labels,
+            timeouts,
+            unseal_requests,
+            unseal_errors,
+            condition_info,
+            status_counts,
+            conditions: Mutex::new(HashMap::new()),
+            http_requests,
+            http_duration,
+            rsa_operations,
+            keys,
+        }
+    }
+
+    /// Metrics for tests: names kept (or not), 2-minute timeouts.
+    #[cfg(test)]
+    pub(crate) fn for_tests(omit_secret_labels: bool) -> Self {
+        Self::with_options(
+            omit_secret_labels,
+            Timeouts {
+                read: Duration::from_secs(120),
+                write: Duration::from_secs(120),
+            },
+        )
+    }
+
+    /// Reports the sealing keys (`sealant_keys`, `sealant_key_age_seconds`) from `keys` at
+    /// each scrape. [`crate::http::serve_api`] calls it with the API's keys.
+    pub fn watch_keys(&self, keys: KeyStore) {
+        *self.keys.lock().unwrap_or_else(PoisonError::into_inner) = Some(keys);
+    }
+
+    /// One reconcile started (upstream counts deletes too).
+    pub fn unseal_request(&self) {
+        self.unseal_requests.inc();
+    }
+
+    /// One reconcile failed; `reason` is one of fetch, unseal, update, unmanaged, status.
+    pub fn unseal_error(&self, reason: &str, namespace: &str) {
+        self.unseal_errors
+            .get_or_create(&ErrorLabels {
+                reason: reason.to_owned(),
+                namespace: namespace.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Sets the `Synced` condition of a SealedSecret: 1 true, −1 false, 0 unknown. `instance`
+    /// is its `app.kubernetes.io/instance` label.
+    pub fn set_condition(&self, namespace: &str, name: &str, instance: Option<&str>, value: i64) {
+        let state = ConditionState {
+            instance: instance.unwrap_or_default().to_owned(),
+            value,
+        };
+        let mut conditions = self
+            .conditions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let previous = conditions.insert((namespace.to_owned(), name.to_owned()), state.clone());
+        if let Some(previous) = &previous {
+            self.count_status(namespace, previous.value, -1);
+            if previous.instance != state.instance {
+                self.condition_info
+                    .remove(&condition_labels(namespace, name, &previous.instance));
+            }
+        }
+        self.count_status(namespace, value, 1);
+        if !self.omit_secret_labels {
+            self.condition_info
+                .get_or_create(&condition_labels(namespace, name, &state.instance))
+                .set(value);
+        }
+    }
+
+    /// Forgets a deleted SealedSecret (its `condition_info` series goes, as upstream's).
+    pub fn remove_condition(&self, namespace: &str, name: &str) {
+        let mut conditions = self
+            .conditions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(previous) = conditions.remove(&(namespace.to_owned(), name.to_owned())) {
+            self.count_status(namespace, previous.value, -1);
+            self.condition_info
+                .remove(&condition_labels(namespace, name, &previous.instance));
+        }
+    }
+
+    fn count_status(&self, namespace: &str, value: i64, delta: i64) {
+        let status = match value.signum() {
+            1 => "True",
+            -1 => "False",
+            _ => "Unknown",
+        };
+        let labels = StatusCountLabels {
+            namespace: namespace.to_owned(),
+            condition: CONDITION_SYNCED.to_owned(),
+            status: status.to_owned(),
+        };
+        let now = self.status_counts.get_or_create(&labels).inc_by(delta) + delta;
+        if now <= 0 {
+            self.status_counts.remove(&labels);
+        }
+    }
+
+    /// `n` items were opened with a private key for `source` (reconcile, verify or rotate).
+    pub fn rsa_operations(&self, source: &str, n: u64) {
+        self.rsa_operations
+            .get_or_create(&SourceLabels {
+                source: source.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    /// One request to an instrumented API path.
+    pub fn http_request(&self, path: &str, method: &Method, status: u16, elapsed: Duration) {
+        let method = method_label(method).to_owned();
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                path: path.to_owned(),
+                code: status.to_string(),
+                method: method.clone(),
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(&HttpDurationLabels {
+                path: path.to_owned(),
+                method,
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The OpenMetrics text of every metric.
+    ///
+    /// # Errors
+    /// Only if encoding fails (not expected: it writes to a `String`).
+    pub fn encode(&self) -> Result<String, fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+fn condition_labels(namespace: &str, name: &str, instance: &str) -> ConditionLabels {
+    ConditionLabels {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        condition: CONDITION_SYNCED.to_owned(),
+        ss_app_kubernetes_io_instance: instance.to_owned(),
+    }
+}
+
+/// Label value of a request method, as Prometheus' Go instrumentation writes it: the standard
+/// methods in lower case, anything else `unknown` (which also bounds the label's values).
+pub fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "get",
+        "PUT" => "put",
+        "HEAD" => "head",
+        "POST" => "post",
+        "DELETE" => "delete",
+        "CONNECT" => "connect",
+        "OPTIONS" => "options",
+        "NOTIFY" => "notify",
+        "TRACE" => "trace",
+        "PATCH" => "patch",
+        _ => "unknown",
+    }
+}
+
+/// Reads the current keys at scrape time.
+struct KeyCollector {
+    store: Arc<Mutex<Option<KeyStore>>>,
+}
+
+impl fmt::Debug for KeyCollector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyCollector").finish_non_exhaustive()
+    }
+}
+
+impl Collector for KeyCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
+        let store = self
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let Some(store) = store else {
+            return Ok(());
+        };
+        let snapshot = store.snapshot();
+        let count = Family::<StateLabels, Gauge>::default();
+        count
+            .get_or_create(&StateLabels {
+                state: "active".to_owned(),
+            })
+            .set(i64::try_from(snapshot.keys.len()).unwrap_or(i64::MAX));
+        count.encode(encoder.encode_descriptor(
+            "sealant_keys",
+            "Sealing keys by state",
+            None,
+            count.metric_type(),
+        )?)?;
+        let now = time::OffsetDateTime::now_utc();
+        let age = Family::<FingerprintLabels, Gauge<f64, AtomicU64>>::default();
+        for key in &snapshot.keys {
+            age.get_or_create(&FingerprintLabels {
+                fingerprint: key.fingerprint.to_string(),
+            })
+            .set((now - key.order_time).as_seconds_f64());
+        }
+        if !age.is_empty() {
+            age.encode(encoder.encode_descriptor(
+                "sealant_key_age",
+                "Age of each sealing key, from the time keys are ordered by",
+                Some(&Unit::Seconds),
+                age.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Serves `/metrics` (and `/healthz`) on `listener` until `shutdown`.
+///
+/// # Errors
+/// None so far; see [`crate::http::serve_api`].
+pub async fn serve_metrics(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let timeouts = metrics.timeouts;
+    crate::http::serve(
+        listener,
+        "metrics",
+        timeouts,
+        shutdown,
+        move |request, _peer| {
+            let metrics = metrics.clone();
+            async move { metrics_response(&metrics, request.uri().path()) }
+        },
+    )
+    .await
+}
+
+fn metrics_response(metrics: &Metrics, path: &str) -> Response<Body> {
+    let (status, content_type, body) = match path {
+        "/metrics" => match metrics.encode() {
+            Ok(text) => (StatusCode::OK, OPENMETRICS_CONTENT_TYPE, text),
+            Err(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain; charset=utf-8",
+                "cannot encode metrics\n".to_owned(),
+            ),
+        },
+        "/healthz" => (
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            "ok\n".to_owned(),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "404 page not found\n".to_owned(),
+        ),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_names_and_labels() {
+        let metrics = Metrics::for_tests(false);
+        metrics.unseal_request();
+        metrics.unseal_error("unseal", "ns1");
+        metrics.set_condition("ns1", "db", Some("grafana"), -1);
+        metrics.rsa_operations("reconcile", 3);
+        metrics.http_request("/v1/verify", &Method::POST, 409, Duration::from_millis(7));
+        metrics.http_request(
+            "/v1/verify",
+            &Method::from_bytes(b"BREW").unwrap(),
+            200,
+            Duration::from_millis(1),
+        );
+        let text = metrics.encode().unwrap();
+        for line in [
+            "# TYPE sealed_secrets_controller_build_info gauge",
+            &format!(
+                "sealed_secrets_controller_build_info{{revision=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            ),
+            "sealed_secrets_controller_unseal_requests_total 1",
+            "sealed_secrets_controller_unseal_errors_total{reason=\"unseal\",namespace=\"ns1\"} 1",
+            "sealed_secrets_controller_condition_info{namespace=\"ns1\",name=\"db\",condition=\"Synced\",ss_app_kubernetes_io_instance=\"grafana\"} -1",
+            "sealed_secrets_controller_http_requests_total{path=\"/v1/verify\",code=\"409\",method=\"post\"} 1",
+            "sealed_secrets_controller_http_requests_total{path=\"/v1/verify\",code=\"200\",method=\"unknown\"} 1",
+            "sealed_secrets_controller_http_request_duration_seconds_bucket{le=\"0.01\",path=\"/v1/verify\",method=\"post\"} 1",
+            "sealed_secrets_controller_http_request_duration_seconds_count{path=\"/v1/verify\",method=\"post\"} 1",
+            "sealant_unseal_rsa_operations_total{source=\"reconcile\"} 3",
+            "sealant_unseal_rsa_operations_total{source=\"verify\"} 0",
+            "sealant_sealedsecrets{namespace=\"ns1\",condition=\"Synced\",status=\"False\"} 1",
+            "# EOF",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn conditions_move_and_are_removed_with_their_instance() {
+        let metrics = Metrics::for_tests(false);
+        metrics.set_condition("ns", "a", Some("one"), -1);
+        metrics.set_condition("ns", "a", Some("two"), 1);
+        metrics.set_condition("ns", "b", None, 1);
+        let text = metrics.encode().unwrap();
+        assert!(
+            !text.contains("ss_app_kubernetes_io_instance=\"one\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "name=\"a\",condition=\"Synced\",ss_app_kubernetes_io_instance=\"two\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "sealant_sealedsecrets{namespace=\"ns\",condition=\"Synced\",status=\"True\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("status=\"False\""), "{text}");
+        metrics.remove_condition("ns", "a");
+        metrics.remove_condition("ns", "never-seen");
+        let text = metrics.encode().unwrap();
+        assert!(!text.contains("name=\"a\""), "{text}");
+        assert!(text.contains("status=\"True\"} 1"), "{text}");
+    }
+
+    #[test]
+    fn omitting_secret_labels_keeps_names_out() {
+        let metrics = Metrics::for_tests(true);
+        metrics.set_condition("team-a", "stripe-prod-key", Some("payments"), 1);
+        metrics.set_condition("team-a", "db", None, -1);
+        let text = metrics.encode().unwrap();
+        assert!(
+            !text.contains("stripe-prod-key") && !text.contains("name=\"db\""),
+            "{text}"
+        );
+        assert!(
+            !text.contains("sealed_secrets_controller_condition_info{"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "sealant_sealedsecrets{namespace=\"team-a\",condition=\"Synced\",status=\"True\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("sealant_sealedsecrets{namespace=\"team-a\",condition=\"Synced\",status=\"False\"} 1"), "{text}");
+    }
+
+    #[test]
+    fn method_labels_follow_promhttp() {
+        assert_eq!(method_label(&Method::GET), "get");
+        assert_eq!(method_label(&Method::PATCH), "patch");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"PROPFIND").unwrap()),
+            "unknown"
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! sealant-controller on the real control plane: upstream's integration scenarios (§5.2 of the
+//! spec). Each test runs its own controller process, confined to a throwaway namespace that
+//! also holds its keys, so tests run in parallel without seeing each other.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use anyhow::Context as _;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::{Api, ResourceExt};
+use sealant_controller::crd::SealedSecret;
+use sealant_core::keysecret::KEY_LABEL;
+use sealant_core::{Certificate, Scope, SealOptions, seal_secret};
+use sealant_tests::{DEFAULT_TIMEOUT, TestCluster, TestNamespace, repo_file, wait_for};
+
+/// A controller process; killed when dropped. Its log is kept in a file for failures.
+struct ControllerProcess {
+    child: Child,
+    log: PathBuf,
+    /// The replica's name (`POD_NAME`), which starts its leader-election identity.
+    identity: String,
+}
+
+impl Drop for ControllerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ControllerProcess {
+    fn start(cluster: &TestCluster, namespace: &str, extra: &[&str]) -> anyhow::Result<Self> {
+        static REPLICAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let binary = std::env::var_os("SEALANT_CONTROLLER_BIN").context(
+            "SEALANT_CONTROLLER_BIN is not set: run the e2e suite with `bash tests/e2e.sh`",
+        )?;
+        let identity = format!(
+            "{namespace}-{}",
+            REPLICAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let log = std::env::temp_dir().join(format!("sealant-controller-{identity}.log"));
+        let file = std::fs::File::create(&log)?;
+        let child = Command::new(binary)
+            .arg("--kubeconfig")
+            .arg(cluster.kubeconfig_path())
+            .args([
+                "--controller-namespace",
+                namespace,
+                "--all-namespaces=false",
+            ])
+            .args([
+                "--listen-addr",
+                "127.0.0.1:0",
+                "--listen-metrics-addr",
+                "127.0.0.1:0",
+                "--key-size",
+                "2048",
+            ])
+            .args(extra)
+            .env("POD_NAME", &identity)
+            .stdout(Stdio::from(file.try_clone()?))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .context("starting sealant-controller")?;
+        Ok(Self {
+            child,
+            log,
+            identity,
+        })
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+async fn cluster_with_crd() -> anyhow::Result<TestCluster> {
+    let cluster = TestCluster::from_env().await?;
+    cluster.install_crd(&repo_file("deploy/crd.yaml")).await?;
+    Ok(cluster)
+}
+
+/// The controller's newest certificate, read from its key Secrets (as an admin would).
+async fn controller_cert(cluster: &TestCluster, ns: &TestNamespace) -> anyhow::Result<Certificate> {
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+    wait_for("the controller's first key", DEFAULT_TIMEOUT, || async {
+        let keys = secrets
+            .list(&ListParams::default().labels(&format!("{KEY_LABEL}=active")))
+            .await?;
+        Ok(keys.items.iter().find_map(|s| {
+            let pem = s.data.as_ref()?.get("tls.crt")?;
+            Certificate::from_pem(&pem.0).ok()
+        }))
+    })
+    .await
+}
+
+fn sealed(
+    cert: &Certificate,
+    namespace: &str,
+    name: &str,
+    items: &[(&str, &str)],
+    scope: Option<Scope>,
+) -> anyhow::Result<SealedSecret> {
+    let yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {namespace}\n  labels: {{app: demo}}\nstringData:\n{}",
+        items
+            .iter()
+            .map(|(k, v)| format!("  {k}: {v:?}\n"))
+            .collect::<String>()
+    );
+    let secret = sealant_core::object::read_secrets(&yaml)?.remove(0);
+    let core = seal_secret(
+        secret,
+        cert.public_key(),
+        &SealOptions {
+            scope,
+            default_namespace: namespace.into(),
+            ..SealOptions::default()
+        },
+    )?;
+    Ok(serde_json::from_value(serde_json::to_value(core)?)?)
+}
+
+async fn wait_secret_data(
+    api: &Api<Secret>,
+    name: &str,
+    expected: &[(&str, &str)],
+) -> anyhow::Result<Secret> {
+    let expected: BTreeMap<String, Vec<u8>> = expected
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+        .collect();
+    wait_for(
+        &format!("Secret {name} with the expected data"),
+        DEFAULT_TIMEOUT,
+        || async {
+            let Some(secret) = api.get_opt(name).await? else {
+                return Ok(None);
+            };
+            let data: BTreeMap<String, Vec<u8>> = secret
+                .data
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.0))
+                .collect();
+            Ok((data == expected).then_some(secret))
+        },
+    )
+    .await
+}
+
+async fn wait_synced(
+    api: &Api<SealedSecret>,
+    name: &str,
+    status: &str,
+    generation: i64,
+) -> anyhow::Result<SealedSecret> {
+    wait_for(
+        &format!("{name} Synced={status} at generation {generation}"),
+        DEFAULT_TIMEOUT,
+        || async {
+            let object = api.get(name).await?;
+            let status_ok = object.status.as_ref().is_some_and(|s| {
+                s.observed_generation == Some(generation)
+                    && s.conditions
+                        .iter()
+                        .flatten()
+                        .any(|c| c.type_ == "Synced" && c.status == status)
+            });
+            Ok(status_ok.then_some(object))
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn create_update_and_recreate() -> anyhow::Result<()> {
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("ctl-basic").await?;
+    let controller = ControllerProcess::start(&cluster, ns.name(), &[])?;
+    let cert = controller_cert(&cluster, &ns).await?;
+    let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+
+    let object = sealed(
+        &cert,
+        ns.name(),
+        "app",
+        &[("user", "admin"), ("password", "s3cret")],
+        None,
+    )?;
+    sealed_api.create(&PostParams::default(), &object).await?;
+    let secret = wait_secret_data(
+        &secrets,
+        "app",
+        &[("user", "admin"), ("password", "s3cret")],
+    )
+    .await
+    .with_context(|| controller.log())?;
+    assert_eq!(secret.labels().get("app").map(String::as_str), Some("demo"));
+    let owner = &secret.owner_references()[0];
+    assert_eq!(
+        (owner.kind.as_str(), owner.name.as_str(), owner.controller),
+        ("SealedSecret", "app", Some(true))
+    );
+    let synced = wait_synced(&sealed_api, "app", "True", 1).await?;
+    let condition = &synced.status.as_ref().unwrap().conditions.as_ref().unwrap()[0];
+    assert_eq!(condition.message.as_deref(), Some(""));
+
+    // An update (one more item) reaches the Secret, and the status follows the generation.
+    let mut update = sealed(
+        &cert,
+        ns.name(),
+        "app",
+        &[("user", "admin"), ("password", "n3w"), ("extra", "1")],
+        None,
+    )?;
+    let current = sealed_api.get("app").await?;
+    update.metadata.resource_version = current.metadata.resource_version.clone();
+    sealed_api
+        .replace("app", &PostParams::default(), &update)
+        .await?;
+    wait_secret_data(
+        &secrets,
+        "app",
+        &[("user", "admin"), ("password", "n3w"), ("extra", "1")],
+    )
+    .await?;
+    wait_synced(&sealed_api, "app", "True", 2).await?;
+
+    // A deleted owned Secret comes back.
+    secrets.delete("app", &DeleteParams::default()).await?;
+    wait_secret_data(
+        &secrets,
+        "app",
+        &[("user", "admin"), ("password", "n3w"), ("extra", "1")],
+    )
+    .await
+    .with_context(|| controller.log())?;
+
+    assert!(
+        !controller.log().contains("s3cret") && !controller.log().contains("n3w"),
+        "plaintext in the controller log"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn wrong_key_and_wrong_namespace_fail_with_status_and_no_secret() -> anyhow::Result<()> {
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("ctl-wrong").await?;
+    let _controller = ControllerProcess::start(&cluster, ns.name(), &[])?;
+    controller_cert(&cluster, &ns).await?;
+    let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+
+    let other = Certificate::from_pem(&std::fs::read(repo_file(
+        "core/tests/vectors/keys/other-2048.crt",
+    ))?)?;
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(&other, ns.name(), "wrongkey", &[("k", "v")], None)?,
+        )
+        .await?;
+    let failed = wait_synced(&sealed_api, "wrongkey", "False", 1).await?;
+    let message = failed.status.unwrap().conditions.unwrap()[0]
+        .message
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(message, "no key could decrypt secret (k)");
+    assert!(secrets.get_opt("wrongkey").await?.is_none());
+
+    // Sealed (strictly) for another namespace: same opaque failure.
+    let cert = controller_cert(&cluster, &ns).await?;
+    let mut moved = sealed(&cert, "elsewhere", "moved", &[("k", "v")], None)?;
+    moved.metadata.namespace = Some(ns.name().to_owned());
+    sealed_api.create(&PostParams::default(), &moved).await?;
+    wait_synced(&sealed_api, "moved", "False", 1).await?;
+    assert!(secrets.get_opt("moved").await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn existing_secrets_follow_the_managed_and_patch_rules() -> anyhow::Result<()> {
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("ctl-owner").await?;
+    let _controller = ControllerProcess::start(&cluster, ns.name(), &[])?;
+    let cert = controller_cert(&cluster, &ns).await?;
+    let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+    let existing = |name: &str, annotations: &[(&str, &str)]| Secret {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            annotations: Some(
+                annotations
+                    .iter()
+                    .map(|(k, v)| ((*k).into(), (*v).into()))
+                    .collect(),
+            ),
+            labels: Some([("old".to_owned(), "label".to_owned())].into()),
+            ..ObjectMeta::default()
+        },
+        string_data: Some([("kept".to_owned(), "old".to_owned())].into()),
+        ..Secret::default()
+    };
+
+    // Not ours, no annotation: refused, untouched.
+    secrets
+        .create(&PostParams::default(), &existing("plain", &[]))
+        .await?;
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(&cert, ns.name(), "plain", &[("k", "v")], None)?,
+        )
+        .await?;
+    let failed = wait_synced(&sealed_api, "plain", "False", 1).await?;
+    assert!(
+        failed.status.unwrap().conditions.unwrap()[0]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("is not managed by SealedSecret")
+    );
+    assert!(secrets.get("plain").await?.owner_references().is_empty());
+
+    // managed: overwritten (data, labels) and owned.
+    secrets
+        .create(
+            &PostParams::default(),
+            &existing("managed", &[("sealedsecrets.bitnami.com/managed", "true")]),
+        )
+        .await?;
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(&cert, ns.name(), "managed", &[("k", "v")], None)?,
+        )
+        .await?;
+    let taken = wait_secret_data(&secrets, "managed", &[("k", "v")]).await?;
+    assert_eq!(taken.owner_references().len(), 1);
+    assert!(!taken.labels().contains_key("old"));
+
+    // patch: merged, not owned.
+    secrets
+        .create(
+            &PostParams::default(),
+            &existing("patched", &[("sealedsecrets.bitnami.com/patch", "true")]),
+        )
+        .await?;
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(&cert, ns.name(), "patched", &[("k", "v")], None)?,
+        )
+        .await?;
+    let merged = wait_secret_data(&secrets, "patched", &[("k", "v"), ("kept", "old")]).await?;
+    assert!(merged.owner_references().is_empty());
+    assert_eq!(
+        merged.labels().get("old").map(String::as_str),
+        Some("label")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn upstream_key_secret_added_by_hand_is_used_without_restart() -> anyhow::Result<()> {
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("ctl-byok").await?;
+    let controller = ControllerProcess::start(&cluster, ns.name(), &[])?;
+    controller_cert(&cluster, &ns).await?;
+    // An upstream-format key Secret (the vector key), added while the controller runs.
+    let key = sealant_core::PrivateKey::from_pem(&std::fs::read(repo_file(
+        "core/tests/vectors/keys/rsa2048.key",
+    ))?)?;
+    let cert = Certificate::from_pem(&std::fs::read(repo_file(
+        "core/tests/vectors/keys/rsa2048.crt",
+    ))?)?;
+    let mut key_secret = sealant_core::keysecret::key_secret(
+        ns.name(),
+        "sealed-secrets-key",
+        &key,
+        &cert,
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+    )?;
+    key_secret.metadata.name = Some("imported-key".into());
+    key_secret.metadata.extra.remove("generateName");
+    let key_secret: Secret = serde_json::from_value(serde_json::to_value(&key_secret)?)?;
+    Api::<Secret>::namespaced(cluster.client(), ns.name())
+        .create(&PostParams::default(), &key_secret)
+        .await?;
+
+    let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(&cert, ns.name(), "byok", &[("k", "v")], None)?,
+        )
+        .await?;
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+    wait_secret_data(&secrets, "byok", &[("k", "v")])
+        .await
+        .with_context(|| controller.log())?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn two_replicas_share_one_key_and_the_standby_takes_over() -> anyhow::Result<()> {
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("ctl-ha").await?;
+    let fast = ["--leader-election-lease", "sealant-ha"];
+    let first = ControllerProcess::start(&cluster, ns.name(), &fast)?;
+    let second = ControllerProcess::start(&cluster, ns.name(), &fast)?;
+    let cert = controller_cert(&cluster, &ns).await?;
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+    let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
+
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(&cert, ns.name(), "before", &[("k", "1")], None)?,
+        )
+        .await?;
+    wait_secret_data(&secrets, "before", &[("k", "1")]).await?;
+    // Both started with no key: only the leader may create one, so there is exactly one.
+    let keys = secrets
+        .list(&ListParams::default().labels(&format!("{KEY_LABEL}=active")))
+        .await?;
+    assert_eq!(keys.items.len(), 1, "a second first key appeared");
+
+    // Kill the leader (whichever holds the Lease); the other one carries on.
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
+        Api::namespaced(cluster.client(), ns.name());
+    let holder = leases
+        .get("sealant-ha")
+        .await?
+        .spec
+        .and_then(|s| s.holder_identity)
+        .unwrap_or_default();
+    let (leader, standby) = if holder.starts_with(&format!("{}_", first.identity)) {
+        (first, second)
+    } else {
+        assert!(
+            holder.starts_with(&format!("{}_", second.identity)),
+            "unexpected Lease holder {holder:?}"
+        );
+        (second, first)
+    };
+    drop(leader);
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(&cert, ns.name(), "after", &[("k", "2")], None)?,
+        )
+        .await?;
+    wait_secret_data(&secrets, "after", &[("k", "2")])
+        .await
+        .with_context(|| standby.log())?;
+    Ok(())
+}
