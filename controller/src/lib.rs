@@ -12,6 +12,7 @@ pub mod leader;
 pub mod logging;
 pub mod metrics;
 pub mod reconcile;
+pub mod synckey;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,9 @@ pub enum RunError {
     /// Keys could not be loaded or created.
     #[error(transparent)]
     Keys(#[from] keys::KeyManagerError),
+    /// The sync key could not be loaded or created.
+    #[error(transparent)]
+    SyncKey(#[from] synckey::SyncKeySecretError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -156,13 +160,6 @@ pub async fn run(args: Args) -> Result<(), RunError> {
         controller: "sealed-secrets".into(),
         instance: std::env::var("POD_NAME").ok(),
     };
-    let ctx = Arc::new(Ctx {
-        client: client.clone(),
-        args: args.clone(),
-        keys,
-        metrics,
-        recorder: Recorder::new(client.clone(), reporter),
-    });
     let scopes = watch_scopes(&args, &namespace);
     info!(namespace = %namespace, leader_election = args.leader_elect, "sealant-controller started");
 
@@ -189,6 +186,22 @@ pub async fn run(args: Args) -> Result<(), RunError> {
         // Re-read after acquiring leadership, so a key another leader just wrote is seen and no
         // second first key is created; then apply --key-cutoff-time.
         manager.ensure_usable_key().await?;
+        // Then the sync key (created by the leader only, race-free): every term re-reads it,
+        // so a key written by the previous leader is the one used.
+        let sync_key = synckey::load_or_create(
+            &Api::<K8sSecret>::namespaced(client.clone(), &namespace),
+            &namespace,
+        )
+        .await?;
+        let ctx = Arc::new(Ctx {
+            client: client.clone(),
+            args: args.clone(),
+            keys: keys.clone(),
+            metrics: metrics.clone(),
+            recorder: Recorder::new(client.clone(), reporter.clone()),
+            failures: Default::default(),
+            sync_key: Arc::new(sync_key),
+        });
         let _ = ready_tx.send(false);
         let stop = CancellationToken::new();
         let (lost, stopper, done) = (leader.clone(), stop.clone(), shutdown.clone());
@@ -199,7 +212,7 @@ pub async fn run(args: Args) -> Result<(), RunError> {
             }
             stopper.cancel();
         });
-        run_controllers(&client, &args, &scopes, ctx.clone(), stop, ready_tx.clone()).await;
+        run_controllers(&client, &args, &scopes, ctx, stop, ready_tx.clone()).await;
         if shutdown.is_cancelled() {
             break;
         }

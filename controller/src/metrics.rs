@@ -20,9 +20,11 @@
 //! | `sealant_keys` | gauge: sealing keys | `state` (active) |
 //! | `sealant_key_age_seconds` | gauge: age of each key (from its order time) | `fingerprint` |
 //!
-//! `sealant_unseal_rsa_operations_total` counts items opened (one per item, one per v1 blob):
-//! a lower bound of the RSA decryptions made, since attempts with keys that did not fit are
-//! not reported by sealant-core. It stays at zero while nothing needs decrypting.
+//! `sealant_unseal_rsa_operations_total` counts items (one per item, one per v1 blob): for
+//! `reconcile` every item it tries to open, successful or not; for verify and rotate the items
+//! opened. A lower bound of the RSA decryptions made, since attempts with keys that did not fit
+//! are not reported by sealant-core. It stays at zero while nothing needs decrypting (a
+//! reconcile that finds the Secret in sync, by its digest, decrypts nothing).
 //!
 //! With `--metrics-omit-secret-labels` (upstream PR #1972), `condition_info` is not written at
 //! all, as upstream does, so the metrics port no longer lists SealedSecret names; the same
@@ -349,7 +351,10 @@ impl Metrics {
         }
     }
 
-    /// `n` items were opened with a private key for `source` (reconcile, verify or rotate).
+    /// `n` RSA private-key operations were attempted for `source` (reconcile, verify or rotate).
+    /// Reconcile counts one per item it tries to open, successful or not (exactly 0 when it
+    /// decrypts nothing; a lower bound when trial decryption goes through several keys); verify
+    /// and rotate count the items they opened.
     pub fn rsa_operations(&self, source: &str, n: u64) {
         self.rsa_operations
             .get_or_create(&SourceLabels {

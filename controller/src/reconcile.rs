@@ -12,6 +12,8 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource, ResourceExt};
 use sealant_core::object::SealedSecretCondition;
+use sealant_core::sealing::secret_shape;
+use sealant_core::sync::{self, DIGEST_ANNOTATION, SyncKey};
 use sealant_core::{UnsealOptions, unseal};
 use serde_json::json;
 use tracing::{info, instrument, warn};
@@ -44,6 +46,43 @@ pub struct Ctx {
     pub metrics: Arc<Metrics>,
     /// Events on SealedSecrets.
     pub recorder: Recorder,
+    /// Consecutive failures per object (namespace, name), for backoff and the retry budget.
+    pub failures: std::sync::Mutex<std::collections::HashMap<(String, String), u32>>,
+    /// The key behind the in-sync digest (`sealant-sync-key`).
+    pub sync_key: Arc<SyncKey>,
+}
+
+impl Ctx {
+    fn object_key(sealed: &SealedSecret) -> (String, String) {
+        (sealed.namespace().unwrap_or_default(), sealed.name_any())
+    }
+
+    /// Records a failure; returns how many in a row.
+    fn record_failure(&self, sealed: &SealedSecret) -> u32 {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = failures.entry(Self::object_key(sealed)).or_insert(0);
+        *count = count.saturating_add(1);
+        *count
+    }
+
+    fn record_success(&self, sealed: &SealedSecret) {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&Self::object_key(sealed));
+    }
+}
+
+/// Delay before retry `attempt` (1-based): 1 s doubling up to 5 minutes, with ±10 % jitter so
+/// a burst of failures does not retry in lockstep.
+pub fn backoff_delay(attempt: u32, jitter_seed: u64) -> Duration {
+    let base = Duration::from_secs(1).saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let capped = base.min(Duration::from_secs(300));
+    let jitter = (jitter_seed % 201) as f64 / 1000.0 - 0.1; // -0.1 ..= +0.1
+    capped.mul_f64(1.0 + jitter)
 }
 
 /// Why a reconcile failed; the label is the metric's `reason`.
@@ -101,25 +140,93 @@ pub async fn reconcile(sealed: Arc<SealedSecret>, ctx: Arc<Ctx>) -> Result<Actio
     }
     let result = apply(&sealed, &ctx).await;
     report(&sealed, &ctx, &result).await;
-    result.map(|()| Action::await_change())
+    if result.is_ok() {
+        ctx.record_success(&sealed);
+    }
+    result.map(|_| Action::await_change())
 }
 
-/// Backoff for failed objects: upstream retries a few times, then waits for a change.
-pub fn error_policy(sealed: Arc<SealedSecret>, error: &ReconcileError, _ctx: Arc<Ctx>) -> Action {
+/// Per-object backoff (kube-runtime has none): retries with growing delays while the retry
+/// budget (`--max-unseal-retries`, as upstream) lasts, then waits for the object to change.
+pub fn error_policy(sealed: Arc<SealedSecret>, error: &ReconcileError, ctx: Arc<Ctx>) -> Action {
+    let namespace = sealed.namespace().unwrap_or_default();
+    let name = sealed.name_any();
     if error.is_permanent() {
         return Action::await_change();
     }
-    warn!(namespace = %sealed.namespace().unwrap_or_default(), name = %sealed.name_any(), reason = error.metric_label(), "reconcile failed; retrying");
-    Action::requeue(Duration::from_secs(15))
+    let attempt = ctx.record_failure(&sealed);
+    if attempt > ctx.args.max_unseal_retries {
+        warn!(%namespace, %name, reason = error.metric_label(), attempts = attempt, "giving up until the SealedSecret changes");
+        return Action::await_change();
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    let delay = backoff_delay(attempt, seed);
+    warn!(%namespace, %name, reason = error.metric_label(), attempt, retry_in_ms = delay.as_millis() as u64, "reconcile failed");
+    Action::requeue(delay)
 }
 
-async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<(), ReconcileError> {
+/// What a successful reconcile did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The Secret already matched (digest valid, metadata equal): nothing decrypted or written.
+    InSync,
+    /// The SealedSecret was decrypted (and the Secret written if it differed).
+    Unsealed,
+}
+
+async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Outcome, ReconcileError> {
     let namespace = sealed.namespace().unwrap_or_default();
     let name = sealed.name_any();
     let core = sealed
         .to_core()
         .map_err(|e| ReconcileError::Malformed(e.to_string()))?;
+    let inputs = sync::inputs_digest(&core);
+    let shape = to_k8s(sealed, &secret_shape(&core))?;
 
+    let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let live = secrets
+        .get_opt(&name)
+        .await
+        .map_err(|e| ReconcileError::Update(e.to_string()))?;
+
+    // The ownership gate comes before decryption: a Secret we may not write costs no RSA work.
+    let patch = match &live {
+        Some(live) => {
+            let annotations = live.annotations();
+            let is_true = |key: &str| annotations.get(key).is_some_and(|v| v == "true");
+            let controlled = live
+                .owner_references()
+                .iter()
+                .any(|o| o.controller == Some(true) && Some(&o.uid) == sealed.uid().as_ref());
+            let (managed, patch) = (is_true(MANAGED_ANNOTATION), is_true(PATCH_ANNOTATION));
+            if !controlled && !managed && !patch {
+                return Err(ReconcileError::Unmanaged(name));
+            }
+            patch
+        }
+        None => false,
+    };
+
+    // In sync: the digest vouches for the data (for these inputs, under our key) and the
+    // metadata already is what the template asks for. v1 blobs carry their metadata inside the
+    // ciphertext, so they are always decrypted.
+    if let Some(live) = &live
+        && core.spec.data.is_none()
+        && in_sync(live, &shape, patch, &inputs, &ctx.sync_key)
+    {
+        return Ok(Outcome::InSync);
+    }
+
+    // Every item costs at least one RSA private-key operation (trial decryption with several
+    // keys may cost more); counted on every attempt, successful or not.
+    let attempts = if core.spec.data.is_some() {
+        1
+    } else {
+        core.spec.encrypted_data.len() as u64
+    };
+    ctx.metrics.rsa_operations("reconcile", attempts);
     let snapshot = ctx.keys.snapshot();
     let options = UnsealOptions {
         accept_v1_data: ctx.args.accept_deprecated_v1_data,
@@ -131,26 +238,8 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<(), ReconcileError> {
     .await
     .map_err(|e| ReconcileError::Unseal(format!("unseal task failed: {e}")))?
     .map_err(|e| ReconcileError::Unseal(e.to_string()))?;
-    ctx.metrics.rsa_operations(
-        "reconcile",
-        unsealed.data.as_ref().map_or(0, BTreeMap::len) as u64,
-    );
-    let mut desired: K8sSecret = serde_json::from_value(
-        serde_json::to_value(&unsealed).map_err(|e| ReconcileError::Malformed(e.to_string()))?,
-    )
-    .map_err(|e| ReconcileError::Malformed(e.to_string()))?;
-    // The ownerReference needs the live UID, which the offline core model may not have had.
-    if let Some(owners) = desired.metadata.owner_references.as_mut() {
-        for owner in owners {
-            owner.uid = sealed.uid().unwrap_or_default();
-        }
-    }
+    let desired = to_k8s(sealed, &unsealed)?;
 
-    let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), &namespace);
-    let live = secrets
-        .get_opt(&name)
-        .await
-        .map_err(|e| ReconcileError::Update(e.to_string()))?;
     let Some(live) = live else {
         let mut desired = desired;
         desired
@@ -158,29 +247,66 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<(), ReconcileError> {
             .labels
             .get_or_insert_with(BTreeMap::new)
             .insert(OWNED_LABEL.into(), OWNED_LABEL_VALUE.into());
+        set_digest(&mut desired, &inputs, &ctx.sync_key);
         secrets
             .create(&PostParams::default(), &desired)
             .await
             .map_err(|e| ReconcileError::Update(e.to_string()))?;
         info!("Secret created");
-        return Ok(());
+        return Ok(Outcome::Unsealed);
     };
 
-    let annotations = live.annotations();
-    let is_true = |key: &str| annotations.get(key).is_some_and(|v| v == "true");
-    let controlled = live
-        .owner_references()
-        .iter()
-        .any(|o| o.controller == Some(true) && Some(&o.uid) == sealed.uid().as_ref());
-    let (managed, patch) = (is_true(MANAGED_ANNOTATION), is_true(PATCH_ANNOTATION));
-    if !controlled && !managed && !patch {
-        return Err(ReconcileError::Unmanaged(name));
+    let mut updated = with_shape(&live, &desired, patch);
+    if patch {
+        updated
+            .data
+            .get_or_insert_with(BTreeMap::new)
+            .extend(desired.data.clone().unwrap_or_default());
+    } else {
+        updated.data = desired.data.clone();
     }
+    set_digest(&mut updated, &inputs, &ctx.sync_key);
+    if updated == live {
+        return Ok(Outcome::Unsealed);
+    }
+    // An immutable Secret keeps its data; only our digest annotation may still be added.
+    if live.immutable == Some(true) && without_digest(&updated) != without_digest(&live) {
+        return Err(ReconcileError::Update(format!(
+            "Error updating {namespace}/{}: {IMMUTABLE_MESSAGE}",
+            live.name_any()
+        )));
+    }
+    secrets
+        .replace(&live.name_any(), &PostParams::default(), &updated)
+        .await
+        .map_err(|e| ReconcileError::Update(e.to_string()))?;
+    info!("Secret updated");
+    Ok(Outcome::Unsealed)
+}
 
+/// A core Secret as the API's type, with the live SealedSecret's UID in the ownerReference
+/// (the offline core model may not have had it).
+fn to_k8s(
+    sealed: &SealedSecret,
+    secret: &sealant_core::Secret,
+) -> Result<K8sSecret, ReconcileError> {
+    let mut converted: K8sSecret = serde_json::from_value(
+        serde_json::to_value(secret).map_err(|e| ReconcileError::Malformed(e.to_string()))?,
+    )
+    .map_err(|e| ReconcileError::Malformed(e.to_string()))?;
+    if let Some(owners) = converted.metadata.owner_references.as_mut() {
+        for owner in owners {
+            owner.uid = sealed.uid().unwrap_or_default();
+        }
+    }
+    Ok(converted)
+}
+
+/// `live` with the labels, annotations, ownerReferences and type that `desired` asks for
+/// (overwrite, or merge in patch mode); data and everything else as they are.
+fn with_shape(live: &K8sSecret, desired: &K8sSecret, patch: bool) -> K8sSecret {
     let mut updated = live.clone();
     if patch {
-        let data = updated.data.get_or_insert_with(BTreeMap::new);
-        data.extend(desired.data.clone().unwrap_or_default());
         updated
             .metadata
             .labels
@@ -200,7 +326,6 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<(), ReconcileError> {
                 .insert(OWNED_LABEL.into(), OWNED_LABEL_VALUE.into());
         }
     } else {
-        updated.data = desired.data.clone();
         updated.metadata.annotations = desired.metadata.annotations.clone();
         updated.metadata.labels = desired.metadata.labels.clone();
         updated.metadata.owner_references = desired.metadata.owner_references.clone();
@@ -213,53 +338,109 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<(), ReconcileError> {
     if desired.type_.is_some() {
         updated.type_ = desired.type_.clone();
     }
-    if updated == live {
-        return Ok(());
+    updated
+}
+
+/// MAC over a Secret's data as stored (`data` only: the API server never returns `stringData`).
+fn live_data_mac(secret: &K8sSecret, key: &SyncKey) -> [u8; 32] {
+    sync::data_mac_entries(
+        key,
+        secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.0.as_slice())),
+    )
+}
+
+/// Sets the digest annotation for `secret`'s data as it will be written. Overwrite mode
+/// replaces the annotations with the template's first, so this always comes last.
+fn set_digest(secret: &mut K8sSecret, inputs: &[u8; 32], key: &SyncKey) {
+    let mac = live_data_mac(secret, key);
+    secret
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert(
+            DIGEST_ANNOTATION.to_owned(),
+            sync::digest_annotation(key, inputs, &mac),
+        );
+}
+
+/// `secret` without the digest annotation (and without an empty annotation map), for comparing
+/// metadata while leaving the digest out.
+fn without_digest(secret: &K8sSecret) -> K8sSecret {
+    let mut stripped = secret.clone();
+    if let Some(annotations) = stripped.metadata.annotations.as_mut() {
+        annotations.remove(DIGEST_ANNOTATION);
+        if annotations.is_empty() {
+            stripped.metadata.annotations = None;
+        }
     }
-    if live.immutable == Some(true) {
-        return Err(ReconcileError::Update(format!(
-            "Error updating {namespace}/{}: {IMMUTABLE_MESSAGE}",
-            live.name_any()
-        )));
+    if stripped
+        .metadata
+        .labels
+        .as_ref()
+        .is_some_and(BTreeMap::is_empty)
+    {
+        stripped.metadata.labels = None;
     }
-    secrets
-        .replace(&live.name_any(), &PostParams::default(), &updated)
-        .await
-        .map_err(|e| ReconcileError::Update(e.to_string()))?;
-    info!("Secret updated");
-    Ok(())
+    stripped
+}
+
+/// Whether `live` needs nothing: it carries a valid digest for these inputs and its current
+/// data, and applying the template's metadata and type to it would change nothing.
+fn in_sync(
+    live: &K8sSecret,
+    shape: &K8sSecret,
+    patch: bool,
+    inputs: &[u8; 32],
+    key: &SyncKey,
+) -> bool {
+    let Some(annotation) = live.annotations().get(DIGEST_ANNOTATION) else {
+        return false;
+    };
+    if !sync::verify_digest_annotation(key, inputs, &live_data_mac(live, key), annotation) {
+        return false;
+    }
+    without_digest(&with_shape(live, shape, patch)) == without_digest(live)
 }
 
 /// Writes the outcome: event, metrics and the `Synced` condition (only when it changes, or
 /// the generation moved, so GitOps tools see no churn).
-async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<(), ReconcileError>) {
+async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Outcome, ReconcileError>) {
     let namespace = sealed.namespace().unwrap_or_default();
     let name = sealed.name_any();
     let reference = sealed.object_ref(&());
     let event = match result {
-        Ok(()) => Event {
+        // No event for a no-op (deviation: upstream emits `Unsealed` on every reconcile, i.e.
+        // for every object at every restart).
+        Ok(Outcome::InSync) => None,
+        Ok(Outcome::Unsealed) => Some(Event {
             type_: EventType::Normal,
             reason: "Unsealed".into(),
             note: Some("SealedSecret unsealed successfully".into()),
             action: "Unseal".into(),
             secondary: None,
-        },
+        }),
         Err(err) => {
             ctx.metrics.unseal_error(err.metric_label(), &namespace);
             let note = match err {
                 ReconcileError::Unseal(message) => format!("Failed to unseal: {message}"),
                 other => other.to_string(),
             };
-            Event {
+            Some(Event {
                 type_: EventType::Warning,
                 reason: err.event_reason().into(),
                 note: Some(truncate(&note, 1024)),
                 action: "Unseal".into(),
                 secondary: None,
-            }
+            })
         }
     };
-    if let Err(err) = ctx.recorder.publish(&event, &reference).await {
+    if let Some(event) = event
+        && let Err(err) = ctx.recorder.publish(&event, &reference).await
+    {
         warn!(%err, "cannot publish event");
     }
 
@@ -274,7 +455,7 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<(), ReconcileE
         return;
     }
     let (status, message) = match result {
-        Ok(()) => ("True", String::new()),
+        Ok(_) => ("True", String::new()),
         Err(err) => ("False", err.to_string()),
     };
     let generation = sealed.meta().generation;
@@ -346,6 +527,132 @@ mod tests {
             ReconcileError::Unseal("no key could decrypt secret (a)".into()).event_reason(),
             "ErrUnsealFailed"
         );
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let no_jitter = 100; // seed 100 → jitter 0
+        assert_eq!(backoff_delay(1, no_jitter), Duration::from_secs(1));
+        assert_eq!(backoff_delay(2, no_jitter), Duration::from_secs(2));
+        assert_eq!(backoff_delay(4, no_jitter), Duration::from_secs(8));
+        assert_eq!(backoff_delay(30, no_jitter), Duration::from_secs(300));
+        assert!(
+            backoff_delay(3, 0) >= Duration::from_millis(3600)
+                && backoff_delay(3, 200) <= Duration::from_millis(4400)
+        );
+    }
+
+    fn written(patch: bool) -> (K8sSecret, K8sSecret, [u8; 32], SyncKey) {
+        let key = SyncKey::from_bytes(&[9; 32]).unwrap();
+        let inputs = [3u8; 32];
+        let owner = k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "bitnami.com/v1alpha1".into(),
+            kind: "SealedSecret".into(),
+            name: "app".into(),
+            uid: "uid-1".into(),
+            controller: Some(true),
+            block_owner_deletion: None,
+        };
+        let shape = K8sSecret {
+            metadata: kube::api::ObjectMeta {
+                name: Some("app".into()),
+                labels: Some([("app".to_owned(), "demo".to_owned())].into()),
+                owner_references: Some(vec![owner]),
+                ..Default::default()
+            },
+            type_: Some("Opaque".into()),
+            ..Default::default()
+        };
+        let mut desired = shape.clone();
+        desired.data = Some([("k".to_owned(), k8s_openapi::ByteString(b"v".to_vec()))].into());
+        let mut live = K8sSecret {
+            metadata: kube::api::ObjectMeta {
+                name: Some("app".into()),
+                annotations: patch
+                    .then(|| [(PATCH_ANNOTATION.to_owned(), "true".to_owned())].into()),
+                labels: Some([("foreign".to_owned(), "x".to_owned())].into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        live = with_shape(&live, &desired, patch);
+        if patch {
+            live.data =
+                Some([("kept".to_owned(), k8s_openapi::ByteString(b"old".to_vec()))].into());
+            live.data
+                .get_or_insert_with(BTreeMap::new)
+                .extend(desired.data.clone().unwrap_or_default());
+        } else {
+            live.data = desired.data.clone();
+        }
+        set_digest(&mut live, &inputs, &key);
+        (live, shape, inputs, key)
+    }
+
+    #[test]
+    fn written_secret_is_in_sync_until_anything_changes() {
+        for patch in [false, true] {
+            let (live, shape, inputs, key) = written(patch);
+            assert!(
+                in_sync(&live, &shape, patch, &inputs, &key),
+                "patch={patch}"
+            );
+            // The annotation survives overwrite mode and is the only addition.
+            assert!(live.annotations().contains_key(DIGEST_ANNOTATION));
+
+            let mut tampered = live.clone();
+            tampered
+                .data
+                .get_or_insert_with(BTreeMap::new)
+                .insert("k".into(), k8s_openapi::ByteString(b"w".to_vec()));
+            assert!(!in_sync(&tampered, &shape, patch, &inputs, &key));
+            let mut added = live.clone();
+            added
+                .data
+                .get_or_insert_with(BTreeMap::new)
+                .insert("new".into(), k8s_openapi::ByteString(Vec::new()));
+            assert!(!in_sync(&added, &shape, patch, &inputs, &key));
+
+            let mut other_inputs = inputs;
+            other_inputs[0] ^= 1;
+            assert!(!in_sync(&live, &shape, patch, &other_inputs, &key));
+            let other_key = SyncKey::from_bytes(&[8; 32]).unwrap();
+            assert!(!in_sync(&live, &shape, patch, &inputs, &other_key));
+
+            let mut relabelled = shape.clone();
+            relabelled
+                .metadata
+                .labels
+                .get_or_insert_with(BTreeMap::new)
+                .insert("app".into(), "other".into());
+            assert!(!in_sync(&live, &relabelled, patch, &inputs, &key));
+            let mut retyped = shape.clone();
+            retyped.type_ = Some("kubernetes.io/tls".into());
+            assert!(!in_sync(&live, &retyped, patch, &inputs, &key));
+
+            let mut unannotated = live.clone();
+            if let Some(a) = unannotated.metadata.annotations.as_mut() {
+                a.remove(DIGEST_ANNOTATION);
+            }
+            assert!(!in_sync(&unannotated, &shape, patch, &inputs, &key));
+        }
+    }
+
+    #[test]
+    fn overwrite_mode_drops_foreign_metadata_and_patch_mode_keeps_it() {
+        let (live, shape, inputs, key) = written(false);
+        assert!(!live.labels().contains_key("foreign"));
+        let mut foreign = live.clone();
+        foreign
+            .metadata
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .insert("foreign".into(), "x".into());
+        assert!(!in_sync(&foreign, &shape, false, &inputs, &key));
+
+        let (live, shape, inputs, key) = written(true);
+        assert_eq!(live.labels().get("foreign").map(String::as_str), Some("x"));
+        assert!(in_sync(&live, &shape, true, &inputs, &key));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod object;
 pub mod scope;
 pub mod sealing;
 pub mod secret;
+pub mod sync;
 pub mod template;
 
 pub use item::{DecryptError, KeyRing, SealError, open_item, seal_item};

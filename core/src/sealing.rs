@@ -363,8 +363,9 @@ pub fn unseal(
             if !errors.is_empty() {
                 return Err(UnsealError::Items(errors));
             }
-            let template = &sealed.spec.template;
-            if let Some(templates) = template
+            if let Some(templates) = sealed
+                .spec
+                .template
                 .data
                 .as_ref()
                 .filter(|t| options.render_templates && !t.is_empty())
@@ -373,14 +374,34 @@ pub fn unseal(
                     .map_err(|e| UnsealError::Items(e.into()))?;
                 data.extend(rendered);
             }
-            let mut secret = Secret::new(template.metadata.clone().unwrap_or_default());
-            secret.type_ = template.type_.clone();
-            secret.immutable = template.immutable;
+            let mut secret = secret_shape(sealed);
             secret.data = Some(data);
             (secret, opened_with)
         }
     };
 
+    set_identity(&mut secret, sealed);
+    Ok(Unsealed {
+        secret,
+        opened_with,
+    })
+}
+
+/// The Secret that [`unseal`] builds from `sealed`, without its data and without decrypting
+/// anything: template metadata, type and immutability, with name, namespace and
+/// ownerReference set. For a v1 `spec.data` blob the real metadata is inside the ciphertext,
+/// so only name, namespace and ownerReference are meaningful there.
+pub fn secret_shape(sealed: &SealedSecret) -> Secret {
+    let template = &sealed.spec.template;
+    let mut secret = Secret::new(template.metadata.clone().unwrap_or_default());
+    secret.type_ = template.type_.clone();
+    secret.immutable = template.immutable;
+    set_identity(&mut secret, sealed);
+    secret
+}
+
+/// Name, namespace and ownerReference come from the SealedSecret, whatever the template says.
+fn set_identity(secret: &mut Secret, sealed: &SealedSecret) {
     secret.metadata.name = sealed.metadata.name.clone();
     secret.metadata.namespace = sealed.metadata.namespace.clone();
     let skip_owner = sealed
@@ -394,10 +415,6 @@ pub fn unseal(
     } else {
         Some(vec![owner_reference(sealed)])
     };
-    Ok(Unsealed {
-        secret,
-        opened_with,
-    })
 }
 
 /// The ownerReference a Secret gets from its SealedSecret.

@@ -32,6 +32,16 @@ impl Drop for ControllerProcess {
 
 impl ControllerProcess {
     fn start(cluster: &TestCluster, namespace: &str, extra: &[&str]) -> anyhow::Result<Self> {
+        Self::start_with_metrics(cluster, namespace, extra, "127.0.0.1:0")
+    }
+
+    /// Like [`ControllerProcess::start`], with the metrics server on `metrics_addr`.
+    fn start_with_metrics(
+        cluster: &TestCluster,
+        namespace: &str,
+        extra: &[&str],
+        metrics_addr: &str,
+    ) -> anyhow::Result<Self> {
         static REPLICAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let binary = std::env::var_os("SEALANT_CONTROLLER_BIN").context(
             "SEALANT_CONTROLLER_BIN is not set: run the e2e suite with `bash tests/e2e.sh`",
@@ -54,7 +64,7 @@ impl ControllerProcess {
                 "--listen-addr",
                 "127.0.0.1:0",
                 "--listen-metrics-addr",
-                "127.0.0.1:0",
+                metrics_addr,
                 "--key-size",
                 "2048",
             ])
@@ -467,5 +477,157 @@ async fn two_replicas_share_one_key_and_the_standby_takes_over() -> anyhow::Resu
     wait_secret_data(&secrets, "after", &[("k", "2")])
         .await
         .with_context(|| standby.log())?;
+    Ok(())
+}
+
+/// A loopback address with a port that was free a moment ago.
+fn free_local_addr() -> anyhow::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.to_string())
+}
+
+/// The metrics page, fetched with a bare HTTP/1.1 GET; `None` while the server is not up.
+async fn fetch_metrics(addr: &str) -> Option<String> {
+    let addr = addr.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read as _, Write as _};
+        let timeout = std::time::Duration::from_secs(10);
+        let mut stream = std::net::TcpStream::connect_timeout(&addr.parse().ok()?, timeout).ok()?;
+        stream.set_read_timeout(Some(timeout)).ok()?;
+        let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let (head, body) = response.split_once("\r\n\r\n")?;
+        head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+    })
+    .await
+    .ok()?
+}
+
+/// The value of one series (`name{labels}` exactly as exposed); absent counts as 0.
+fn metric_value(page: &str, series: &str) -> f64 {
+    page.lines()
+        .filter_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .next()
+        .unwrap_or(0.0)
+}
+
+const UNSEAL_REQUESTS: &str = "sealed_secrets_controller_unseal_requests_total";
+const RECONCILE_RSA: &str = "sealant_unseal_rsa_operations_total{source=\"reconcile\"}";
+
+/// Waits until the controller has seen at least `requests` reconciles; returns the page.
+async fn wait_requests(addr: &str, requests: f64) -> anyhow::Result<String> {
+    wait_for(
+        &format!("{requests} unseal requests on {addr}"),
+        DEFAULT_TIMEOUT,
+        || async {
+            Ok(fetch_metrics(addr)
+                .await
+                .filter(|page| metric_value(page, UNSEAL_REQUESTS) >= requests))
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn restart_with_secrets_in_sync_decrypts_nothing() -> anyhow::Result<()> {
+    const COUNT: usize = 20;
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("ctl-restart").await?;
+    // No leader election: a killed leader's Lease would only delay the second start.
+    let flags = ["--leader-elect=false"];
+    let first_addr = free_local_addr()?;
+    let first = ControllerProcess::start_with_metrics(&cluster, ns.name(), &flags, &first_addr)?;
+    let cert = controller_cert(&cluster, &ns).await?;
+    let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+
+    let value = |i: usize| format!("value-{i}");
+    for i in 0..COUNT {
+        sealed_api
+            .create(
+                &PostParams::default(),
+                &sealed(
+                    &cert,
+                    ns.name(),
+                    &format!("s{i}"),
+                    &[("a", "x"), ("b", &value(i))],
+                    None,
+                )?,
+            )
+            .await?;
+    }
+    for i in 0..COUNT {
+        let secret = wait_secret_data(&secrets, &format!("s{i}"), &[("a", "x"), ("b", &value(i))])
+            .await
+            .with_context(|| first.log())?;
+        let digest = secret
+            .annotations()
+            .get("sealant.dev/unsealed-digest")
+            .cloned()
+            .unwrap_or_default();
+        assert!(digest.starts_with("v1:"), "no digest on s{i}: {digest:?}");
+        wait_synced(&sealed_api, &format!("s{i}"), "True", 1).await?;
+    }
+    // The first controller did decrypt (2 items each), which the metric shows.
+    let page = wait_requests(&first_addr, COUNT as f64).await?;
+    assert!(
+        metric_value(&page, RECONCILE_RSA) >= (2 * COUNT) as f64,
+        "{page}"
+    );
+    let sync_key = secrets.get("sealant-sync-key").await?;
+    assert_eq!(
+        sync_key
+            .labels()
+            .get("sealant.dev/sync-key")
+            .map(String::as_str),
+        Some("true")
+    );
+    drop(first);
+
+    let addr = free_local_addr()?;
+    let second = ControllerProcess::start_with_metrics(&cluster, ns.name(), &flags, &addr)?;
+    let page = wait_requests(&addr, COUNT as f64)
+        .await
+        .with_context(|| second.log())?;
+    assert_eq!(
+        metric_value(&page, RECONCILE_RSA),
+        0.0,
+        "the restarted controller decrypted Secrets that were in sync:\n{page}\n{}",
+        second.log()
+    );
+    // The sync key was reused, not replaced.
+    assert_eq!(
+        secrets.get("sealant-sync-key").await?.data,
+        sync_key.data,
+        "the sync key changed across the restart"
+    );
+
+    // Drift in one Secret's data: the owned-Secret watch brings its SealedSecret back, the
+    // digest no longer matches the data, so it is decrypted and repaired.
+    let mut tampered = secrets.get("s7").await?;
+    tampered
+        .data
+        .get_or_insert_with(BTreeMap::new)
+        .insert("b".into(), k8s_openapi::ByteString(b"tampered".to_vec()));
+    secrets
+        .replace("s7", &PostParams::default(), &tampered)
+        .await?;
+    wait_secret_data(&secrets, "s7", &[("a", "x"), ("b", &value(7))])
+        .await
+        .with_context(|| second.log())?;
+    let page = fetch_metrics(&addr).await.context("metrics after repair")?;
+    let rsa = metric_value(&page, RECONCILE_RSA);
+    assert!(
+        (1.0..=4.0).contains(&rsa),
+        "expected only s7 to be decrypted (2 items), got {rsa}:\n{page}"
+    );
+    assert!(
+        !second.log().contains("tampered") && !second.log().contains("value-7"),
+        "plaintext in the controller log"
+    );
     Ok(())
 }
