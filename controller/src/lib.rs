@@ -288,12 +288,28 @@ async fn run_controllers(
     }
     tokio::spawn(async move {
         for store in stores {
-            let _ = store.wait_until_ready().await;
+            store_synced(&store).await;
         }
         let _ = ready.send(true);
         info!("watches synced: ready");
     });
     futures::future::join_all(runs).await;
+}
+
+/// Waits until a reflector store has its first full list. kube-runtime's `wait_until_ready`
+/// wakes only the last task that polled it, and the controller's own runner polls it too, so a
+/// second waiter can sleep forever: poll it again on a short timer instead.
+async fn store_synced<K>(store: &kube::runtime::reflector::Store<K>)
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: std::hash::Hash + Eq + Clone,
+{
+    loop {
+        match tokio::time::timeout(Duration::from_millis(200), store.wait_until_ready()).await {
+            Ok(_) => return,
+            Err(_elapsed) => continue,
+        }
+    }
 }
 
 async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, RunError> {

@@ -42,6 +42,18 @@ impl ControllerProcess {
         extra: &[&str],
         metrics_addr: &str,
     ) -> anyhow::Result<Self> {
+        Self::start_with_addrs(cluster, namespace, extra, "127.0.0.1:0", metrics_addr)
+    }
+
+    /// Like [`ControllerProcess::start`], with the API server on `api_addr` and the metrics
+    /// server on `metrics_addr`.
+    fn start_with_addrs(
+        cluster: &TestCluster,
+        namespace: &str,
+        extra: &[&str],
+        api_addr: &str,
+        metrics_addr: &str,
+    ) -> anyhow::Result<Self> {
         static REPLICAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let binary = std::env::var_os("SEALANT_CONTROLLER_BIN").context(
             "SEALANT_CONTROLLER_BIN is not set: run the e2e suite with `bash tests/e2e.sh`",
@@ -62,7 +74,7 @@ impl ControllerProcess {
             ])
             .args([
                 "--listen-addr",
-                "127.0.0.1:0",
+                api_addr,
                 "--listen-metrics-addr",
                 metrics_addr,
                 "--key-size",
@@ -488,13 +500,18 @@ fn free_local_addr() -> anyhow::Result<String> {
 
 /// The metrics page, fetched with a bare HTTP/1.1 GET; `None` while the server is not up.
 async fn fetch_metrics(addr: &str) -> Option<String> {
-    let addr = addr.to_owned();
+    http_get(addr, "/metrics").await
+}
+
+/// A bare HTTP/1.1 GET of `path`; the body on 200, `None` otherwise or while the server is not up.
+async fn http_get(addr: &str, path: &str) -> Option<String> {
+    let (addr, path) = (addr.to_owned(), path.to_owned());
     tokio::task::spawn_blocking(move || {
         use std::io::{Read as _, Write as _};
         let timeout = std::time::Duration::from_secs(10);
         let mut stream = std::net::TcpStream::connect_timeout(&addr.parse().ok()?, timeout).ok()?;
         stream.set_read_timeout(Some(timeout)).ok()?;
-        let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).ok()?;
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
@@ -629,5 +646,29 @@ async fn restart_with_secrets_in_sync_decrypts_nothing() -> anyhow::Result<()> {
         !second.log().contains("tampered") && !second.log().contains("value-7"),
         "plaintext in the controller log"
     );
+    Ok(())
+}
+
+/// Regression: `/readyz` stayed 503 forever, because kube-runtime's store readiness wakes only
+/// the last waiter and the controller's own runner waits on it too.
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn regression_readyz_turns_ready_once_watches_sync() -> anyhow::Result<()> {
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("ctl-ready").await?;
+    let (api, metrics) = (free_local_addr()?, free_local_addr()?);
+    let controller = ControllerProcess::start_with_addrs(&cluster, ns.name(), &[], &api, &metrics)?;
+    let cert = wait_for(
+        "the certificate at /v1/cert.pem",
+        DEFAULT_TIMEOUT,
+        || async { Ok(http_get(&api, "/v1/cert.pem").await) },
+    )
+    .await?;
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"), "{cert}");
+    wait_for("/readyz to answer 200", DEFAULT_TIMEOUT, || async {
+        Ok(http_get(&api, "/readyz").await)
+    })
+    .await
+    .with_context(|| controller.log())?;
     Ok(())
 }
