@@ -65,17 +65,9 @@ else
     warmup=10
 fi
 
-# Resolve -o against the caller's directory before moving to the repository root.
-if [[ -n "$out" && "$out" != /* ]]; then
-    out="$PWD/$out"
-fi
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-
-target_dir="$(cargo metadata --format-version 1 --no-deps --locked |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-out="${out:-$target_dir/bench/cli-seal.md}"
-mkdir -p "$(dirname "$out")" "$target_dir/bench"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup cli-seal.md
 
 echo "cli-seal.sh: cargo build --release --locked -p sealant" >&2
 cargo build --release --locked -p sealant >&2

@@ -37,17 +37,9 @@ for tool in cargo python3 openssl; do
     command -v "$tool" >/dev/null || { echo "crypto.sh: $tool not found on PATH" >&2; exit 1; }
 done
 
-# Resolve -o against the caller's directory before moving to the repository root.
-if [[ -n "$out" && "$out" != /* ]]; then
-    out="$PWD/$out"
-fi
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-
-target_dir="$(cargo metadata --format-version 1 --no-deps --locked |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-out="${out:-$target_dir/bench/crypto.md}"
-mkdir -p "$(dirname "$out")" "$target_dir/bench"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup crypto.md
 
 if [[ $quick -eq 1 ]]; then
     mode="quick (smoke test: short measurements, figures are rough)"
