@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
+pub mod controller;
+
 use std::collections::hash_map::RandomState;
 use std::ffi::OsString;
 use std::future::Future;
