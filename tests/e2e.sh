@@ -28,7 +28,7 @@ started=$SECONDS
 bash "$cluster/build.sh" >/dev/null
 cargo test --locked -p sealant-tests --no-run
 cargo build --locked -p sealant-controller
-export SEALANT_CONTROLLER_BIN="$repo/target/debug/sealant-controller"
+export SEALANT_CONTROLLER_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/sealant-controller"
 
 dir="$(mktemp -d "${TMPDIR:-/tmp}/sealant-e2e.XXXXXX")"
 teardown() {

@@ -57,6 +57,17 @@ impl KeyStore {
         self.rx.borrow().clone()
     }
 
+    /// Waits until the set of keys changes (a key added, renewed or removed); `false` once the
+    /// key manager is gone. Changes before the first call count from this handle's creation.
+    pub async fn changed(&mut self) -> bool {
+        self.rx.changed().await.is_ok()
+    }
+
+    /// Takes the current keys as seen, so [`KeyStore::changed`] waits for the next change.
+    pub fn mark_seen(&mut self) {
+        drop(self.rx.borrow_and_update());
+    }
+
     /// A store with fixed keys (tests and offline use).
     pub fn fixed(snapshot: KeySnapshot) -> Self {
         let (_tx, rx) = watch::channel(Arc::new(snapshot));
@@ -184,8 +195,9 @@ impl KeyManager {
         };
         if changed {
             info!(keys = snapshot.keys.len(), newest = ?snapshot.newest().map(|k| k.fingerprint.to_string()), "sealing keys loaded");
+            // Only a changed set wakes [`KeyStore::changed`] waiters (they re-queue every object).
+            self.tx.send_replace(snapshot.clone());
         }
-        self.tx.send_replace(snapshot.clone());
         Ok(snapshot)
     }
 

@@ -13,6 +13,7 @@ pub mod logging;
 pub mod metrics;
 pub mod reconcile;
 pub mod synckey;
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,7 @@ use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, Client, Config};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -92,7 +93,11 @@ async fn client(args: &Args) -> Result<Client, RunError> {
             .await
             .map_err(|e| RunError::Connect(e.to_string()))?,
     };
-    Client::try_from(config).map_err(|e| RunError::Connect(e.to_string()))
+    let throttle = throttle::ThrottleLayer::new(args.kubeclient_qps, args.kubeclient_burst);
+    Ok(kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| RunError::Connect(e.to_string()))?
+        .with_layer(&throttle)
+        .build())
 }
 
 /// Runs the controller until SIGTERM/SIGINT.
@@ -258,12 +263,10 @@ async fn run_controllers(
     let mut runs = Vec::new();
     let mut stores = Vec::new();
     for scope in scopes {
-        let (sealed, secrets): (Api<SealedSecret>, Api<K8sSecret>) = match scope {
-            Some(ns) => (
-                Api::namespaced(client.clone(), ns),
-                Api::namespaced(client.clone(), ns),
-            ),
-            None => (Api::all(client.clone()), Api::all(client.clone())),
+        let sealed = sealed_api(client, scope);
+        let secrets: Api<K8sSecret> = match scope {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
         };
         let mut controller = Controller::new(sealed, watcher_config.clone())
             .with_config(controller::Config::default().concurrency(args.concurrency));
@@ -277,7 +280,14 @@ async fn run_controllers(
             );
             controller = controller.owns(secrets, watcher::Config::default().labels(&owned));
         }
+        controller = controller.reconcile_all_on(key_changes(&ctx));
         stores.push(controller.store());
+        tokio::spawn(watch_deletions(
+            sealed_api(client, scope),
+            watcher_config.clone(),
+            ctx.clone(),
+            stop.clone(),
+        ));
         let token = stop.clone();
         runs.push(
             controller
@@ -294,6 +304,62 @@ async fn run_controllers(
         info!("watches synced: ready");
     });
     futures::future::join_all(runs).await;
+}
+
+/// Ticks whenever the set of keys changes, so SealedSecrets that no key could open (and that
+/// may have used up their retries) are tried again with the new set: a restored or hand-made
+/// key Secret takes effect without touching every SealedSecret. In-sync objects cost no
+/// decryption on these passes.
+fn key_changes(ctx: &Arc<Ctx>) -> futures::channel::mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = futures::channel::mpsc::unbounded();
+    let mut keys = ctx.keys.clone();
+    keys.mark_seen();
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        while keys.changed().await {
+            ctx.failures
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
+            if tx.unbounded_send(()).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn sealed_api(client: &Client, scope: &Option<String>) -> Api<SealedSecret> {
+    match scope {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// kube-runtime's controller does not call the reconciler for objects that are gone, so a
+/// second, store-less watch sees deletions (metric series, backoff state, `--old-gc-behavior`).
+async fn watch_deletions(
+    api: Api<SealedSecret>,
+    config: watcher::Config,
+    ctx: Arc<Ctx>,
+    stop: CancellationToken,
+) {
+    let events = watcher(api, config).default_backoff();
+    futures::pin_mut!(events);
+    loop {
+        let event = tokio::select! {
+            () = stop.cancelled() => return,
+            event = events.next() => event,
+        };
+        match event {
+            None => return,
+            Some(Ok(watcher::Event::Delete(sealed))) => {
+                reconcile::forget_deleted(&sealed, &ctx).await
+            }
+            Some(Ok(_)) => {}
+            Some(Err(err)) => warn!(%err, "SealedSecret deletion watch failed; retrying"),
+        }
+    }
 }
 
 /// Waits until a reflector store has its first full list. kube-runtime's `wait_until_ready`

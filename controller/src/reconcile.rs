@@ -76,6 +76,64 @@ impl Ctx {
     }
 }
 
+/// A SealedSecret is gone: forget its backoff state and metric series, and with
+/// `--old-gc-behavior` delete its Secret instead of leaving that to the garbage collector.
+/// Upstream deletes `ns/name` whatever it is; we delete only a Secret we own.
+pub async fn forget_deleted(sealed: &SealedSecret, ctx: &Ctx) {
+    let (namespace, name) = Ctx::object_key(sealed);
+    ctx.metrics.remove_condition(&namespace, &name);
+    ctx.failures
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&(namespace.clone(), name.clone()));
+    if !ctx.args.old_gc_behavior {
+        return;
+    }
+    let Some(uid) = sealed.uid() else { return };
+    let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let secret = match secrets.get_opt(&name).await {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return,
+        Err(err) => {
+            warn!(%namespace, %name, %err, "cannot read the Secret of a deleted SealedSecret");
+            return;
+        }
+    };
+    // Ours: controlled by this SealedSecret, or created by us and since orphaned (owner
+    // references are stripped by an orphaning delete or absent with skip-set-owner-references).
+    let controlled = secret
+        .owner_references()
+        .iter()
+        .any(|owner| owner.uid == uid && owner.controller == Some(true));
+    let labelled = secret
+        .labels()
+        .get(OWNED_LABEL)
+        .is_some_and(|v| v == OWNED_LABEL_VALUE)
+        && secret.owner_references().is_empty()
+        && secret
+            .annotations()
+            .get(PATCH_ANNOTATION)
+            .is_none_or(|v| v != "true");
+    if !controlled && !labelled {
+        return;
+    }
+    let precondition = kube::api::DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: secret.uid(),
+            resource_version: None,
+        }),
+        ..kube::api::DeleteParams::default()
+    };
+    match secrets.delete(&name, &precondition).await {
+        Ok(_) => {
+            info!(%namespace, %name, "deleted the Secret of a deleted SealedSecret (--old-gc-behavior)")
+        }
+        Err(err) => {
+            warn!(%namespace, %name, %err, "cannot delete the Secret of a deleted SealedSecret")
+        }
+    }
+}
+
 /// Delay before retry `attempt` (1-based): 1 s doubling up to 5 minutes, with ±10 % jitter so
 /// a burst of failures does not retry in lockstep.
 pub fn backoff_delay(attempt: u32, jitter_seed: u64) -> Duration {

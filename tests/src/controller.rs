@@ -15,6 +15,22 @@ use sealant_core::{Certificate, Scope, SealOptions, seal_secret};
 
 use crate::{DEFAULT_TIMEOUT, TestCluster, TestNamespace, repo_file, wait_for};
 
+/// How to start a controller process.
+pub struct Launch<'a> {
+    /// The kubeconfig it uses.
+    pub kubeconfig: &'a std::path::Path,
+    /// Its namespace (keys, lease) and the only one it watches.
+    pub namespace: &'a str,
+    /// Flags appended after the defaults.
+    pub extra: &'a [&'a str],
+    /// `--listen-addr`.
+    pub api_addr: &'a str,
+    /// `--listen-metrics-addr`.
+    pub metrics_addr: &'a str,
+    /// Run inside this network namespace.
+    pub netns: Option<&'a crate::netns::NetNs>,
+}
+
 /// A controller process; killed when dropped. Its log is kept in a file for failures.
 pub struct ControllerProcess {
     /// The process.
@@ -58,19 +74,36 @@ impl ControllerProcess {
         api_addr: &str,
         metrics_addr: &str,
     ) -> anyhow::Result<Self> {
+        Self::launch(&Launch {
+            kubeconfig: cluster.kubeconfig_path(),
+            namespace,
+            extra,
+            api_addr,
+            metrics_addr,
+            netns: None,
+        })
+    }
+
+    /// Starts a controller as `launch` says.
+    pub fn launch(launch: &Launch<'_>) -> anyhow::Result<Self> {
         static REPLICAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let binary = std::env::var_os("SEALANT_CONTROLLER_BIN").context(
             "SEALANT_CONTROLLER_BIN is not set: run the e2e suite with `bash tests/e2e.sh`",
         )?;
+        let namespace = launch.namespace;
         let identity = format!(
             "{namespace}-{}",
             REPLICAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
         let log = std::env::temp_dir().join(format!("sealant-controller-{identity}.log"));
         let file = std::fs::File::create(&log)?;
-        let child = Command::new(binary)
+        let mut command = match launch.netns {
+            Some(netns) => netns.command(binary),
+            None => Command::new(binary),
+        };
+        let child = command
             .arg("--kubeconfig")
-            .arg(cluster.kubeconfig_path())
+            .arg(launch.kubeconfig)
             .args([
                 "--controller-namespace",
                 namespace,
@@ -78,13 +111,13 @@ impl ControllerProcess {
             ])
             .args([
                 "--listen-addr",
-                api_addr,
+                launch.api_addr,
                 "--listen-metrics-addr",
-                metrics_addr,
+                launch.metrics_addr,
                 "--key-size",
                 "2048",
             ])
-            .args(extra)
+            .args(launch.extra)
             .env("POD_NAME", &identity)
             .stdout(Stdio::from(file.try_clone()?))
             .stderr(Stdio::from(file))

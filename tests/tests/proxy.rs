@@ -1,0 +1,320 @@
+//! The CLI against a live controller reached the way users reach it: through the API server's
+//! service proxy. The proxy refuses loopback endpoints, so the controller runs in a test-made
+//! network namespace with an address of its own (`sealant_tests::netns`), and a selector-less
+//! Service with hand-made Endpoints points at it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use k8s_openapi::api::core::v1::{
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Secret,
+    Service, ServicePort, ServiceSpec,
+};
+use kube::Api;
+use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
+use sealant::args::{Cli, Command};
+use sealant::error::CliError;
+use sealant_controller::crd::SealedSecret;
+use sealant_core::Certificate;
+use sealant_tests::controller::{
+    ControllerProcess, Launch, cluster_with_crd, controller_cert, wait_secret_data,
+};
+use sealant_tests::netns::NetNs;
+use sealant_tests::{DEFAULT_TIMEOUT, FIELD_MANAGER, wait_for};
+
+const SERVICE: &str = "sealed-secrets-controller";
+const POD: &str = "sealed-secrets-controller-0";
+
+/// Runs one `sealant` command in-process (on its own thread: commands build their own
+/// runtime), pointed at the controller Service in `namespace`.
+async fn sealant(
+    kubeconfig: &Path,
+    namespace: &str,
+    args: &[&str],
+) -> anyhow::Result<Result<(), CliError>> {
+    let mut argv: Vec<String> = vec!["sealant".into()];
+    argv.extend(args.iter().map(|a| (*a).to_owned()));
+    argv.extend([
+        "--kubeconfig".into(),
+        kubeconfig.to_string_lossy().into_owned(),
+        "--controller-namespace".into(),
+        namespace.into(),
+        "--controller-name".into(),
+        SERVICE.into(),
+    ]);
+    let cli = Cli::try_parse_from(&argv)?;
+    let run = move || match cli.command {
+        Command::Cert(args) => sealant::commands::cert(&args),
+        Command::Seal(args) => sealant::commands::seal(&args),
+        Command::Validate(args) => sealant::commands::validate(&args),
+        Command::Reencrypt(args) => sealant::commands::reencrypt(&args),
+        _ => Err(CliError::new("not a command this test runs")),
+    };
+    tokio::task::spawn_blocking(run)
+        .await
+        .map_err(|_| anyhow::anyhow!("sealant panicked"))
+}
+
+/// The admin kubeconfig with its server moved to `server`.
+fn kubeconfig_with_server(admin: &Path, server: &str, out: &Path) -> anyhow::Result<()> {
+    let mut config = kube::config::Kubeconfig::read_from(admin)?;
+    for cluster in &mut config.clusters {
+        if let Some(cluster) = cluster.cluster.as_mut() {
+            cluster.server = Some(server.to_owned());
+        }
+    }
+    std::fs::write(out, serde_yaml_ng::to_string(&config)?)?;
+    Ok(())
+}
+
+/// A selector-less Service named like upstream's, with Endpoints at `ip:8080`.
+async fn controller_service(
+    client: kube::Client,
+    namespace: &str,
+    ip: std::net::Ipv4Addr,
+) -> anyhow::Result<()> {
+    let metadata = ObjectMeta {
+        name: Some(SERVICE.into()),
+        ..ObjectMeta::default()
+    };
+    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
+    let service = Service {
+        metadata: metadata.clone(),
+        spec: Some(ServiceSpec {
+            ports: Some(vec![ServicePort {
+                name: Some("http".into()),
+                port: 8080,
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    services.create(&PostParams::default(), &service).await?;
+    // The proxy only dials an endpoint whose targetRef is a Pod that has the address: a
+    // stand-in Pod (never scheduled; there is no kubelet) with the namespace's IP in its status.
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let pod: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": { "name": POD },
+        "spec": { "containers": [{ "name": "controller", "image": "sealant-controller" }] },
+    }))?;
+    pods.create(&PostParams::default(), &pod).await?;
+    let status = serde_json::json!({
+        "status": { "podIP": ip.to_string(), "podIPs": [{ "ip": ip.to_string() }] },
+    });
+    pods.patch_status(POD, &PatchParams::default(), &Patch::Merge(&status))
+        .await?;
+    let endpoints: Api<Endpoints> = Api::namespaced(client, namespace);
+    let endpoint = Endpoints {
+        metadata,
+        subsets: Some(vec![EndpointSubset {
+            addresses: Some(vec![EndpointAddress {
+                ip: ip.to_string(),
+                target_ref: Some(ObjectReference {
+                    kind: Some("Pod".into()),
+                    namespace: Some(namespace.into()),
+                    name: Some(POD.into()),
+                    ..ObjectReference::default()
+                }),
+                ..EndpointAddress::default()
+            }]),
+            ports: Some(vec![EndpointPort {
+                name: Some("http".into()),
+                port: 8080,
+                ..EndpointPort::default()
+            }]),
+            ..EndpointSubset::default()
+        }]),
+    };
+    endpoints.create(&PostParams::default(), &endpoint).await?;
+    Ok(())
+}
+
+fn read_sealed(path: &Path) -> anyhow::Result<SealedSecret> {
+    let text = std::fs::read_to_string(path)?;
+    let core = sealant_core::object::read_sealed_secrets(&text)?.remove(0);
+    Ok(serde_json::from_value(serde_json::to_value(core)?)?)
+}
+
+fn encrypted_data(sealed: &SealedSecret) -> BTreeMap<String, String> {
+    serde_json::to_value(&sealed.spec)
+        .ok()
+        .and_then(|spec| serde_json::from_value(spec["encryptedData"].clone()).ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+#[ignore = "needs the test control plane: bash tests/e2e.sh"]
+async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow::Result<()> {
+    let cluster = cluster_with_crd().await?;
+    let ns = cluster.namespace("proxy").await?;
+    let dir = std::env::temp_dir().join(sealant_tests::unique_name("sealant-proxy"));
+    std::fs::create_dir_all(&dir)?;
+
+    let mut netns = NetNs::create()?;
+    let apiserver: std::net::SocketAddr = {
+        let url = &cluster.config().cluster_url;
+        let host = url.host().context("the cluster URL has no host")?;
+        let port = url.port_u16().unwrap_or(443);
+        format!("{host}:{port}").parse()?
+    };
+    let bridge = netns.bridge_to(apiserver)?;
+    let kubeconfig = dir.join("kubeconfig");
+    kubeconfig_with_server(
+        cluster.kubeconfig_path(),
+        &format!("https://127.0.0.1:{bridge}"),
+        &kubeconfig,
+    )?;
+    let api_addr = format!("{}:8080", netns.ip());
+    let metrics_addr = format!("{}:8081", netns.ip());
+    let controller = ControllerProcess::launch(&Launch {
+        kubeconfig: &kubeconfig,
+        namespace: ns.name(),
+        extra: &["--leader-elect=false"],
+        api_addr: &api_addr,
+        metrics_addr: &metrics_addr,
+        netns: Some(&netns),
+    })?;
+    controller_service(cluster.client(), ns.name(), netns.ip()).await?;
+    let key_cert = controller_cert(&cluster, &ns)
+        .await
+        .with_context(|| controller.log())?;
+
+    // `sealant cert`: the certificate served through the proxy is the key Secret's.
+    let cert_file = dir.join("cert.pem");
+    let cert_arg = cert_file.to_string_lossy().into_owned();
+    let admin = cluster.kubeconfig_path().to_path_buf();
+    wait_for(
+        "the certificate through the proxy",
+        DEFAULT_TIMEOUT,
+        || async {
+            Ok(sealant(
+                &admin,
+                ns.name(),
+                &["cert", "--no-cert-cache", "-w", &cert_arg],
+            )
+            .await?
+            .ok())
+        },
+    )
+    .await
+    .with_context(|| controller.log())?;
+    let served = Certificate::from_pem(&std::fs::read(&cert_file)?)?;
+    assert_eq!(
+        served.public_key().fingerprint(),
+        key_cert.public_key().fingerprint()
+    );
+
+    // `sealant seal`, certificate fetched the same way; the controller unseals the result.
+    let secret_file = dir.join("secret.yaml");
+    std::fs::write(
+        &secret_file,
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: {}\nstringData:\n  user: app\n  password: proxy-s3cret\n",
+            ns.name()
+        ),
+    )?;
+    let sealed_file = dir.join("sealed.yaml");
+    let (secret_arg, sealed_arg) = (
+        secret_file.to_string_lossy().into_owned(),
+        sealed_file.to_string_lossy().into_owned(),
+    );
+    sealant(
+        &admin,
+        ns.name(),
+        &[
+            "seal",
+            "--no-cert-cache",
+            "-f",
+            &secret_arg,
+            "-w",
+            &sealed_arg,
+        ],
+    )
+    .await??;
+    let sealed = read_sealed(&sealed_file)?;
+    let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
+    sealed_api.create(&PostParams::default(), &sealed).await?;
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+    wait_secret_data(
+        &secrets,
+        "db",
+        &[("user", "app"), ("password", "proxy-s3cret")],
+    )
+    .await
+    .with_context(|| controller.log())?;
+
+    // `sealant validate`: yes for the file, no once it is bound to another name.
+    sealant(&admin, ns.name(), &["validate", "-f", &sealed_arg]).await??;
+    let moved_file = dir.join("moved.yaml");
+    std::fs::write(
+        &moved_file,
+        std::fs::read_to_string(&sealed_file)?.replace("name: db", "name: other"),
+    )?;
+    let err = sealant(
+        &admin,
+        ns.name(),
+        &["validate", "-f", &moved_file.to_string_lossy()],
+    )
+    .await?
+    .expect_err("a strict-scoped SealedSecret under another name cannot be unsealed");
+    assert_eq!(err.exit_code(), 1, "{err}");
+    assert!(!err.to_string().contains("proxy-s3cret"), "{err}");
+
+    // `sealant reencrypt`: new ciphertexts that the controller still unseals to the same data.
+    let rotated_file = dir.join("rotated.yaml");
+    sealant(
+        &admin,
+        ns.name(),
+        &[
+            "reencrypt",
+            "-f",
+            &sealed_arg,
+            "-w",
+            &rotated_file.to_string_lossy(),
+        ],
+    )
+    .await??;
+    let rotated = read_sealed(&rotated_file)?;
+    let (before, after) = (encrypted_data(&sealed), encrypted_data(&rotated));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        before.iter().all(|(item, value)| after[item] != *value),
+        "every item is sealed anew"
+    );
+    let patch = serde_json::json!({
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "spec": { "encryptedData": after },
+    });
+    sealed_api
+        .patch(
+            "db",
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+    sealant_tests::controller::wait_synced(&sealed_api, "db", "True", 2)
+        .await
+        .with_context(|| controller.log())?;
+    wait_secret_data(
+        &secrets,
+        "db",
+        &[("user", "app"), ("password", "proxy-s3cret")],
+    )
+    .await?;
+    assert!(
+        !controller.log().contains("proxy-s3cret"),
+        "the controller log must not hold plaintext"
+    );
+
+    drop(controller);
+    drop(netns);
+    let _ = std::fs::remove_dir_all(&dir);
+    ns.cleanup().await
+}
