@@ -21,6 +21,9 @@ bash tests/deny.sh
 step "cargo test"
 cargo test --locked --workspace --all-features
 
+step "deploy: chart and kustomize lint/render, alert rule tests, static (musl) build smoke test"
+bash deploy/check.sh
+
 step "the main job on the embedded sample (README's first command)"
 bash examples/demo.sh
 
@@ -33,3 +36,6 @@ bash bench/crypto.sh --quick
 
 step "end-to-end tests on the test control plane"
 bash tests/e2e.sh
+
+step "controller benchmark, reduced (N = 50; keeps the script from rotting; figures are not asserted)"
+bash bench/controller.sh --quick

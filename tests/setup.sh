@@ -7,3 +7,9 @@ if ! python3 -c 'import cryptography' 2>/dev/null; then
   python3 -m pip install --quiet 'cryptography>=42'
 fi
 command -v cargo-deny >/dev/null || cargo install --locked cargo-deny@0.20.2
+
+# age interop (Debian's age CLI, node packages age-encryption and cctv-age): core/tests/age_interop.rs
+bash "$(dirname "$0")/setup-age.sh"
+
+# helm, promtool, musl toolchain and target: deploy/check.sh, tests/tests/deploy.rs
+bash "$(dirname "$0")/setup-deploy.sh"

@@ -22,7 +22,14 @@ Examples:
   # Recover Secrets with a backup of the controller's keys
   sealant unseal -f sealed.yaml --recovery-private-key keys-backup.yaml
 
-Exit codes: 0 success, 1 failure, 2 usage error.";
+  # Before a commit: no plain Secret anywhere, no broken SealedSecret
+  sealant lint .
+
+  # Review a change without keys: items added, removed or re-sealed
+  sealant diff --git HEAD
+
+Exit codes: 0 success, 1 failure, 2 usage error. lint and diff: 0 clean, 1 findings or
+differences, 2 error.";
 
 /// Seal Kubernetes Secrets for GitOps: encrypt them to a cluster's key so that the result can be
 /// committed to git. Compatible with Bitnami Sealed Secrets.
@@ -47,6 +54,14 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Re-encrypt SealedSecrets to the controller's newest key.
     Reencrypt(ReencryptArgs),
+    /// Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI).
+    Lint(LintArgs),
+    /// Show what a SealedSecret holds, without any key: scope, items, sizes, key sizes, key hint.
+    Inspect(InspectArgs),
+    /// Compare SealedSecrets: items added, removed or re-sealed, scope and metadata changes.
+    Diff(Box<DiffArgs>),
+    /// Generate SealedSecrets during a kustomize build (exec plugin or KRM function).
+    Kustomize(KustomizeArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -85,6 +100,15 @@ impl From<OutputFormat> for sealant_core::Format {
             OutputFormat::Json => sealant_core::Format::Json,
         }
     }
+}
+
+/// Report encodings of lint, inspect and diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON document for programs (schema in docs/workflow.md).
+    Json,
 }
 
 /// Where the cluster is and where its controller runs.
@@ -195,6 +219,16 @@ pub struct SealArgs {
     /// Merge the sealed items into this SealedSecret file, in place (its format is kept).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["raw", "output_file"])]
     pub merge_into: Option<PathBuf>,
+    /// With --merge-into: private keys that open the file's items here, offline. An item whose
+    /// value did not change keeps its ciphertext byte for byte, so GitOps tools see no change.
+    /// PEM files, key Secrets or a List; repeatable or comma-separated.
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_delimiter = ',',
+        requires = "merge_into"
+    )]
+    pub recovery_private_key: Vec<PathBuf>,
     #[command(flatten)]
     pub cert: CertSourceArgs,
     #[command(flatten)]
@@ -251,4 +285,118 @@ pub struct ReencryptArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// `sealant lint`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+Checks: plain Secrets with data (plain-secret), kustomize secretGenerator entries \
+(secret-generator), SealedSecretGenerator literals (generator-literals), and SealedSecrets: \
+invalid base64, items too short for their key size, unknown item formats, scope annotations \
+that disagree between top level and template, a name or namespace that no longer matches the \
+one the items are bound to, and with --cert a key hint naming an unknown or expired \
+certificate. Documents annotated sealant.dev/lint: ignore are skipped.
+
+Exit codes: 0 no error (warnings allowed unless --deny-warnings), 1 findings, 2 the check \
+could not run (unreadable path or certificate, bad flags).")]
+pub struct LintArgs {
+    /// Files and directories to check (`-` is stdin, e.g. a kustomize build). Directories are
+    /// walked for *.yaml, *.yml, *.json and Kustomization files, skipping hidden entries.
+    /// Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Skip paths matching this glob (`*`, `?`, `**`), matched against the path and each of
+    /// its trailing parts (`fixtures/**`, `*.example.yaml`). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// The controller's certificates, current and past (PEM files; repeatable). A key hint
+    /// naming none of them is an error, one naming an expired one a warning.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Vec<PathBuf>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Report format.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub output: ReportFormat,
+}
+
+/// `sealant inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// SealedSecret files (YAML or JSON, several documents allowed; other kinds are skipped);
+    /// `-` or none is stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Certificates to match the key hint against (PEM files; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Vec<PathBuf>,
+    /// Print a stable text for `git diff` (a git textconv filter): each SealedSecret as YAML
+    /// with every item replaced by its format, size and digest; anything else as it is.
+    #[arg(long, conflicts_with_all = ["output", "cert"])]
+    pub textconv: bool,
+    /// Report format.
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<ReportFormat>,
+}
+
+/// `sealant diff`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+Items are matched by name within SealedSecrets matched by namespace and name. Without keys an \
+item is added, removed, re-sealed (its ciphertext changed) or unchanged; a changed plaintext \
+length shows that its value changed. With --recovery-private-key the values are compared \
+here, offline, and shown masked (changed or unchanged, lengths) unless --show-values.
+
+Exit codes: 0 no difference, 1 differences, 2 the comparison could not run.")]
+pub struct DiffArgs {
+    /// OLD and NEW files. With --git: working-tree files to compare with REV (default: every
+    /// file changed since REV that holds a SealedSecret on either side).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Compare working-tree files with their version at this git revision.
+    #[arg(long, value_name = "REV")]
+    pub git: Option<String>,
+    /// Private keys to compare values with, offline: PEM files, key Secrets or a List.
+    /// Repeatable or comma-separated.
+    #[arg(long, value_name = "FILE", value_delimiter = ',')]
+    pub recovery_private_key: Vec<PathBuf>,
+    /// Print changed values in clear text (needs --recovery-private-key). Not for CI logs.
+    #[arg(long, requires = "recovery_private_key")]
+    pub show_values: bool,
+    /// Certificates to match key hints against (PEM files; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Vec<PathBuf>,
+    /// Report format.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub output: ReportFormat,
+}
+
+/// `sealant kustomize`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+As a kustomize exec plugin: link the binary as \
+$KUSTOMIZE_PLUGIN_HOME/sealant.dev/v1alpha1/sealedsecretgenerator/SealedSecretGenerator and \
+run `kustomize build --enable-alpha-plugins` (or `kubectl kustomize`). As a KRM exec function \
+(`kustomize build --enable-alpha-plugins --enable-exec`): point the config's \
+config.kubernetes.io/function `exec.path` at a link named sealant-kustomize. Configuration and \
+examples: docs/workflow.md.")]
+pub struct KustomizeArgs {
+    /// A SealedSecretGenerator config file (exec plugin protocol: the SealedSecret is printed).
+    /// Without it, a KRM ResourceList is read from stdin and written to stdout with the
+    /// generated SealedSecret added (KRM function protocol).
+    #[arg(value_name = "CONFIG")]
+    pub config: Option<PathBuf>,
 }

@@ -105,11 +105,17 @@ pub fn seal(args: &SealArgs) -> Result<()> {
     };
 
     if let Some(target_path) = &args.merge_into {
+        let ring = if args.recovery_private_key.is_empty() {
+            None
+        } else {
+            Some(load_keys(&args.recovery_private_key)?)
+        };
         return merge_sealed(
             target_path,
             secrets,
             options,
             args.output.output.map(Format::from),
+            ring.as_ref(),
             || sealing_cert(args),
         );
     }
@@ -187,6 +193,12 @@ pub fn emit_objects<T: serde::Serialize>(
 /// and merges the items into that file, rewritten atomically in `format` (default: the file's
 /// own). `cert` is called only once the target has been read and checked.
 ///
+/// With `ring` (recovery keys, used here and only here), each existing item the input also
+/// has is opened and compared in constant time: an unchanged value keeps its ciphertext byte
+/// for byte, and a file in which nothing changed is not rewritten at all, so GitOps tools see
+/// no drift. The controller is never asked whether two values are equal: that would make it a
+/// decryption oracle.
+///
 /// # Errors
 /// Not exactly one input Secret, an unreadable target, a scope conflict, sealing errors.
 pub fn merge_sealed(
@@ -194,6 +206,7 @@ pub fn merge_sealed(
     mut secrets: Vec<Secret>,
     mut options: SealOptions,
     format: Option<Format>,
+    ring: Option<&KeyRing>,
     cert: impl FnOnce() -> Result<LoadedCert>,
 ) -> Result<()> {
     if secrets.len() != 1 {
@@ -244,12 +257,81 @@ pub fn merge_sealed(
     }
 
     let loaded = cert()?;
-    let update =
+    let plaintexts = ring.map(|_| secret.merged_data());
+    let mut update =
         seal_secret(secret, loaded.cert.public_key(), &options).map_err(Hinted::into_cli)?;
-    merge_into(&mut target, update);
+    if let (Some(ring), Some(plaintexts)) = (ring, &plaintexts) {
+        let before = target.clone();
+        let report = keep_unchanged_items(&target, &mut update, ring, plaintexts, target_path);
+        merge_into(&mut target, update);
+        if target == before {
+            eprintln!(
+                "{}: unchanged (every value is the same; the file was not rewritten)",
+                target_path.display()
+            );
+            return Ok(());
+        }
+        eprintln!("{report}");
+    } else {
+        merge_into(&mut target, update);
+    }
     let format = format.unwrap_or_else(|| Format::detect(&target_text.text));
     let text = to_text(&target, format).map_err(Hinted::into_cli)?;
     crate::io::write_file_atomic(target_path, text.as_bytes())
+}
+
+/// Puts the existing ciphertext back into `update` for every item whose value `ring` shows to
+/// be unchanged, and returns what was kept, sealed again and added (names only). When every
+/// item is kept, the key hint is left as it was too.
+fn keep_unchanged_items(
+    target: &SealedSecret,
+    update: &mut SealedSecret,
+    ring: &KeyRing,
+    plaintexts: &std::collections::BTreeMap<String, sealant_core::SecretBytes>,
+    target_path: &Path,
+) -> String {
+    let (mut kept, mut resealed, mut added) = (Vec::new(), Vec::new(), Vec::new());
+    for (item, sealed) in &mut update.spec.encrypted_data {
+        let Some(existing) = target.spec.encrypted_data.get(item) else {
+            added.push(item.as_str());
+            continue;
+        };
+        let old = crate::diff::open_item(target, ring, item, existing);
+        match (old, plaintexts.get(item)) {
+            (Some((old, _)), Some(new)) if old.ct_eq(new) => {
+                sealed.clone_from(existing);
+                kept.push(item.as_str());
+            }
+            (Some(_), _) => resealed.push(item.as_str()),
+            (None, _) => {
+                eprintln!(
+                    "warning: the given keys cannot open item {item:?} of {}; it is sealed again",
+                    target_path.display()
+                );
+                resealed.push(item.as_str());
+            }
+        }
+    }
+    if resealed.is_empty()
+        && added.is_empty()
+        && let Some(annotations) = update.metadata.annotations.as_mut()
+    {
+        annotations.remove(sealant_core::sealing::KEY_HINT_ANNOTATION);
+    }
+    let list = |names: &[&str]| {
+        if names.is_empty() {
+            "-".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    format!(
+        "{}: unchanged: {}; sealed again: {}; added: {}",
+        target_path.display(),
+        list(&kept),
+        list(&resealed),
+        list(&added)
+    )
 }
 
 fn seal_raw_value(args: &SealArgs, scope: Scope) -> Result<()> {

@@ -68,6 +68,14 @@ impl CliError {
         self
     }
 
+    /// The same error with another exit code: `lint` and `diff` exit 1 for findings and
+    /// differences, so their errors exit 2, as grep's and diff's do.
+    #[must_use]
+    pub fn with_exit_code(mut self, exit_code: u8) -> Self {
+        self.exit_code = exit_code;
+        self
+    }
+
     /// The message without prefix.
     pub fn message(&self) -> &str {
         &self.message

@@ -695,6 +695,7 @@ fn seal_with(
                 secrets,
                 flags.seal_options(cluster)?,
                 format,
+                None,
                 || Ok(loaded),
             )
         }

@@ -7,10 +7,15 @@ pub mod args;
 pub mod certsrc;
 pub mod cluster;
 pub mod commands;
+pub mod diff;
 pub mod error;
+pub mod inspect;
 pub mod io;
 pub mod kubeseal;
+pub mod kustomize;
+pub mod lint;
 pub mod literal;
+pub mod manifest;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -27,6 +32,15 @@ use crate::error::{CliError, Result};
 pub fn run(argv: Vec<OsString>) -> ExitCode {
     if invoked_as_kubeseal(&argv) {
         return kubeseal::run(argv);
+    }
+    // Linked as a kustomize plugin (`SealedSecretGenerator` for the exec plugin layout,
+    // `sealant-kustomize` for a KRM exec function), kustomize calls the binary with the config
+    // path or nothing at all.
+    if invoked_as_kustomize_plugin(&argv) {
+        let args = args::KustomizeArgs {
+            config: argv.get(1).map(std::path::PathBuf::from),
+        };
+        return finish(kustomize::run(&args).map(|()| error::EXIT_SUCCESS));
     }
     // `sealant kubeseal …` goes to kubeseal mode before clap sees it, so that every argument,
     // `--help` and `--version` included, is kubeseal's.
@@ -45,13 +59,25 @@ pub fn run(argv: Vec<OsString>) -> ExitCode {
         Command::Kubeseal { args } => return kubeseal::run(kubeseal_argv(args)),
         command => command,
     };
-    match dispatch(command) {
-        Ok(()) => ExitCode::SUCCESS,
+    finish(dispatch(command))
+}
+
+/// Prints the error, if any, and turns the outcome into the exit code.
+fn finish(outcome: Result<u8>) -> ExitCode {
+    match outcome {
+        Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("{err}");
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// True when argv\[0\]'s file name is one a kustomize plugin link has.
+fn invoked_as_kustomize_plugin(argv: &[OsString]) -> bool {
+    argv.first()
+        .and_then(|program| std::path::Path::new(program).file_name())
+        .is_some_and(|name| name == kustomize::GENERATOR_KIND || name == "sealant-kustomize")
 }
 
 /// True when argv\[0\]'s file name is `kubeseal`.
@@ -68,20 +94,38 @@ fn kubeseal_argv(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
         .collect()
 }
 
-fn dispatch(command: Command) -> Result<()> {
+/// Runs a subcommand; `Ok` carries the exit code (`lint` and `diff` exit 1 for findings and
+/// differences, and 2 for errors).
+fn dispatch(command: Command) -> Result<u8> {
+    let trouble = |err: CliError| err.with_exit_code(error::EXIT_USAGE);
+    match command {
+        Command::Lint(args) => return lint::run(&args).map_err(trouble),
+        Command::Diff(args) => return diff::run(&args).map_err(trouble),
+        _ => {}
+    }
+    run_command(command).map(|()| error::EXIT_SUCCESS)
+}
+
+fn run_command(command: Command) -> Result<()> {
     match command {
         Command::Seal(args) => commands::seal(&args),
         Command::Unseal(args) => commands::unseal_cmd(&args),
         Command::Cert(args) => commands::cert(&args),
         Command::Validate(args) => commands::validate(&args),
         Command::Reencrypt(args) => commands::reencrypt(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Kustomize(args) => kustomize::run(&args),
+        Command::Lint(_) | Command::Diff(_) => Err(CliError::usage(
+            "lint and diff are dispatched with their own exit codes",
+        )),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "sealant", &mut out);
             io::write_stdout(&out)
         }
         Command::Man { out_dir: None } => io::write_stdout(&man_page()?),
-        Command::Man { out_dir: Some(dir) } => clap_mangen::generate_to(Cli::command(), &dir)
+        Command::Man { out_dir: Some(dir) } => std::fs::create_dir_all(&dir)
+            .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
             .map_err(|e| {
                 CliError::new(format!("cannot write man pages to {}: {e}", dir.display()))
             }),

@@ -80,7 +80,7 @@ pub fn controller_namespace(args: &Args) -> String {
         .unwrap_or_else(|| "default".to_owned())
 }
 
-async fn client(args: &Args) -> Result<Client, RunError> {
+async fn client(args: &Args, metrics: &Metrics) -> Result<Client, RunError> {
     let config = match &args.kubeconfig {
         Some(path) => {
             let kubeconfig = kube::config::Kubeconfig::read_from(path)
@@ -93,7 +93,8 @@ async fn client(args: &Args) -> Result<Client, RunError> {
             .await
             .map_err(|e| RunError::Connect(e.to_string()))?,
     };
-    let throttle = throttle::ThrottleLayer::new(args.kubeclient_qps, args.kubeclient_burst);
+    let throttle = throttle::ThrottleLayer::new(args.kubeclient_qps, args.kubeclient_burst)
+        .counting(metrics.kube_requests());
     Ok(kube::client::ClientBuilder::try_from(config)
         .map_err(|e| RunError::Connect(e.to_string()))?
         .with_layer(&throttle)
@@ -106,18 +107,23 @@ async fn client(args: &Args) -> Result<Client, RunError> {
 /// Start-up failures (cluster, CRD, keys, listeners); see [`RunError`].
 pub async fn run(args: Args) -> Result<(), RunError> {
     let args = Arc::new(args);
-    let client = client(&args).await?;
+    let metrics = Arc::new(Metrics::new(&args));
+    let client = client(&args, &metrics).await?;
     let namespace = controller_namespace(&args);
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     match crds.get_opt("sealedsecrets.bitnami.com").await {
         Ok(Some(_)) => {}
         Ok(None) => return Err(RunError::MissingCrd),
+        // Single-namespace installs need no cluster-scoped rights: a missing CRD then shows
+        // up as the SealedSecret watch failing, with the API server's message.
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            warn!("cannot check for the SealedSecret CRD (forbidden); carrying on");
+        }
         Err(err) => return Err(RunError::Connect(err.to_string())),
     }
 
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
-    let metrics = Arc::new(Metrics::new(&args));
     let (manager, keys) = KeyManager::new(client.clone(), &namespace, args.clone());
     let manager = Arc::new(manager);
     manager.reload().await?;

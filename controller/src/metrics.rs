@@ -117,6 +117,52 @@ struct SourceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VerbLabels {
+    verb: String,
+}
+
+/// Counts the controller's own requests to the API server by verb (`get`, `list`, `watch`,
+/// `create`, `update`, `patch`, `delete`): the cost per SealedSecret, measured.
+#[derive(Clone, Debug, Default)]
+pub struct KubeRequests(Family<VerbLabels, Counter>);
+
+impl KubeRequests {
+    /// Counts one request.
+    pub fn count<B>(&self, request: &::http::Request<B>) {
+        let query = request.uri().query().unwrap_or_default();
+        let verb = match *request.method() {
+            ::http::Method::GET
+                if query
+                    .split('&')
+                    .any(|p| p == "watch=true" || p == "watch=1") =>
+            {
+                "watch"
+            }
+            ::http::Method::GET => "get",
+            ::http::Method::POST => "create",
+            ::http::Method::PUT => "update",
+            ::http::Method::PATCH => "patch",
+            ::http::Method::DELETE => "delete",
+            _ => "other",
+        };
+        self.0
+            .get_or_create(&VerbLabels {
+                verb: verb.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The count for one verb.
+    pub fn get(&self, verb: &str) -> u64 {
+        self.0
+            .get_or_create(&VerbLabels {
+                verb: verb.to_owned(),
+            })
+            .get()
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: String,
 }
@@ -154,6 +200,7 @@ pub struct Metrics {
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily<HttpDurationLabels>,
     rsa_operations: Family<SourceLabels, Counter>,
+    kube_requests: KubeRequests,
     keys: Arc<Mutex<Option<KeyStore>>>,
 }
 
@@ -241,6 +288,12 @@ impl Metrics {
             "Items opened with a private key (a lower bound of RSA decryptions), by source",
             rsa_operations.clone(),
         );
+        let kube_requests = KubeRequests::default();
+        registry.register(
+            "sealant_kube_requests",
+            "Requests this controller sent to the API server, by verb",
+            kube_requests.0.clone(),
+        );
         let keys = Arc::new(Mutex::new(None));
         registry.register_collector(Box::new(KeyCollector {
             store: keys.clone(),
@@ -257,6 +310,7 @@ impl Metrics {
             http_requests,
             http_duration,
             rsa_operations,
+            kube_requests,
             keys,
         }
     }
@@ -361,6 +415,11 @@ impl Metrics {
                 source: source.to_owned(),
             })
             .inc_by(n);
+    }
+
+    /// The API request counter, for the client's middleware.
+    pub fn kube_requests(&self) -> KubeRequests {
+        self.kube_requests.clone()
     }
 
     /// One request to an instrumented API path.

@@ -60,12 +60,24 @@ impl TokenBucket {
 pub struct ThrottleLayer {
     qps: f64,
     burst: u32,
+    counter: Option<crate::metrics::KubeRequests>,
 }
 
 impl ThrottleLayer {
     /// `qps` requests per second after a burst of `burst`; `qps` ≤ 0 disables the limit.
     pub fn new(qps: f64, burst: u32) -> Self {
-        Self { qps, burst }
+        Self {
+            qps,
+            burst,
+            counter: None,
+        }
+    }
+
+    /// Also counts every request that goes through.
+    #[must_use]
+    pub fn counting(mut self, counter: crate::metrics::KubeRequests) -> Self {
+        self.counter = Some(counter);
+        self
     }
 }
 
@@ -77,6 +89,7 @@ impl<S> Layer<S> for ThrottleLayer {
             inner,
             bucket: TokenBucket::new(self.qps, self.burst, Instant::now()),
             state: State::NeedToken,
+            counter: self.counter.clone(),
         }
     }
 }
@@ -86,6 +99,7 @@ pub struct Throttle<S> {
     inner: S,
     bucket: Option<TokenBucket>,
     state: State,
+    counter: Option<crate::metrics::KubeRequests>,
 }
 
 enum State {
@@ -94,9 +108,9 @@ enum State {
     HaveToken,
 }
 
-impl<S, Request> Service<Request> for Throttle<S>
+impl<S, B> Service<http::Request<B>> for Throttle<S>
 where
-    S: Service<Request>,
+    S: Service<http::Request<B>>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -125,9 +139,12 @@ where
         }
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
         // The token is spent by this call; the next one needs its own.
         self.state = State::NeedToken;
+        if let Some(counter) = &self.counter {
+            counter.count(&request);
+        }
         self.inner.call(request)
     }
 }
@@ -174,12 +191,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_layer_delays_requests_beyond_the_burst() {
-        let inner = tower::service_fn(|()| async { Ok::<_, Infallible>(Instant::now()) });
+        let inner =
+            tower::service_fn(|_: http::Request<()>| async { Ok::<_, Infallible>(Instant::now()) });
         let mut service = ThrottleLayer::new(2.0, 2).layer(inner);
         let start = Instant::now();
         let mut sent = Vec::new();
         for _ in 0..4 {
-            sent.push(service.ready().await.unwrap().call(()).await.unwrap() - start);
+            let request = http::Request::new(());
+            sent.push(service.ready().await.unwrap().call(request).await.unwrap() - start);
         }
         let millis: Vec<u128> = sent.iter().map(Duration::as_millis).collect();
         assert_eq!(millis, [0, 0, 500, 1000]);
@@ -187,12 +206,33 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn disabled_layer_never_waits() {
-        let inner = tower::service_fn(|()| async { Ok::<_, Infallible>(Instant::now()) });
-        let mut service = ThrottleLayer::new(-1.0, 1).layer(inner);
+        let inner =
+            tower::service_fn(|_: http::Request<()>| async { Ok::<_, Infallible>(Instant::now()) });
+        let counter = crate::metrics::KubeRequests::default();
+        let mut service = ThrottleLayer::new(-1.0, 1)
+            .counting(counter.clone())
+            .layer(inner);
         let start = Instant::now();
-        for _ in 0..100 {
-            let at = service.ready().await.unwrap().call(()).await.unwrap();
+        for i in 0..100 {
+            let request = http::Request::builder()
+                .method(if i % 2 == 0 { "GET" } else { "PATCH" })
+                .uri(if i % 4 == 0 {
+                    "/api/v1/secrets?watch=true"
+                } else {
+                    "/api/v1/secrets"
+                })
+                .body(())
+                .unwrap();
+            let at = service.ready().await.unwrap().call(request).await.unwrap();
             assert_eq!(at, start);
         }
+        assert_eq!(
+            [
+                counter.get("watch"),
+                counter.get("get"),
+                counter.get("patch")
+            ],
+            [25, 25, 50]
+        );
     }
 }

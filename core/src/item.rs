@@ -14,6 +14,8 @@ use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPubli
 use rand::TryRng as _;
 use zeroize::Zeroizing;
 
+use crate::age::envelope::Binding;
+use crate::age::{AgeIdentity, ItemKind};
 use crate::keys::{Fingerprint, PrivateKey, PublicKey};
 use crate::secret::SecretBytes;
 
@@ -33,6 +35,12 @@ pub struct DecryptError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot encrypt: {0}")]
 pub struct SealError(&'static str);
+
+impl SealError {
+    pub(crate) fn new(reason: &'static str) -> Self {
+        Self(reason)
+    }
+}
 
 /// Seals `plaintext` to `key` under `label` (see [`crate::Scope::label`]); returns the raw item.
 ///
@@ -150,13 +158,15 @@ fn open_parts(
     Ok(SecretBytes::from(plaintext))
 }
 
-/// The set of private keys a controller (or a recovery run) holds.
+/// The set of private keys a controller (or a recovery run) holds: RSA keys and, for age
+/// items, age identities.
 ///
 /// Order matters only for speed: [`KeyRing::open`] tries a hinted key first, then keys whose
 /// modulus length matches the item, in the order they were added.
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
     keys: Vec<PrivateKey>,
+    age: Vec<AgeIdentity>,
 }
 
 impl KeyRing {
@@ -188,19 +198,67 @@ impl KeyRing {
         self.keys.iter().find(|k| k.fingerprint() == fingerprint)
     }
 
-    /// The keys, in insertion order.
+    /// The RSA keys, in insertion order (age identities: [`KeyRing::age_identities`]).
     pub fn iter(&self) -> impl Iterator<Item = &PrivateKey> {
         self.keys.iter()
     }
 
-    /// Number of keys.
+    /// Number of keys, RSA and age.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.keys.len() + self.age.len()
     }
 
-    /// True when the ring holds no key.
+    /// True when the ring holds no key at all.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.is_empty() && self.age.is_empty()
+    }
+
+    /// Adds an age identity; one already present (same fingerprint) is ignored. Returns
+    /// whether added.
+    pub fn insert_age(&mut self, identity: AgeIdentity) -> bool {
+        if self.get_age(identity.fingerprint()).is_some() {
+            return false;
+        }
+        self.age.push(identity);
+        true
+    }
+
+    /// Removes the age identity with this fingerprint.
+    pub fn remove_age(&mut self, fingerprint: &Fingerprint) -> Option<AgeIdentity> {
+        let index = self
+            .age
+            .iter()
+            .position(|k| k.fingerprint() == fingerprint)?;
+        Some(self.age.remove(index))
+    }
+
+    /// The age identity with this fingerprint.
+    pub fn get_age(&self, fingerprint: &Fingerprint) -> Option<&AgeIdentity> {
+        self.age.iter().find(|k| k.fingerprint() == fingerprint)
+    }
+
+    /// The age identities, in insertion order.
+    pub fn age_identities(&self) -> impl Iterator<Item = &AgeIdentity> {
+        self.age.iter()
+    }
+
+    /// Opens one `encryptedData` value of either format (see [`crate::age::item_kind`]): an
+    /// RSA hybrid item with the RSA keys under the binding's label, an age item with every
+    /// key (age identities, and RSA keys through age's `ssh-rsa` stanza) and then the scope
+    /// envelope. Returns the plaintext and the fingerprint of the key that opened it.
+    ///
+    /// # Errors
+    /// [`DecryptError`] when no key opens it, for whatever reason.
+    pub fn open_scoped(
+        &self,
+        binding: &Binding,
+        item: &[u8],
+        hint: Option<&Fingerprint>,
+    ) -> Result<(SecretBytes, &Fingerprint), DecryptError> {
+        match crate::age::item_kind(item) {
+            ItemKind::Age => crate::age::open_with_ring(self, binding, item),
+            ItemKind::RsaHybrid => self.open(binding.label(), item, hint),
+        }
     }
 
     /// Opens an item with whichever key works; returns the plaintext and that key's fingerprint.

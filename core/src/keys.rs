@@ -97,6 +97,24 @@ impl Fingerprint {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The fingerprint of other key material (age identities) whose SHA-256 is `digest`.
+    pub(crate) fn from_sha256(digest: &[u8]) -> Self {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest);
+        Fingerprint(format!("SHA256:{b64}"))
+    }
+
+    /// The SHA-256 digest this fingerprint spells (age's `ssh-rsa` stanza tag is its first
+    /// four bytes).
+    pub(crate) fn sha256(&self) -> Option<[u8; 32]> {
+        use base64::Engine as _;
+        let b64 = self.0.strip_prefix("SHA256:")?;
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(b64)
+            .ok()?;
+        bytes.try_into().ok()
+    }
 }
 
 impl fmt::Display for Fingerprint {

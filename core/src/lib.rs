@@ -6,7 +6,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
+pub mod age;
 pub mod base64;
+pub mod inspect;
 pub mod item;
 pub mod keys;
 pub mod keysecret;
@@ -17,6 +19,7 @@ pub mod secret;
 pub mod sync;
 pub mod template;
 
+pub use age::{AgeIdentity, AgeRecipient, IdentityKind};
 pub use item::{DecryptError, KeyRing, SealError, open_item, seal_item};
 pub use keys::{
     Certificate, Fingerprint, KeyError, KeyGenOptions, PrivateKey, PublicKey, generate_key,
@@ -24,7 +27,7 @@ pub use keys::{
 pub use object::{Format, FormatError, ObjectMeta, SealedSecret, Secret};
 pub use scope::Scope;
 pub use sealing::{
-    SealOptions, SealingError, UnsealError, UnsealOptions, Unsealed, merge_into, seal_secret,
-    unseal,
+    Layout, Recipients, SealOptions, SealingError, UnsealError, UnsealOptions, Unsealed,
+    merge_into, seal_secret, seal_secret_for, unseal,
 };
 pub use secret::{SecretBytes, SecretString};

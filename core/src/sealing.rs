@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::age::envelope::Binding;
+use crate::age::{AgeRecipient, MixedRecipients, check_post_quantum_mix, seal_age_item};
 use crate::item::{DecryptError, KeyRing, SealError, seal_item};
 use crate::keys::{Fingerprint, PublicKey};
 use crate::object::{
@@ -18,6 +20,12 @@ use crate::secret::SecretBytes;
 /// outside the ciphertext (upstream ignores it) and only a hint: the controller tries that key
 /// first, and every other key after it.
 pub const KEY_HINT_ANNOTATION: &str = "sealant.dev/key-hint";
+/// Top-level annotation with the age items for every recipient the `encryptedData` values do
+/// not serve ([`Layout::Compatible`]): compact JSON, item name → base64 age item. Upstream
+/// ignores it; sealant tries it when an item's `encryptedData` value does not open.
+pub const AGE_ITEMS_ANNOTATION: &str = "sealant.dev/age-items";
+/// Kubernetes' limit on the total size of an object's annotations (keys and values).
+pub const ANNOTATIONS_SIZE_LIMIT: usize = 256 * 1024;
 /// Template annotation: the Secret gets no ownerReference.
 pub const SKIP_SET_OWNER_REFERENCES_ANNOTATION: &str =
     "sealedsecrets.bitnami.com/skip-set-owner-references";
@@ -65,6 +73,136 @@ pub enum SealingError {
     /// Encryption failed.
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// Nobody to seal for.
+    #[error("no recipients: give at least one certificate or age recipient")]
+    NoRecipients,
+    /// Post-quantum and classical recipients together.
+    #[error(transparent)]
+    MixedRecipients(#[from] MixedRecipients),
+    /// The per-recipient age items do not fit in the annotation.
+    #[error(
+        "the age items for the other recipients take {size} bytes of annotations, over Kubernetes' limit of {limit}"
+    )]
+    AnnotationsTooLarge {
+        /// Bytes the annotations would take.
+        size: usize,
+        /// [`ANNOTATIONS_SIZE_LIMIT`].
+        limit: usize,
+    },
+}
+
+/// How several recipients share one SealedSecret. See `docs/format.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Upstream-compatible: with an RSA certificate, every `encryptedData` value is the classic
+    /// RSA item for the first certificate (an upstream controller holding that key unseals the
+    /// SealedSecret as usual), and the other recipients share one age item per value in the
+    /// [`AGE_ITEMS_ANNOTATION`]. Without a certificate the age items are the values.
+    #[default]
+    Compatible,
+    /// Every `encryptedData` value is one age item for all recipients (RSA certificates through
+    /// age's `ssh-rsa` stanza): about half the size, but only sealant controllers unseal it.
+    Combined,
+}
+
+impl Layout {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Compatible => "compatible",
+            Layout::Combined => "combined",
+        }
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown layout name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown layout {0:?}: expected compatible or combined")]
+pub struct UnknownLayout(pub String);
+
+impl std::str::FromStr for Layout {
+    type Err = UnknownLayout;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "compatible" => Ok(Layout::Compatible),
+            "combined" => Ok(Layout::Combined),
+            other => Err(UnknownLayout(other.to_owned())),
+        }
+    }
+}
+
+/// Whom a Secret is sealed for: RSA certificates' keys (`--cert`, in order; the first is the
+/// primary) and age recipients (`--recipient`, `--recipients-file`).
+#[derive(Debug, Clone, Default)]
+pub struct Recipients {
+    /// RSA public keys, in the order given.
+    pub certs: Vec<PublicKey>,
+    /// age recipients (X25519 or post-quantum).
+    pub age: Vec<AgeRecipient>,
+    /// How they share the SealedSecret.
+    pub layout: Layout,
+}
+
+impl Recipients {
+    /// One RSA key: exactly upstream's output.
+    pub fn rsa(key: &PublicKey) -> Self {
+        Self {
+            certs: vec![key.clone()],
+            ..Self::default()
+        }
+    }
+
+    fn check(&self) -> Result<(), SealingError> {
+        if self.certs.is_empty() && self.age.is_empty() {
+            return Err(SealingError::NoRecipients);
+        }
+        check_post_quantum_mix(&self.age, self.certs.len())?;
+        Ok(())
+    }
+
+    /// The RSA key whose classic item goes in `encryptedData`, if any.
+    fn primary(&self) -> Option<&PublicKey> {
+        match self.layout {
+            Layout::Compatible => self.certs.first(),
+            Layout::Combined => None,
+        }
+    }
+
+    /// RSA keys served through age items.
+    fn age_rsa(&self) -> &[PublicKey] {
+        match self.primary() {
+            Some(_) => &self.certs[1..],
+            None => &self.certs,
+        }
+    }
+
+    /// Seals one value: the `encryptedData` value and, if needed, the age item for everyone
+    /// else.
+    fn seal_value(
+        &self,
+        binding: &Binding,
+        value: &[u8],
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>), SealError> {
+        let age_rsa = self.age_rsa();
+        let needs_age = !age_rsa.is_empty() || !self.age.is_empty();
+        match self.primary() {
+            Some(primary) => {
+                let main = seal_item(primary, binding.label(), value)?;
+                let extra = needs_age
+                    .then(|| seal_age_item(&self.age, age_rsa, binding, value))
+                    .transpose()?;
+                Ok((main, extra))
+            }
+            None => Ok((seal_age_item(&self.age, age_rsa, binding, value)?, None)),
+        }
+    }
 }
 
 /// Seals one Secret to `key`.
@@ -72,10 +210,24 @@ pub enum SealingError {
 /// # Errors
 /// See [`SealingError`].
 pub fn seal_secret(
-    mut secret: Secret,
+    secret: Secret,
     key: &PublicKey,
     options: &SealOptions,
 ) -> Result<SealedSecret, SealingError> {
+    seal_secret_for(secret, &Recipients::rsa(key), options)
+}
+
+/// Seals one Secret for several recipients (RSA certificates and age recipients), laid out as
+/// `recipients.layout` says. With one certificate and nothing else it is [`seal_secret`].
+///
+/// # Errors
+/// See [`SealingError`].
+pub fn seal_secret_for(
+    mut secret: Secret,
+    recipients: &Recipients,
+    options: &SealOptions,
+) -> Result<SealedSecret, SealingError> {
+    recipients.check()?;
     if secret.has_no_data() && !options.allow_empty_data {
         return Err(SealingError::EmptyData);
     }
@@ -127,17 +279,16 @@ pub fn seal_secret(
         return Err(SealingError::MissingNamespace);
     }
 
-    let label = scope.label(&namespace, &name);
-    let encrypted_data = secret
-        .merged_data()
-        .iter()
-        .map(|(item, value)| {
-            Ok((
-                item.clone(),
-                crate::base64::encode(&seal_item(key, &label, value.expose_secret())?),
-            ))
-        })
-        .collect::<Result<BTreeMap<_, _>, SealError>>()?;
+    let binding = Binding::new(scope, &namespace, &name);
+    let mut encrypted_data = BTreeMap::new();
+    let mut age_items = BTreeMap::new();
+    for (item, value) in secret.merged_data() {
+        let (main, extra) = recipients.seal_value(&binding, value.expose_secret())?;
+        encrypted_data.insert(item.clone(), crate::base64::encode(&main));
+        if let Some(extra) = extra {
+            age_items.insert(item, crate::base64::encode(&extra));
+        }
+    }
 
     let mut template_metadata = secret.metadata.clone();
     template_metadata.strip_for_template();
@@ -146,10 +297,22 @@ pub fn seal_secret(
     if let Some(annotation) = scope.annotation() {
         top_annotations.insert(annotation.to_owned(), "true".to_owned());
     }
-    top_annotations.insert(
-        KEY_HINT_ANNOTATION.to_owned(),
-        key.fingerprint().to_string(),
-    );
+    if let Some(primary) = recipients.primary() {
+        top_annotations.insert(
+            KEY_HINT_ANNOTATION.to_owned(),
+            primary.fingerprint().to_string(),
+        );
+    }
+    if !age_items.is_empty() {
+        top_annotations.insert(AGE_ITEMS_ANNOTATION.to_owned(), age_items_json(&age_items));
+        let size = annotations_size(top_annotations);
+        if size > ANNOTATIONS_SIZE_LIMIT {
+            return Err(SealingError::AnnotationsTooLarge {
+                size,
+                limit: ANNOTATIONS_SIZE_LIMIT,
+            });
+        }
+    }
 
     Ok(SealedSecret::new(
         top,
@@ -164,6 +327,49 @@ pub fn seal_secret(
             data: None,
         },
     ))
+}
+
+fn age_items_json(items: &BTreeMap<String, String>) -> String {
+    // A map of strings always serializes.
+    serde_json::to_string(items).unwrap_or_default()
+}
+
+fn annotations_size(annotations: &BTreeMap<String, String>) -> usize {
+    annotations.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
+/// The age items of a SealedSecret's [`AGE_ITEMS_ANNOTATION`] (empty if absent or malformed:
+/// its items then fail with the usual opaque error if nothing else opens them).
+pub fn age_items(sealed: &SealedSecret) -> BTreeMap<String, String> {
+    sealed
+        .metadata
+        .annotation(AGE_ITEMS_ANNOTATION)
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
+}
+
+/// Seals a single value for `--raw` to several recipients: the base64 of one item. A raw value
+/// has no annotation to carry extra items, so it is the classic RSA item only for a single
+/// certificate (in [`Layout::Compatible`]); otherwise one age item for everyone.
+///
+/// # Errors
+/// No recipients, post-quantum mixed with classical ones, or a failed encryption.
+pub fn seal_raw_for(
+    recipients: &Recipients,
+    scope: Scope,
+    namespace: &str,
+    name: &str,
+    value: &[u8],
+) -> Result<String, SealingError> {
+    recipients.check()?;
+    let binding = Binding::new(scope, namespace, name);
+    let item = match recipients.primary() {
+        Some(key) if recipients.certs.len() == 1 && recipients.age.is_empty() => {
+            seal_item(key, binding.label(), value)?
+        }
+        _ => seal_age_item(&recipients.age, &recipients.certs, &binding, value)?,
+    };
+    Ok(crate::base64::encode(&item))
 }
 
 /// Seals a single value for `--raw`: the base64 of one item.
@@ -188,6 +394,24 @@ pub fn seal_raw(
 /// template labels, annotations and data are added or replaced, and the key hint follows the
 /// newest seal. Never fails on missing maps (upstream panics there).
 pub fn merge_into(target: &mut SealedSecret, update: SealedSecret) {
+    // A replaced value must not live on in an old age item (other clusters would get it).
+    let mut items = age_items(target);
+    let had_items = !items.is_empty();
+    for item in update.spec.encrypted_data.keys() {
+        items.remove(item);
+    }
+    items.extend(age_items(&update));
+    if !items.is_empty() {
+        target
+            .metadata
+            .annotations_mut()
+            .insert(AGE_ITEMS_ANNOTATION.to_owned(), age_items_json(&items));
+    } else if had_items {
+        target
+            .metadata
+            .annotations_mut()
+            .remove(AGE_ITEMS_ANNOTATION);
+    }
     target
         .spec
         .encrypted_data
@@ -316,6 +540,12 @@ pub fn unseal_label(sealed: &SealedSecret) -> Vec<u8> {
     )
 }
 
+/// The scope binding a SealedSecret's items are checked against (its top-level metadata): the
+/// label of RSA items and the envelope of age items.
+pub fn unseal_binding(sealed: &SealedSecret) -> Binding {
+    Binding::of_sealed(sealed)
+}
+
 /// The key hint of a SealedSecret, if it carries a well-formed one.
 pub fn key_hint(sealed: &SealedSecret) -> Option<Fingerprint> {
     sealed
@@ -333,31 +563,31 @@ pub fn unseal(
     keys: &KeyRing,
     options: UnsealOptions,
 ) -> Result<Unsealed, UnsealError> {
-    let label = unseal_label(sealed);
+    let binding = unseal_binding(sealed);
     let (mut secret, opened_with) = match &sealed.spec.data {
         Some(blob) => (
-            unseal_v1(sealed, blob, &label, keys, options)?,
+            unseal_v1(sealed, blob, binding.label(), keys, options)?,
             BTreeMap::new(),
         ),
         None => {
             let hint = key_hint(sealed);
+            let extra_items = age_items(sealed);
             let mut errors = ItemErrors::default();
             let mut data = BTreeMap::new();
             let mut opened_with = BTreeMap::new();
             for (item, encoded) in &sealed.spec.encrypted_data {
-                let bytes = match crate::base64::decode(encoded) {
-                    Ok(bytes) => bytes,
-                    Err(err) => {
-                        errors.push(err.to_string(), item);
-                        continue;
-                    }
-                };
-                match keys.open(&label, bytes.expose_secret(), hint.as_ref()) {
+                let opened = open_value(keys, &binding, encoded, hint.as_ref()).or_else(|err| {
+                    extra_items
+                        .get(item)
+                        .and_then(|extra| open_value(keys, &binding, extra, None).ok())
+                        .ok_or(err)
+                });
+                match opened {
                     Ok((plaintext, fingerprint)) => {
                         data.insert(item.clone(), plaintext);
                         opened_with.insert(item.clone(), fingerprint.clone());
                     }
-                    Err(err) => errors.push(err.to_string(), item),
+                    Err(message) => errors.push(message, item),
                 }
             }
             if !errors.is_empty() {
@@ -385,6 +615,18 @@ pub fn unseal(
         secret,
         opened_with,
     })
+}
+
+/// Decodes and opens one value (RSA or age item); the error is the message to report.
+fn open_value<'k>(
+    keys: &'k KeyRing,
+    binding: &Binding,
+    encoded: &str,
+    hint: Option<&Fingerprint>,
+) -> Result<(SecretBytes, &'k Fingerprint), String> {
+    let bytes = crate::base64::decode(encoded).map_err(|err| err.to_string())?;
+    keys.open_scoped(binding, bytes.expose_secret(), hint)
+        .map_err(|err| err.to_string())
 }
 
 /// The Secret that [`unseal`] builds from `sealed`, without its data and without decrypting

@@ -24,7 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroizing;
 
 use crate::object::SealedSecret;
-use crate::sealing::unseal_label;
+use crate::sealing::{AGE_ITEMS_ANNOTATION, unseal_label};
 
 /// The annotation on a Secret that carries the digest.
 pub const DIGEST_ANNOTATION: &str = "sealant.dev/unsealed-digest";
@@ -113,7 +113,8 @@ fn lp_map<'a>(
 
 /// SHA-256 over everything in `sealed` that determines the Secret's *data*: top-level namespace
 /// and name, the scope label the items are bound to, `spec.encryptedData`, the v1 `spec.data`
-/// blob and `spec.template.data`, all in a canonical (sorted, length-prefixed) encoding.
+/// blob, `spec.template.data` and the `sealant.dev/age-items` annotation, all in a canonical
+/// (sorted, length-prefixed) encoding.
 ///
 /// Deliberately outside: generation, resourceVersion, status, the key hint and the template's
 /// metadata, type and immutability (the controller compares those in clear).
@@ -149,6 +150,12 @@ pub fn inputs_digest(sealed: &SealedSecret) -> [u8; 32] {
             );
         }
         None => out(&[0]),
+    }
+    // The age items for other recipients decide the data wherever the encryptedData value does
+    // not open. Hashed only when present, so digests of SealedSecrets without it stay the same.
+    if let Some(items) = sealed.metadata.annotation(AGE_ITEMS_ANNOTATION) {
+        out(b"age-items");
+        lp(&mut out, items.as_bytes());
     }
     let mut result = [0u8; 32];
     result.copy_from_slice(ctx.finish().as_ref());

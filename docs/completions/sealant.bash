@@ -22,11 +22,23 @@ _sealant() {
             sealant,completions)
                 cmd="sealant__subcmd__completions"
                 ;;
+            sealant,diff)
+                cmd="sealant__subcmd__diff"
+                ;;
             sealant,help)
                 cmd="sealant__subcmd__help"
                 ;;
+            sealant,inspect)
+                cmd="sealant__subcmd__inspect"
+                ;;
             sealant,kubeseal)
                 cmd="sealant__subcmd__kubeseal"
+                ;;
+            sealant,kustomize)
+                cmd="sealant__subcmd__kustomize"
+                ;;
+            sealant,lint)
+                cmd="sealant__subcmd__lint"
                 ;;
             sealant,man)
                 cmd="sealant__subcmd__man"
@@ -49,11 +61,23 @@ _sealant() {
             sealant__subcmd__help,completions)
                 cmd="sealant__subcmd__help__subcmd__completions"
                 ;;
+            sealant__subcmd__help,diff)
+                cmd="sealant__subcmd__help__subcmd__diff"
+                ;;
             sealant__subcmd__help,help)
                 cmd="sealant__subcmd__help__subcmd__help"
                 ;;
+            sealant__subcmd__help,inspect)
+                cmd="sealant__subcmd__help__subcmd__inspect"
+                ;;
             sealant__subcmd__help,kubeseal)
                 cmd="sealant__subcmd__help__subcmd__kubeseal"
+                ;;
+            sealant__subcmd__help,kustomize)
+                cmd="sealant__subcmd__help__subcmd__kustomize"
+                ;;
+            sealant__subcmd__help,lint)
+                cmd="sealant__subcmd__help__subcmd__lint"
                 ;;
             sealant__subcmd__help,man)
                 cmd="sealant__subcmd__help__subcmd__man"
@@ -77,7 +101,7 @@ _sealant() {
 
     case "${cmd}" in
         sealant)
-            opts="-h -V --help --version seal unseal cert validate reencrypt completions man kubeseal help"
+            opts="-h -V --help --version seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,8 +178,42 @@ _sealant() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sealant__subcmd__diff)
+            opts="-o -h -V --git --recovery-private-key --show-values --cert --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --git)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recovery-private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sealant__subcmd__help)
-            opts="seal unseal cert validate reencrypt completions man kubeseal help"
+            opts="seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,6 +254,20 @@ _sealant() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sealant__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sealant__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -210,7 +282,49 @@ _sealant() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sealant__subcmd__help__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sealant__subcmd__help__subcmd__kubeseal)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__help__subcmd__kustomize)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__help__subcmd__lint)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -294,6 +408,32 @@ _sealant() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sealant__subcmd__inspect)
+            opts="-o -h -V --cert --textconv --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sealant__subcmd__kubeseal)
             opts="-V --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -301,6 +441,50 @@ _sealant() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__kustomize)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__lint)
+            opts="-o -h -V --exclude --cert --deny-warnings --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -397,7 +581,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__seal)
-            opts="-f -w -o -n -h -V --secret-file --file --scope --allow-empty-data --from-literal --from-file --from-env-file --type --raw --name --merge-into --cert --no-cert-cache --sealed-secret-file --output-file --format --output --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-f -w -o -n -h -V --secret-file --file --scope --allow-empty-data --from-literal --from-file --from-env-file --type --raw --name --merge-into --recovery-private-key --cert --no-cert-cache --sealed-secret-file --output-file --format --output --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,6 +624,10 @@ _sealant() {
                     return 0
                     ;;
                 --merge-into)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recovery-private-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -31,6 +31,10 @@ complete -c sealant -n "__fish_sealant_needs_command" -f -a "unseal" -d 'Recover
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "cert" -d 'Print or save the controller\'s certificate, with fingerprint, key size and expiry'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "lint" -d 'Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "inspect" -d 'Show what a SealedSecret holds, without any key: scope, items, sizes, key sizes, key hint'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "diff" -d 'Compare SealedSecrets: items added, removed or re-sealed, scope and metadata changes'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "kustomize" -d 'Generate SealedSecrets during a kustomize build (exec plugin or KRM function)'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
@@ -43,6 +47,7 @@ complete -c sealant -n "__fish_sealant_using_subcommand seal" -l from-env-file -
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l type -d 'Type of the Secret built from literals' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l name -d 'Secret name: the name for --raw, or a replacement for the input\'s name' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l merge-into -d 'Merge the sealed items into this SealedSecret file, in place (its format is kept)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l recovery-private-key -d 'With --merge-into: private keys that open the file\'s items here, offline. An item whose value did not change keeps its ciphertext byte for byte, so GitOps tools see no change. PEM files, key Secrets or a List; repeatable or comma-separated' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l cert -d 'Certificate to seal with: a file, an http(s):// or file:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -s w -l output-file -l sealed-secret-file -d 'Write to this file instead of stdout: atomically, mode 0600, only on success. A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -s o -l output -l format -d 'Output format' -r -f -a "yaml\t'YAML documents, each starting with `---`'
@@ -94,18 +99,45 @@ complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand lint" -l exclude -d 'Skip paths matching this glob (`*`, `?`, `**`), matched against the path and each of its trailing parts (`fixtures/**`, `*.example.yaml`). Repeatable' -r
+complete -c sealant -n "__fish_sealant_using_subcommand lint" -l cert -d 'The controller\'s certificates, current and past (PEM files; repeatable). A key hint naming none of them is an error, one naming an expired one a warning' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand lint" -s o -l output -d 'Report format' -r -f -a "text\t'Lines for people'
+json\t'One JSON document for programs (schema in docs/workflow.md)'"
+complete -c sealant -n "__fish_sealant_using_subcommand lint" -l deny-warnings -d 'Exit 1 on warnings too'
+complete -c sealant -n "__fish_sealant_using_subcommand lint" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand lint" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand inspect" -l cert -d 'Certificates to match the key hint against (PEM files; repeatable)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand inspect" -s o -l output -d 'Report format' -r -f -a "text\t'Lines for people'
+json\t'One JSON document for programs (schema in docs/workflow.md)'"
+complete -c sealant -n "__fish_sealant_using_subcommand inspect" -l textconv -d 'Print a stable text for `git diff` (a git textconv filter): each SealedSecret as YAML with every item replaced by its format, size and digest; anything else as it is'
+complete -c sealant -n "__fish_sealant_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand inspect" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand diff" -l git -d 'Compare working-tree files with their version at this git revision' -r
+complete -c sealant -n "__fish_sealant_using_subcommand diff" -l recovery-private-key -d 'Private keys to compare values with, offline: PEM files, key Secrets or a List. Repeatable or comma-separated' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand diff" -l cert -d 'Certificates to match key hints against (PEM files; repeatable)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand diff" -s o -l output -d 'Report format' -r -f -a "text\t'Lines for people'
+json\t'One JSON document for programs (schema in docs/workflow.md)'"
+complete -c sealant -n "__fish_sealant_using_subcommand diff" -l show-values -d 'Print changed values in clear text (needs --recovery-private-key). Not for CI logs'
+complete -c sealant -n "__fish_sealant_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand kustomize" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand kustomize" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sealant -n "__fish_sealant_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand man" -l out-dir -d 'Write `sealant.1` and one page per subcommand (`sealant-seal.1`, …) here' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand man" -s h -l help -d 'Print help'
 complete -c sealant -n "__fish_sealant_using_subcommand man" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand kubeseal" -s V -l version -d 'Print version'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "seal" -d 'Seal Secrets (from files, stdin, or built from literals) into SealedSecrets'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "unseal" -d 'Recover Secrets from SealedSecrets offline, with the controller\'s private keys'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "cert" -d 'Print or save the controller\'s certificate, with fingerprint, key size and expiry'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt completions man kubeseal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "seal" -d 'Seal Secrets (from files, stdin, or built from literals) into SealedSecrets'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "unseal" -d 'Recover Secrets from SealedSecrets offline, with the controller\'s private keys'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "cert" -d 'Print or save the controller\'s certificate, with fingerprint, key size and expiry'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "lint" -d 'Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "inspect" -d 'Show what a SealedSecret holds, without any key: scope, items, sizes, key sizes, key hint'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "diff" -d 'Compare SealedSecrets: items added, removed or re-sealed, scope and metadata changes'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kustomize" -d 'Generate SealedSecrets during a kustomize build (exec plugin or KRM function)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -40,6 +40,7 @@ _arguments "${_arguments_options[@]}" : \
 '--type=[Type of the Secret built from literals]:TYPE:_default' \
 '--name=[Secret name\: the name for --raw, or a replacement for the input'\''s name]:NAME:_default' \
 '(--raw -w --output-file)--merge-into=[Merge the sealed items into this SealedSecret file, in place (its format is kept)]:FILE:_files' \
+'*--recovery-private-key=[With --merge-into\: private keys that open the file'\''s items here, offline. An item whose value did not change keeps its ciphertext byte for byte, so GitOps tools see no change. PEM files, key Secrets or a List; repeatable or comma-separated]:FILE:_files' \
 '--cert=[Certificate to seal with\: a file, an http(s)\:// or file\:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API]:PATH|URL:_default' \
 '-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
@@ -146,6 +147,63 @@ json\:"Pretty-printed JSON objects"))' \
 '--version[Print version]' \
 && ret=0
 ;;
+(lint)
+_arguments "${_arguments_options[@]}" : \
+'*--exclude=[Skip paths matching this glob (\`*\`, \`?\`, \`**\`), matched against the path and each of its trailing parts (\`fixtures/**\`, \`*.example.yaml\`). Repeatable]:GLOB:_default' \
+'*--cert=[The controller'\''s certificates, current and past (PEM files; repeatable). A key hint naming none of them is an error, one naming an expired one a warning]:FILE:_files' \
+'-o+[Report format]:FORMAT:((text\:"Lines for people"
+json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+'--output=[Report format]:FORMAT:((text\:"Lines for people"
+json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+'--deny-warnings[Exit 1 on warnings too]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::paths -- Files and directories to check (`-` is stdin, e.g. a kustomize build). Directories are walked for *.yaml, *.yml, *.json and Kustomization files, skipping hidden entries. Default\: the current directory:_files' \
+&& ret=0
+;;
+(inspect)
+_arguments "${_arguments_options[@]}" : \
+'*--cert=[Certificates to match the key hint against (PEM files; repeatable)]:FILE:_files' \
+'-o+[Report format]:FORMAT:((text\:"Lines for people"
+json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+'--output=[Report format]:FORMAT:((text\:"Lines for people"
+json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+'(-o --output --cert)--textconv[Print a stable text for \`git diff\` (a git textconv filter)\: each SealedSecret as YAML with every item replaced by its format, size and digest; anything else as it is]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::files -- SealedSecret files (YAML or JSON, several documents allowed; other kinds are skipped); `-` or none is stdin:_files' \
+&& ret=0
+;;
+(diff)
+_arguments "${_arguments_options[@]}" : \
+'--git=[Compare working-tree files with their version at this git revision]:REV:_default' \
+'*--recovery-private-key=[Private keys to compare values with, offline\: PEM files, key Secrets or a List. Repeatable or comma-separated]:FILE:_files' \
+'*--cert=[Certificates to match key hints against (PEM files; repeatable)]:FILE:_files' \
+'-o+[Report format]:FORMAT:((text\:"Lines for people"
+json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+'--output=[Report format]:FORMAT:((text\:"Lines for people"
+json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+'--show-values[Print changed values in clear text (needs --recovery-private-key). Not for CI logs]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::files -- OLD and NEW files. With --git\: working-tree files to compare with REV (default\: every file changed since REV that holds a SealedSecret on either side):_files' \
+&& ret=0
+;;
+(kustomize)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::config -- A SealedSecretGenerator config file (exec plugin protocol\: the SealedSecret is printed). Without it, a KRM ResourceList is read from stdin and written to stdout with the generated SealedSecret added (KRM function protocol):_files' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
@@ -203,6 +261,22 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(lint)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(inspect)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(diff)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(kustomize)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -236,6 +310,10 @@ _sealant_commands() {
 'cert:Print or save the controller'\''s certificate, with fingerprint, key size and expiry' \
 'validate:Ask the controller whether SealedSecrets can be unsealed' \
 'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
+'lint:Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)' \
+'inspect:Show what a SealedSecret holds, without any key\: scope, items, sizes, key sizes, key hint' \
+'diff:Compare SealedSecrets\: items added, removed or re-sealed, scope and metadata changes' \
+'kustomize:Generate SealedSecrets during a kustomize build (exec plugin or KRM function)' \
 'completions:Print a shell completion script' \
 'man:Print the man page (roff), or write every page to a directory' \
 'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
@@ -253,6 +331,11 @@ _sealant__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'sealant completions commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__diff_commands] )) ||
+_sealant__subcmd__diff_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant diff commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__help_commands] )) ||
 _sealant__subcmd__help_commands() {
     local commands; commands=(
@@ -261,6 +344,10 @@ _sealant__subcmd__help_commands() {
 'cert:Print or save the controller'\''s certificate, with fingerprint, key size and expiry' \
 'validate:Ask the controller whether SealedSecrets can be unsealed' \
 'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
+'lint:Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)' \
+'inspect:Show what a SealedSecret holds, without any key\: scope, items, sizes, key sizes, key hint' \
+'diff:Compare SealedSecrets\: items added, removed or re-sealed, scope and metadata changes' \
+'kustomize:Generate SealedSecrets during a kustomize build (exec plugin or KRM function)' \
 'completions:Print a shell completion script' \
 'man:Print the man page (roff), or write every page to a directory' \
 'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
@@ -278,15 +365,35 @@ _sealant__subcmd__help__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help completions commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__help__subcmd__diff_commands] )) ||
+_sealant__subcmd__help__subcmd__diff_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help diff commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__help__subcmd__help_commands] )) ||
 _sealant__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help help commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__help__subcmd__inspect_commands] )) ||
+_sealant__subcmd__help__subcmd__inspect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help inspect commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__help__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__help__subcmd__kubeseal_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help kubeseal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__kustomize_commands] )) ||
+_sealant__subcmd__help__subcmd__kustomize_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help kustomize commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__lint_commands] )) ||
+_sealant__subcmd__help__subcmd__lint_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help lint commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__help__subcmd__man_commands] )) ||
 _sealant__subcmd__help__subcmd__man_commands() {
@@ -313,10 +420,25 @@ _sealant__subcmd__help__subcmd__validate_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help validate commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__inspect_commands] )) ||
+_sealant__subcmd__inspect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant inspect commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__kubeseal_commands() {
     local commands; commands=()
     _describe -t commands 'sealant kubeseal commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__kustomize_commands] )) ||
+_sealant__subcmd__kustomize_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant kustomize commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__lint_commands] )) ||
+_sealant__subcmd__lint_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant lint commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__man_commands] )) ||
 _sealant__subcmd__man_commands() {

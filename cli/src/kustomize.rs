@@ -1,0 +1,360 @@
+//! `sealant kustomize`: a `SealedSecretGenerator` for kustomize, sealing a generator spec
+//! (literals, files, env files) against a given certificate at build time.
+//!
+//! Two protocols, one generator:
+//! - exec plugin (`kustomize build --enable-alpha-plugins`, also `kubectl kustomize`): called
+//!   with the path of the generator config, prints the SealedSecret;
+//! - KRM function (`kustomize build --enable-alpha-plugins --enable-exec`): reads a
+//!   `ResourceList` on stdin, writes it back on stdout with the SealedSecret added.
+//!
+//! Files are read only from inside the kustomization's directory, as kustomize's own
+//! generators do: a remote base must not be able to seal `~/.ssh/id_rsa` to its own key.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use sealant_core::object::{read_documents, to_text};
+use sealant_core::sealing::SealOptions;
+use sealant_core::{Format, ObjectMeta, seal_secret};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::args::{CertSourceArgs, ClusterArgs, KustomizeArgs};
+use crate::error::{CliError, Hinted, Result};
+use crate::literal::{LiteralSources, build_secret};
+
+/// apiVersion of the generator config.
+pub const GENERATOR_API_VERSION: &str = "sealant.dev/v1alpha1";
+/// kind of the generator config.
+pub const GENERATOR_KIND: &str = "SealedSecretGenerator";
+
+/// The generator config (kustomize's `secretGenerator` fields, plus `cert` and `scope`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GeneratorConfig {
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: ObjectMeta,
+    /// Certificate: a path (relative to the kustomization), or an http(s)/file URL.
+    #[serde(default)]
+    cert: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
+    #[serde(default)]
+    literals: Vec<String>,
+    #[serde(default)]
+    files: Vec<String>,
+    #[serde(default)]
+    envs: Vec<String>,
+    #[serde(default)]
+    options: GeneratorOptions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GeneratorOptions {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    immutable: Option<bool>,
+}
+
+/// `sealant kustomize [CONFIG]`.
+///
+/// # Errors
+/// Bad configs, files outside the kustomization, an unusable certificate, sealing errors.
+pub fn run(args: &KustomizeArgs) -> Result<()> {
+    match &args.config {
+        Some(path) => {
+            let text = crate::io::read_file_text(path)?;
+            // kustomize names the kustomization's directory; run by hand, the config's own
+            // directory is the root.
+            let root = match std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_ROOT") {
+                Some(root) if !root.is_empty() => PathBuf::from(root),
+                _ => match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => current_dir()?,
+                },
+            };
+            let config = parse_config(&text.text, &path.display().to_string())?;
+            let sealed = generate(config, &root)?;
+            let text = to_text(&sealed, Format::Yaml).map_err(Hinted::into_cli)?;
+            crate::io::write_stdout(text.as_bytes())
+        }
+        None => {
+            let input = crate::io::read_stdin()?;
+            let output = krm(&input.text, &current_dir()?)?;
+            crate::io::write_stdout(output.as_bytes())
+        }
+    }
+}
+
+fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir()
+        .map_err(|e| CliError::new(format!("cannot read the current directory: {e}")))
+}
+
+/// The KRM function: `ResourceList` in, the same list with the SealedSecret appended out.
+fn krm(input: &str, root: &Path) -> Result<String> {
+    let mut documents: Vec<Value> = read_documents(input).map_err(|e| {
+        e.into_cli()
+            .context("stdin")
+            .hint("the KRM function protocol sends a ResourceList on stdin; to run the exec plugin protocol, pass the config file")
+    })?;
+    let mut list = match (documents.len(), documents.pop()) {
+        (1, Some(list)) if list.get("kind").and_then(Value::as_str) == Some("ResourceList") => list,
+        _ => {
+            return Err(CliError::new("stdin is not one ResourceList")
+                .hint("run this as a kustomize plugin (see docs/workflow.md), or pass the generator config file"));
+        }
+    };
+    let config = list.get("functionConfig").cloned().ok_or_else(|| {
+        CliError::new("the ResourceList has no functionConfig")
+            .hint("kustomize passes the SealedSecretGenerator as functionConfig")
+    })?;
+    let config: GeneratorConfig = serde_json::from_value(config).map_err(|e| {
+        CliError::new(format!(
+            "functionConfig: invalid {GENERATOR_KIND}: {}",
+            redact_quoted(&e.to_string())
+        ))
+        .hint(CONFIG_HINT)
+    })?;
+    let sealed = generate(config, root)?;
+    let sealed = serde_json::to_value(&sealed)
+        .map_err(|e| CliError::new(format!("cannot encode the SealedSecret: {e}")))?;
+    let object = list
+        .as_object_mut()
+        .ok_or_else(|| CliError::new("the ResourceList is not an object"))?;
+    // The config may hold literals: they are not echoed back.
+    object.remove("functionConfig");
+    match object.get_mut("items") {
+        Some(Value::Array(items)) => items.push(sealed),
+        _ => {
+            object.insert("items".into(), Value::Array(vec![sealed]));
+        }
+    }
+    to_text(&list, Format::Yaml).map_err(Hinted::into_cli)
+}
+
+const CONFIG_HINT: &str = "fields: metadata.name, metadata.namespace, cert, scope, type, literals, files, envs, options (labels, annotations, immutable); see docs/workflow.md";
+
+fn parse_config(text: &str, origin: &str) -> Result<GeneratorConfig> {
+    let mut configs: Vec<GeneratorConfig> =
+        read_documents(text).map_err(|e| e.into_cli().context(origin).hint(CONFIG_HINT))?;
+    match (configs.len(), configs.pop()) {
+        (1, Some(config)) => Ok(config),
+        (n, _) => Err(CliError::new(format!(
+            "{origin}: expected one {GENERATOR_KIND}, found {n} documents"
+        ))),
+    }
+}
+
+/// Seals the Secret the config describes.
+fn generate(config: GeneratorConfig, root: &Path) -> Result<sealant_core::SealedSecret> {
+    if config.kind.as_deref() != Some(GENERATOR_KIND)
+        || config.api_version.as_deref() != Some(GENERATOR_API_VERSION)
+    {
+        return Err(CliError::new(format!(
+            "the config is not a {GENERATOR_KIND} ({GENERATOR_API_VERSION})"
+        ))
+        .hint(format!(
+            "start it with apiVersion: {GENERATOR_API_VERSION} and kind: {GENERATOR_KIND}"
+        )));
+    }
+    let name = config
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            CliError::new(format!("{GENERATOR_KIND} has no metadata.name"))
+                .hint("metadata.name is the name of the SealedSecret (and of the Secret)")
+        })?;
+    let scope = crate::commands::parse_scope(config.scope.as_deref())?;
+    let files = config
+        .files
+        .iter()
+        .map(|spec| {
+            let (key, path) = match spec.split_once('=') {
+                Some((key, path)) => (Some(key), path),
+                None => (None, spec.as_str()),
+            };
+            let resolved = resolve(root, path)?;
+            Ok(match key {
+                Some(key) => format!("{key}={}", resolved.display()),
+                None => resolved.display().to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let envs = config
+        .envs
+        .iter()
+        .map(|path| resolve(root, path))
+        .collect::<Result<Vec<_>>>()?;
+    let sources = LiteralSources {
+        literals: &config.literals,
+        files: &files,
+        env_files: &envs,
+    };
+    if sources.is_empty() {
+        return Err(CliError::new(format!(
+            "{GENERATOR_KIND} {name} has no literals, files or envs"
+        ))
+        .hint(CONFIG_HINT));
+    }
+    let mut secret = build_secret(
+        &name,
+        config.metadata.namespace.clone(),
+        config.type_.as_deref().unwrap_or("Opaque"),
+        &sources,
+    )?;
+    if !config.options.labels.is_empty() {
+        secret.metadata.labels = Some(config.options.labels);
+    }
+    if !config.options.annotations.is_empty() {
+        secret.metadata.annotations = Some(config.options.annotations);
+    }
+    secret.immutable = config.options.immutable;
+
+    let cert_source = config
+        .cert
+        .or_else(|| std::env::var("SEALED_SECRETS_CERT").ok())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            CliError::new(format!("{GENERATOR_KIND} {name} names no certificate"))
+                .hint("set `cert:` to the controller's certificate (a file next to the kustomization, or a URL), or export SEALED_SECRETS_CERT; a build never asks the cluster")
+        })?;
+    let cert_source = if cert_source.contains("://") || Path::new(&cert_source).is_absolute() {
+        cert_source
+    } else {
+        root.join(&cert_source).display().to_string()
+    };
+    let loaded = crate::certsrc::load(
+        &CertSourceArgs {
+            cert: Some(cert_source),
+            no_cert_cache: true,
+        },
+        &offline_cluster(),
+        &crate::cluster::KubeOverrides::default(),
+    )?;
+    crate::certsrc::check_usable(&loaded)?;
+    let options = SealOptions {
+        name: None,
+        scope,
+        namespace_flag: None,
+        default_namespace: String::new(),
+        allow_empty_data: false,
+    };
+    seal_secret(secret, loaded.cert.public_key(), &options).map_err(|e| {
+        let missing_namespace = matches!(e, sealant_core::SealingError::MissingNamespace);
+        let err = e.into_cli();
+        if missing_namespace {
+            err.hint("set metadata.namespace on the generator to the namespace the kustomization deploys to (or scope: cluster-wide): a build never guesses it")
+        } else {
+            err
+        }
+    })
+}
+
+/// Cluster settings for `certsrc::load`, which only uses them without a certificate (never here).
+fn offline_cluster() -> ClusterArgs {
+    ClusterArgs {
+        kubeconfig: None,
+        context: None,
+        namespace: None,
+        controller_name: "sealed-secrets-controller".into(),
+        controller_namespace: "kube-system".into(),
+    }
+}
+
+/// `root/path`, refused unless `path` is relative and stays inside `root` (symlinks included).
+fn resolve(root: &Path, path: &str) -> Result<PathBuf> {
+    let outside = || {
+        CliError::new(format!(
+            "{path:?} is outside the kustomization directory {}",
+            root.display()
+        ))
+        .hint("generators read only files inside the kustomization's directory, as kustomize's own do")
+    };
+    let relative = Path::new(path);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+    {
+        return Err(outside());
+    }
+    let joined = root.join(relative);
+    let canonical = joined
+        .canonicalize()
+        .map_err(|e| crate::error::io_error("cannot read", &joined, e))?;
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|e| crate::error::io_error("cannot read", root, e))?;
+    if !canonical.starts_with(&canonical_root) {
+        return Err(outside());
+    }
+    Ok(canonical)
+}
+
+/// Replaces double-quoted parts of a parser message (`invalid type: string "hunter2"`).
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for ch in message.chars() {
+        if ch == '"' {
+            if quoted {
+                out.push_str("…\"");
+            } else {
+                out.push('"');
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(ch);
+        }
+    }
+    if quoted {
+        out.push_str("…\"");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("k");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("pw.txt"), "x").unwrap();
+        std::fs::write(dir.path().join("outside.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.txt"), root.join("link")).unwrap();
+        assert!(resolve(&root, "pw.txt").is_ok());
+        for bad in [
+            "../outside.txt",
+            "/etc/passwd",
+            "link",
+            "a/../../outside.txt",
+        ] {
+            let err = resolve(&root, bad).unwrap_err();
+            assert!(err.message().contains("outside"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_quoted(r#"invalid type: string "hunter2", expected a sequence"#),
+            r#"invalid type: string "…", expected a sequence"#
+        );
+    }
+}
