@@ -13,6 +13,7 @@
 #   - create: wall time for the N creates alone (8 parallel kubectl clients): the floor set by
 #     the API server and the client, shown so the controller's share can be read off;
 #   - synced: from the first create until all N report Synced=True;
+#   - latency: one more SealedSecret created right after the N, while they are still queued;
 #   - restart: the controller is stopped and started again with all N in sync; time to /readyz,
 #     time until it has looked at all N, and the RSA operations it made (expected: 0);
 #   - RSS idle (keys loaded, nothing to do) and with N objects after the restart;
@@ -102,7 +103,9 @@ for c in range(chunks):
             f.write(f"---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s{i}, namespace: bench}}\n"
                     f"stringData: {{a: va{i}, b: vb{i}, c: vc{i}}}\n")
 PY
-for chunk in "$work"/secrets/chunk*.yaml; do
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: probe, namespace: bench}\nstringData: {a: x, b: y, c: z}\n' \
+    > "$work/secrets/probe.yaml"
+for chunk in "$work"/secrets/chunk*.yaml "$work/secrets/probe.yaml"; do
     "$cli_bin" seal -f "$chunk" --cert "$work/cert.pem" -w "${chunk%.yaml}.sealed.yaml"
 done
 
@@ -111,7 +114,7 @@ synced_count() {
         -o jsonpath='{range .items[*]}{.status.conditions[0].status}{"\n"}{end}' 2>/dev/null |
         grep -c True || true
 }
-all_synced() { [[ "$(synced_count)" -ge "$n" ]]; }
+all_synced() { [[ "$(synced_count)" -ge $((n + 1)) ]]; }
 requests_before=$(( $(metric 'sealant_kube_requests_total') - $(metric 'sealant_kube_requests_total{verb="watch"}') ))
 
 t0=$(now)
@@ -122,6 +125,14 @@ for chunk in "$work"/secrets/chunk*.sealed.yaml; do
 done
 wait "${creators[@]}"
 t_created=$(now)
+# One more while the N are still queued: how long a newcomer waits behind a burst.
+kubectl create -f "$work/secrets/probe.sealed.yaml" >/dev/null
+t_probe=$(now)
+probe_synced() {
+    [[ "$(kubectl get sealedsecret -n bench probe -o jsonpath='{.status.conditions[0].status}' 2>/dev/null)" == True ]]
+}
+wait_until "the probe SealedSecret" probe_synced
+t_probe_synced=$(now)
 wait_until "$n SealedSecrets Synced" all_synced
 t_synced=$(now)
 requests_after=$(( $(metric 'sealant_kube_requests_total') - $(metric 'sealant_kube_requests_total{verb="watch"}') ))
@@ -134,13 +145,13 @@ t_restart=$(now)
 start_controller
 wait_until "readiness after the restart" curl -sf -o /dev/null "127.0.0.1:$api_port/readyz"
 t_ready=$(now)
-seen() { [[ "$(metric 'sealed_secrets_controller_unseal_requests_total')" -ge "$n" ]]; }
+seen() { [[ "$(metric 'sealed_secrets_controller_unseal_requests_total')" -ge $((n + 1)) ]]; }
 wait_until "the restarted controller to look at all $n" seen
 t_seen=$(now)
 rsa_ops=$(metric 'sealant_unseal_rsa_operations_total{source="reconcile"}')
 rss_restart=$(rss_mib)
 
-per_object=$(python3 -c "print(f'{($requests_after - $requests_before) / $n:.2f}')")
+per_object=$(python3 -c "print(f'{($requests_after - $requests_before) / ($n + 1):.2f}')")
 report=$(cat <<EOF
 ## Controller on the test control plane (N = $n, 3 items each, RSA-4096)
 
@@ -150,6 +161,7 @@ Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
 |---|---|
 | $n creates alone (8 kubectl clients) | $(elapsed "$t0" "$t_created") s |
 | first create → all $n Synced | $(elapsed "$t0" "$t_synced") s |
+| one more SealedSecret created right after the $n → Synced | $(elapsed "$t_created" "$t_probe_synced") s (its create: $(elapsed "$t_created" "$t_probe") s) |
 | restart → ready | $(elapsed "$t_restart" "$t_ready") s |
 | restart → all $n looked at | $(elapsed "$t_restart" "$t_seen") s |
 | RSA operations after the restart | $rsa_ops |

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# One-shot CI runs gain nothing from incremental compilation, which costs disk (tens of GB).
+if [[ -n "${CI:-}" ]]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 step "setup"
 bash tests/setup.sh
 

@@ -16,11 +16,17 @@ Examples:
   # Seal offline against a saved certificate
   sealant cert > cert.pem && sealant seal -f secret.yaml --cert cert.pem
 
+  # Seal once for two clusters: a saved certificate and an age recipient
+  sealant seal -f secret.yaml --cert prod-eu.pem --recipient age1... -w sealed.yaml
+
   # Add or change one item of an existing SealedSecret file
   sealant seal db-creds -n prod --from-literal password=new --merge-into sealed.yaml
 
   # Recover Secrets with a backup of the controller's keys
   sealant unseal -f sealed.yaml --recovery-private-key keys-backup.yaml
+
+  # Back up every key of the controller, encrypted to an offline age recipient
+  sealant keys backup --recipient age1... -o keys.age
 
   # Before a commit: no plain Secret anywhere, no broken SealedSecret
   sealant lint .
@@ -48,8 +54,12 @@ pub enum Command {
     Seal(Box<SealArgs>),
     /// Recover Secrets from SealedSecrets offline, with the controller's private keys.
     Unseal(UnsealArgs),
-    /// Print or save the controller's certificate, with fingerprint, key size and expiry.
+    /// Print or save the controller's certificate (and age recipient), with fingerprint, key
+    /// size and expiry.
     Cert(CertArgs),
+    /// Back up a controller's keys encrypted to an offline age recipient, and restore them.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Ask the controller whether SealedSecrets can be unsealed.
     Validate(ValidateArgs),
     /// Re-encrypt SealedSecrets to the controller's newest key.
@@ -178,6 +188,50 @@ pub struct OutputArgs {
     pub output: Option<OutputFormat>,
 }
 
+/// How several recipients share one SealedSecret (see docs/format.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// Every value is the classic RSA item for the first --cert (upstream controllers holding
+    /// that key unseal it); all other recipients share one age item per value in the
+    /// `sealant.dev/age-items` annotation.
+    Compatible,
+    /// Every value is one age item for all recipients: smaller, sealant controllers only.
+    Combined,
+}
+
+impl From<LayoutArg> for sealant_core::sealing::Layout {
+    fn from(layout: LayoutArg) -> Self {
+        match layout {
+            LayoutArg::Compatible => sealant_core::sealing::Layout::Compatible,
+            LayoutArg::Combined => sealant_core::sealing::Layout::Combined,
+        }
+    }
+}
+
+/// Whom `sealant seal` seals for.
+#[derive(Debug, Clone, Args)]
+pub struct SealRecipientArgs {
+    /// Certificate to seal for: a file, an http(s):// or file:// URL. Repeatable: one
+    /// SealedSecret that each cluster can unseal. Without --cert, --recipient or
+    /// --recipients-file, the certificate is fetched from the controller.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "PATH|URL")]
+    pub cert: Vec<String>,
+    /// age recipient to seal for (`age1…`, or post-quantum `age1pq1…`), e.g. a cluster's from
+    /// `sealant cert --age`. Repeatable. With recipients, the controller is not asked for its
+    /// certificate: name every cluster (--cert FILE for RSA ones).
+    #[arg(long, value_name = "AGE_RECIPIENT")]
+    pub recipient: Vec<String>,
+    /// File of age recipients, one per line (`#` comments), as `age -R` reads it. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub recipients_file: Vec<PathBuf>,
+    /// How several recipients share the SealedSecret (only matters with more than one).
+    #[arg(long, value_enum, default_value = "compatible", value_name = "LAYOUT")]
+    pub layout: LayoutArg,
+    /// Never use or update the per-context certificate cache.
+    #[arg(long)]
+    pub no_cert_cache: bool,
+}
+
 /// `sealant seal`.
 #[derive(Debug, Args)]
 pub struct SealArgs {
@@ -230,7 +284,7 @@ pub struct SealArgs {
     )]
     pub recovery_private_key: Vec<PathBuf>,
     #[command(flatten)]
-    pub cert: CertSourceArgs,
+    pub recipients: SealRecipientArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -243,9 +297,23 @@ pub struct UnsealArgs {
     /// SealedSecret file(s) to unseal; `-` is stdin.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Private keys: PEM files, key Secrets (YAML/JSON) or a List of them. Repeatable, or comma-separated.
-    #[arg(long, value_name = "FILE", value_delimiter = ',', required = true)]
+    /// Private keys: PEM files, key Secrets (RSA or age; YAML/JSON) or a List of them, or age
+    /// identity files. Repeatable, or comma-separated.
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_delimiter = ',',
+        required_unless_present = "recovery_identity"
+    )]
     pub recovery_private_key: Vec<PathBuf>,
+    /// age identity file (`age-keygen` output). Its keys unseal age items sealed to them, and
+    /// open the encrypted key backups given with --backup. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub recovery_identity: Vec<PathBuf>,
+    /// An encrypted key backup (`sealant keys backup`), opened with --recovery-identity, whose
+    /// keys unseal directly. Repeatable.
+    #[arg(long, value_name = "FILE", requires = "recovery_identity")]
+    pub backup: Vec<PathBuf>,
     /// Accept the deprecated v1 `spec.data` format.
     #[arg(long)]
     pub accept_deprecated_v1_data: bool,
@@ -258,7 +326,11 @@ pub struct UnsealArgs {
 pub struct CertArgs {
     #[command(flatten)]
     pub cert: CertSourceArgs,
-    /// Save the PEM to this file instead of printing it.
+    /// Print (or save) the controller's age recipient instead of the certificate; an error if
+    /// the controller publishes none (upstream controllers, or `--age-keys=false`).
+    #[arg(long)]
+    pub age: bool,
+    /// Save the PEM (or, with --age, the recipient) to this file instead of printing it.
     #[arg(short = 'w', long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
     #[command(flatten)]
@@ -277,10 +349,41 @@ pub struct ValidateArgs {
 
 /// `sealant reencrypt`.
 #[derive(Debug, Args)]
+#[command(after_long_help = "\
+With PATHs, every SealedSecret document in those files (directories are walked for *.yaml, \
+*.yml and *.json, skipping hidden entries, target and node_modules) is re-encrypted to the \
+newest key and only its ciphertexts and sealant.dev/key-hint annotation are rewritten in \
+place: other documents, comments, key order and formatting stay. With -f (or stdin) the \
+re-encrypted objects are printed instead, as before.
+
+Offline, --private-key opens the items and --cert is the newest certificate; otherwise the \
+controller re-encrypts (/v1/rotate) and its certificate is the newest. A SealedSecret is \
+stale when its key hint names another certificate than the newest; without a hint, offline it \
+is stale unless the newest key opens every item, online it is always stale.
+
+Exit codes: 0 done (--check: nothing stale), 1 --check found stale SealedSecrets, 2 errors \
+(bad flags or paths, no SealedSecret found, one that cannot be re-encrypted). Runbook: \
+docs/rotation.md.")]
 pub struct ReencryptArgs {
-    /// SealedSecret file(s); `-` is stdin.
+    /// Files and directories whose SealedSecrets are re-encrypted in place.
+    #[arg(value_name = "PATH", conflicts_with_all = ["files", "output_file", "output"])]
+    pub paths: Vec<PathBuf>,
+    /// SealedSecret file(s) to re-encrypt to stdout (or -w); `-` is stdin.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Offline: the old private keys (PEM files, key Secrets in YAML/JSON or a List of them).
+    /// Repeatable, or comma-separated. Needs --cert.
+    #[arg(long, value_name = "FILE", value_delimiter = ',', requires = "cert")]
+    pub private_key: Vec<PathBuf>,
+    /// Offline: the newest certificate (a file, an http(s):// or file:// URL) to re-encrypt to.
+    #[arg(long, value_name = "PATH|URL")]
+    pub cert: Option<String>,
+    /// Report what would be re-encrypted (and that it can be), write nothing.
+    #[arg(long, requires = "paths", conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Exit 1 if any SealedSecret is sealed to a key other than the newest; write nothing.
+    #[arg(long, requires = "paths")]
+    pub check: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -399,4 +502,67 @@ pub struct KustomizeArgs {
     /// generated SealedSecret added (KRM function protocol).
     #[arg(value_name = "CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// `sealant keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write every key of a controller (RSA and age key Secrets) as one age file encrypted to
+    /// offline age recipients. `age -d -i IDENTITY FILE` decrypts it without sealant.
+    Backup(KeysBackupArgs),
+    /// Decrypt a key backup and create its key Secrets in the controller namespace (--apply),
+    /// or print them as YAML.
+    Restore(KeysRestoreArgs),
+}
+
+/// `sealant keys backup`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+Reads the key Secrets (labels sealedsecrets.bitnami.com/sealed-secrets-key and \
+sealant.dev/age-key, any state) in --controller-namespace, or from -f files offline. Keep the \
+identity of the backup recipient offline: whoever holds it and the backup can unseal every \
+SealedSecret of the cluster. Runbook: docs/multi-cluster.md.")]
+pub struct KeysBackupArgs {
+    /// Backup recipient (`age1…`, or post-quantum `age1pq1…`). Repeatable.
+    #[arg(
+        long,
+        value_name = "AGE_RECIPIENT",
+        required_unless_present = "recipients_file"
+    )]
+    pub recipient: Vec<String>,
+    /// File of backup recipients, one per line. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub recipients_file: Vec<PathBuf>,
+    /// Back up key Secrets from these files (YAML/JSON, a List or a stream; `-` is stdin)
+    /// instead of reading them from the cluster.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the backup to this file (atomically, mode 0600) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// ASCII-armored output (`-----BEGIN AGE ENCRYPTED FILE-----`) instead of binary.
+    #[arg(long)]
+    pub armor: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `sealant keys restore`.
+#[derive(Debug, Args)]
+pub struct KeysRestoreArgs {
+    /// The backup file (binary or armored); `-` is stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// age identity file that opens the backup. Repeatable.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub identity: Vec<PathBuf>,
+    /// Create the key Secrets in --controller-namespace. Existing ones with the same content
+    /// are left alone; one with other content is an error (nothing is overwritten).
+    #[arg(long, conflicts_with = "output")]
+    pub apply: bool,
+    /// Without --apply: write the key Secrets as YAML to this file (mode 0600) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }

@@ -394,6 +394,38 @@ impl Controller {
         Ok(body)
     }
 
+    /// `GET /v1/recipient`: the controller's newest age recipient; `None` when it has none
+    /// (404: an upstream or older controller, or age keys turned off).
+    ///
+    /// # Errors
+    /// Transport errors, another answer, or a body that is not one recipient.
+    pub async fn recipient(&self) -> Result<Option<sealant_core::AgeRecipient>> {
+        let (status, body) = self
+            .call(
+                http::Method::GET,
+                "/v1/recipient",
+                "text/plain, */*",
+                Vec::new(),
+            )
+            .await
+            .map_err(|e| e.context("cannot fetch the age recipient"))?;
+        match status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            other => {
+                return Err(CliError::new(format!(
+                    "cannot fetch the age recipient: the controller answered {other}"
+                )));
+            }
+        }
+        let text = std::str::from_utf8(&body).unwrap_or_default().trim();
+        text.parse().map(Some).map_err(|e| {
+            CliError::new(format!(
+                "the controller's /v1/recipient is not an age recipient: {e}"
+            ))
+        })
+    }
+
     /// `POST /v1/verify`: true when the controller can unseal it, false on 409.
     ///
     /// # Errors

@@ -10,17 +10,16 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use sealant_core::object::{read_sealed_secrets, read_secrets, to_text, to_text_stream};
-use sealant_core::sealing::{SealOptions, seal_raw};
+use sealant_core::sealing::{Recipients, SealOptions, seal_raw_for, seal_secret_for};
 use sealant_core::{
-    Certificate, Format, KeyRing, Scope, SealedSecret, Secret, UnsealOptions, merge_into,
-    seal_secret, unseal,
+    Certificate, Format, KeyRing, Scope, SealedSecret, Secret, UnsealOptions, merge_into, unseal,
 };
 
 use crate::args::{
-    CertArgs, CertSourceArgs, ClusterArgs, OutputArgs, ReencryptArgs, SealArgs, UnsealArgs,
+    CertArgs, CertSourceArgs, ClusterArgs, OutputArgs, SealArgs, SealRecipientArgs, UnsealArgs,
     ValidateArgs,
 };
-use crate::certsrc::{self, LoadedCert};
+use crate::certsrc;
 use crate::cluster::KubeOverrides;
 use crate::error::{CliError, Hinted, Result};
 use crate::io::{Input, output_format, read_inputs};
@@ -46,15 +45,41 @@ fn cert_source(args: &CertSourceArgs) -> CertSourceArgs {
     }
 }
 
-/// Loads the sealing certificate and refuses an expired one.
-fn sealing_cert(args: &SealArgs) -> Result<LoadedCert> {
-    let loaded = certsrc::load(
-        &cert_source(&args.cert),
-        &args.cluster,
-        &KubeOverrides::default(),
-    )?;
-    certsrc::check_usable(&loaded)?;
-    Ok(loaded)
+/// Whom `sealant seal` seals for: every `--cert` (each loaded and checked not expired), every
+/// `--recipient` and `--recipients-file` entry, or, with none of them, the controller's
+/// certificate fetched from the cluster (upstream's behaviour).
+///
+/// # Errors
+/// Unreadable, unparsable or expired certificates, bad recipients, an unreachable controller.
+pub fn seal_recipients(args: &SealRecipientArgs, cluster: &ClusterArgs) -> Result<Recipients> {
+    let age = crate::keys::age_recipients(&args.recipient, &args.recipients_file)?;
+    let sources: Vec<&String> = args.cert.iter().filter(|c| !c.is_empty()).collect();
+    let mut certs = Vec::with_capacity(sources.len().max(1));
+    let from_controller = sources.is_empty() && age.is_empty();
+    let loads: Vec<CertSourceArgs> = if from_controller {
+        vec![CertSourceArgs {
+            cert: None,
+            no_cert_cache: args.no_cert_cache,
+        }]
+    } else {
+        sources
+            .into_iter()
+            .map(|cert| CertSourceArgs {
+                cert: Some(cert.clone()),
+                no_cert_cache: args.no_cert_cache,
+            })
+            .collect()
+    };
+    for source in &loads {
+        let loaded = certsrc::load(source, cluster, &KubeOverrides::default())?;
+        certsrc::check_usable(&loaded)?;
+        certs.push(loaded.cert.public_key().clone());
+    }
+    Ok(Recipients {
+        certs,
+        age,
+        layout: args.layout.into(),
+    })
 }
 
 /// `sealant seal`.
@@ -116,12 +141,12 @@ pub fn seal(args: &SealArgs) -> Result<()> {
             options,
             args.output.output.map(Format::from),
             ring.as_ref(),
-            || sealing_cert(args),
+            || seal_recipients(&args.recipients, &args.cluster),
         );
     }
 
-    let loaded = sealing_cert(args)?;
-    let sealed = seal_all(secrets, &loaded.cert, &options)?;
+    let recipients = seal_recipients(&args.recipients, &args.cluster)?;
+    let sealed = seal_all_for(secrets, &recipients, &options)?;
     emit_to_output(&sealed, &args.output)
 }
 
@@ -159,14 +184,29 @@ pub fn seal_all(
     cert: &Certificate,
     options: &SealOptions,
 ) -> Result<Vec<SealedSecret>> {
+    seal_all_for(secrets, &Recipients::rsa(cert.public_key()), options)
+}
+
+/// Seals each Secret for every recipient (see [`sealant_core::sealing::Layout`]).
+///
+/// # Errors
+/// The first Secret that cannot be sealed, or recipients that cannot share a SealedSecret.
+pub fn seal_all_for(
+    secrets: Vec<Secret>,
+    recipients: &Recipients,
+    options: &SealOptions,
+) -> Result<Vec<SealedSecret>> {
     secrets
         .into_iter()
-        .map(|secret| seal_secret(secret, cert.public_key(), options).map_err(Hinted::into_cli))
+        .map(|secret| seal_secret_for(secret, recipients, options).map_err(Hinted::into_cli))
         .collect()
 }
 
 /// Writes objects to `sealant`'s `-w`/`-o` choice: format from -o, else the file name, else YAML.
-fn emit_to_output<T: serde::Serialize>(objects: &[T], output: &OutputArgs) -> Result<()> {
+pub(crate) fn emit_to_output<T: serde::Serialize>(
+    objects: &[T],
+    output: &OutputArgs,
+) -> Result<()> {
     let file = output.output_file.as_deref();
     emit_objects(
         objects,
@@ -191,7 +231,7 @@ pub fn emit_objects<T: serde::Serialize>(
 
 /// `--merge-into`: seals the one input Secret with the target file's name, namespace and scope
 /// and merges the items into that file, rewritten atomically in `format` (default: the file's
-/// own). `cert` is called only once the target has been read and checked.
+/// own). `recipients` is called only once the target has been read and checked.
 ///
 /// With `ring` (recovery keys, used here and only here), each existing item the input also
 /// has is opened and compared in constant time: an unchanged value keeps its ciphertext byte
@@ -207,7 +247,7 @@ pub fn merge_sealed(
     mut options: SealOptions,
     format: Option<Format>,
     ring: Option<&KeyRing>,
-    cert: impl FnOnce() -> Result<LoadedCert>,
+    recipients: impl FnOnce() -> Result<Recipients>,
 ) -> Result<()> {
     if secrets.len() != 1 {
         return Err(CliError::usage(format!(
@@ -256,10 +296,9 @@ pub fn merge_sealed(
         secret.metadata.namespace = target.metadata.namespace.clone();
     }
 
-    let loaded = cert()?;
+    let recipients = recipients()?;
     let plaintexts = ring.map(|_| secret.merged_data());
-    let mut update =
-        seal_secret(secret, loaded.cert.public_key(), &options).map_err(Hinted::into_cli)?;
+    let mut update = seal_secret_for(secret, &recipients, &options).map_err(Hinted::into_cli)?;
     if let (Some(ring), Some(plaintexts)) = (ring, &plaintexts) {
         let before = target.clone();
         let report = keep_unchanged_items(&target, &mut update, ring, plaintexts, target_path);
@@ -349,14 +388,14 @@ fn seal_raw_value(args: &SealArgs, scope: Scope) -> Result<()> {
     };
     let name = args.name_override.clone().unwrap_or_default();
     let sealed = seal_raw_item(scope, &namespace, &name, &args.from_file, || {
-        sealing_cert(args)
+        seal_recipients(&args.recipients, &args.cluster)
     })?;
     crate::io::emit(args.output.output_file.as_deref(), sealed.as_bytes())
 }
 
 /// `--raw`: seals one value (the single `--from-file`, else stdin) for `scope`, `namespace`
-/// and `name`, and returns its base64, with upstream's checks and messages. `cert` is called
-/// after the value is read.
+/// and `name`, and returns its base64, with upstream's checks and messages. `recipients` is
+/// called after the value is read; several recipients give one age item for everyone.
 ///
 /// # Errors
 /// A missing namespace or name for the scope, several `--from-file`, unreadable input.
@@ -365,7 +404,7 @@ pub fn seal_raw_item(
     namespace: &str,
     name: &str,
     from_file: &[String],
-    cert: impl FnOnce() -> Result<LoadedCert>,
+    recipients: impl FnOnce() -> Result<Recipients>,
 ) -> Result<String> {
     if scope != Scope::ClusterWide && namespace.is_empty() {
         return Err(CliError::usage(format!(
@@ -396,9 +435,8 @@ pub fn seal_raw_item(
             crate::io::read_stdin_bytes()?
         }
     };
-    let loaded = cert()?;
-    seal_raw(loaded.cert.public_key(), scope, namespace, name, &value)
-        .map_err(|e| CliError::new(e.to_string()))
+    let recipients = recipients()?;
+    seal_raw_for(&recipients, scope, namespace, name, &value).map_err(Hinted::into_cli)
 }
 
 /// Reads every private key a recovery run was given.
@@ -409,13 +447,22 @@ pub fn load_keys(paths: &[std::path::PathBuf]) -> Result<KeyRing> {
     let mut ring = KeyRing::new();
     for path in paths {
         let bytes = crate::io::read_file_bytes(path)?;
-        let keys = sealant_core::keysecret::read_private_keys(&bytes).map_err(|e| {
-            CliError::new(format!("{}: {e}", path.display())).hint(
-                "give a PEM RSA private key, a key Secret (YAML/JSON) or a List of key Secrets",
-            )
-        })?;
-        for key in keys {
-            ring.insert(key);
+        match sealant_core::keysecret::read_private_keys(&bytes) {
+            Ok(keys) => {
+                for key in keys {
+                    ring.insert(key);
+                }
+            }
+            // Upstream's formats first (and their errors); then age identity files and key
+            // Secret lists that hold age keys too (a decrypted backup).
+            Err(err) => {
+                let keys = sealant_core::age::keysecret::read_recovery_keys(&bytes).map_err(|_| {
+                    CliError::new(format!("{}: {err}", path.display())).hint(
+                        "give a PEM RSA private key, a key Secret (YAML/JSON), a List of key Secrets, or an age identity file",
+                    )
+                })?;
+                crate::keys::merge_rings(&mut ring, keys);
+            }
         }
     }
     Ok(ring)
@@ -426,7 +473,24 @@ pub fn load_keys(paths: &[std::path::PathBuf]) -> Result<KeyRing> {
 /// # Errors
 /// Unusable keys or inputs; `no key could decrypt secret` when the keys do not fit.
 pub fn unseal_cmd(args: &UnsealArgs) -> Result<()> {
-    let ring = load_keys(&args.recovery_private_key)?;
+    let mut ring = load_keys(&args.recovery_private_key)?;
+    if !args.recovery_identity.is_empty() {
+        let identities = crate::keys::load_identities(&args.recovery_identity)?;
+        for path in &args.backup {
+            let secrets = crate::keys::open_backup_file(path, &identities)?;
+            let keys = sealant_core::age::backup::key_ring(&secrets).map_err(|e| {
+                CliError::new(format!(
+                    "{}: {}",
+                    path.display(),
+                    crate::error::with_sources(&e)
+                ))
+            })?;
+            crate::keys::merge_rings(&mut ring, keys);
+        }
+        for identity in identities {
+            ring.insert_age(identity);
+        }
+    }
     let secrets = unseal_inputs(
         read_inputs(&args.files)?,
         &ring,
@@ -467,16 +531,35 @@ fn describe(sealed: &SealedSecret) -> String {
     }
 }
 
-/// `sealant cert`.
+/// `sealant cert`: the certificate on stdout (or `-w`), its details on stderr, and, when it
+/// comes from a controller that publishes one, the controller's age recipient on stderr too.
+/// With `--age`, only the recipient, on stdout (or `-w`).
 ///
 /// # Errors
-/// The certificate cannot be loaded or saved.
+/// The certificate cannot be loaded or saved; with `--age`, no recipient.
 pub fn cert(args: &CertArgs) -> Result<()> {
-    let loaded = certsrc::load(
-        &cert_source(&args.cert),
-        &args.cluster,
-        &KubeOverrides::default(),
-    )?;
+    let source = cert_source(&args.cert);
+    if args.age {
+        if source.cert.is_some() {
+            return Err(CliError::usage(
+                "--age asks the controller for its recipient; it takes no --cert",
+            )
+            .hint("drop --cert (or unset SEALED_SECRETS_CERT)"));
+        }
+        let recipient = controller_recipient(&args.cluster)?.ok_or_else(|| {
+            CliError::new(format!(
+                "the controller {}/{} publishes no age recipient",
+                args.cluster.controller_namespace, args.cluster.controller_name
+            ))
+            .hint("it is an upstream or older controller, or runs with --age-keys=false: seal for it with its certificate (sealant cert -w FILE, then --cert FILE)")
+        })?;
+        eprintln!("age:         {recipient} ({})", recipient.fingerprint());
+        return crate::io::emit(
+            args.output_file.as_deref(),
+            format!("{recipient}\n").as_bytes(),
+        );
+    }
+    let loaded = certsrc::load(&source, &args.cluster, &KubeOverrides::default())?;
     let cert = &loaded.cert;
     let now = time::OffsetDateTime::now_utc();
     let days_left = (cert.not_after() - now).whole_days();
@@ -495,7 +578,26 @@ pub fn cert(args: &CertArgs) -> Result<()> {
         cert.public_key().bits(),
         cert.not_before().date(),
     );
+    if source.cert.is_none() {
+        // Informational: a controller without age keys, or a failed lookup, is no error here.
+        match controller_recipient(&args.cluster) {
+            Ok(Some(recipient)) => eprintln!(
+                "age:         {recipient}\nage key:     {} (print it alone: sealant cert --age)",
+                recipient.fingerprint()
+            ),
+            Ok(None) => eprintln!("age:         none (the controller publishes no age recipient)"),
+            Err(err) => eprintln!("warning: {}", err.message()),
+        }
+    }
     crate::io::emit(args.output_file.as_deref(), &loaded.pem)
+}
+
+fn controller_recipient(cluster: &ClusterArgs) -> Result<Option<sealant_core::AgeRecipient>> {
+    crate::runtime()?.block_on(async {
+        let controller =
+            crate::cluster::Controller::connect(cluster, &KubeOverrides::default()).await?;
+        controller.recipient().await
+    })
 }
 
 /// Reads every SealedSecret of the inputs.
@@ -511,7 +613,7 @@ pub fn parse_sealed(inputs: Vec<Input>) -> Result<Vec<SealedSecret>> {
     Ok(all)
 }
 
-fn compact_json(sealed: &SealedSecret) -> Result<Vec<u8>> {
+pub(crate) fn compact_json(sealed: &SealedSecret) -> Result<Vec<u8>> {
     serde_json::to_vec(sealed)
         .map_err(|e| CliError::new(format!("cannot encode SealedSecret: {e}")))
 }
@@ -552,16 +654,6 @@ pub fn validate_sealed(
     })
 }
 
-/// `sealant reencrypt` through the controller.
-///
-/// # Errors
-/// The controller refuses or cannot be reached.
-pub fn reencrypt(args: &ReencryptArgs) -> Result<()> {
-    let all = parse_sealed(read_inputs(&args.files)?)?;
-    let rotated = reencrypt_sealed(&all, &args.cluster, &KubeOverrides::default())?;
-    emit_to_output(&rotated, &args.output)
-}
-
 /// Has the controller re-encrypt each SealedSecret to its newest key; server-set fields are
 /// cleared from the answers, as upstream does.
 ///
@@ -577,35 +669,40 @@ pub fn reencrypt_sealed(
         let mut rotated = Vec::with_capacity(all.len());
         for sealed in all {
             let body = controller.rotate(compact_json(sealed)?).await?;
-            let mut value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                CliError::new(format!(
-                    "cannot re-encrypt secret: the controller's answer is not JSON: {e}"
-                ))
-            })?;
-            // Upstream's answer lacks apiVersion/kind and carries server fields.
-            if let Some(object) = value.as_object_mut() {
-                object.insert(
-                    "apiVersion".into(),
-                    sealant_core::object::SEALED_SECRET_API_VERSION.into(),
-                );
-                object.insert(
-                    "kind".into(),
-                    sealant_core::object::SEALED_SECRET_KIND.into(),
-                );
-                if let Some(meta) = object
-                    .get_mut("metadata")
-                    .and_then(serde_json::Value::as_object_mut)
-                {
-                    for field in ["creationTimestamp", "deletionTimestamp", "generation"] {
-                        meta.remove(field);
-                    }
-                }
-            }
-            rotated.push(
-                sealant_core::object::sealed_secret_from_value(value, rotated.len() + 1)
-                    .map_err(Hinted::into_cli)?,
-            );
+            rotated.push(rotated_from_answer(&body, rotated.len() + 1)?);
         }
         Ok(rotated)
     })
+}
+
+/// Reads the controller's `/v1/rotate` answer as a SealedSecret: upstream's answer lacks
+/// apiVersion/kind and carries server-set fields, which are cleared as upstream does.
+///
+/// # Errors
+/// An answer that is not a SealedSecret.
+pub fn rotated_from_answer(body: &[u8], index: usize) -> Result<SealedSecret> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        CliError::new(format!(
+            "cannot re-encrypt secret: the controller's answer is not JSON: {e}"
+        ))
+    })?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert(
+            "apiVersion".into(),
+            sealant_core::object::SEALED_SECRET_API_VERSION.into(),
+        );
+        object.insert(
+            "kind".into(),
+            sealant_core::object::SEALED_SECRET_KIND.into(),
+        );
+        if let Some(meta) = object
+            .get_mut("metadata")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            for field in ["creationTimestamp", "deletionTimestamp", "generation"] {
+                meta.remove(field);
+            }
+        }
+    }
+    sealant_core::object::sealed_secret_from_value(value, index).map_err(Hinted::into_cli)
 }

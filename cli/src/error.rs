@@ -167,6 +167,12 @@ impl Hinted for sealant_core::SealingError {
             E::MissingNamespace => {
                 Some("pass -n NAMESPACE, set metadata.namespace, or use --scope cluster-wide")
             }
+            E::MixedRecipients(_) => Some(
+                "seal for age1pq1… recipients only (no --cert, no age1… recipient), or drop the post-quantum ones",
+            ),
+            E::AnnotationsTooLarge { .. } => Some(
+                "use --layout combined (no annotation), or split the Secret into several SealedSecrets",
+            ),
             _ => None,
         };
         let err = CliError::new(self.to_string());
@@ -202,6 +208,19 @@ impl Hinted for std::io::Error {
     fn into_cli(self) -> CliError {
         CliError::new(self.to_string())
     }
+}
+
+/// An error's message followed by its sources (`line 3: invalid age recipient: …`), for core
+/// errors that keep the detail in their source chain. They never carry key text.
+pub(crate) fn with_sources(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Turns an I/O error about `path` into a CLI error naming it.

@@ -121,6 +121,25 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
 /// # Errors
 /// An error naming the file.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with_mode(path, bytes, 0o600)
+}
+
+/// Rewrites an existing file atomically, as [`write_file_atomic`], keeping its permission bits
+/// (a tracked manifest stays 0644): for files edited in place, whose mode the user chose.
+///
+/// # Errors
+/// An error naming the file.
+pub fn write_file_keeping_mode(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| io_error("cannot write", path, e))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    write_atomic_with_mode(path, bytes, mode)
+}
+
+fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     // `-w /dev/stdout` or a named pipe: renaming over it would replace the device (as root, even
     // /dev/stdout itself), so write straight through to anything that is not a regular file.
     if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
@@ -132,7 +151,7 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let mut temp = tempfile::Builder::new()
         .prefix(".sealant-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(dir)
         .map_err(|e| {
             // tempfile appends `at path "<dir>/.sealant-XXXXXX"`: a random name the user never

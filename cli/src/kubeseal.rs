@@ -20,7 +20,7 @@ use clap::builder::ValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use sealant_core::sealing::SealOptions;
+use sealant_core::sealing::{Recipients, SealOptions};
 use sealant_core::{Format, Scope, SecretString};
 
 use crate::args::{CertSourceArgs, ClusterArgs};
@@ -696,7 +696,7 @@ fn seal_with(
                 flags.seal_options(cluster)?,
                 format,
                 None,
-                || Ok(loaded),
+                || Ok(Recipients::rsa(loaded.cert.public_key())),
             )
         }
         (Mode::Raw, _) => {
@@ -708,7 +708,9 @@ fn seal_with(
             };
             let name = flags.name.as_deref().unwrap_or_default();
             let sealed =
-                commands::seal_raw_item(scope, &namespace, name, &flags.from_file, || Ok(loaded))?;
+                commands::seal_raw_item(scope, &namespace, name, &flags.from_file, || {
+                    Ok(Recipients::rsa(loaded.cert.public_key()))
+                })?;
             crate::io::emit(out, sealed.as_bytes())
         }
         _ => {

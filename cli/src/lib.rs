@@ -11,11 +11,13 @@ pub mod diff;
 pub mod error;
 pub mod inspect;
 pub mod io;
+pub mod keys;
 pub mod kubeseal;
 pub mod kustomize;
 pub mod lint;
 pub mod literal;
 pub mod manifest;
+pub mod reencrypt;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -101,6 +103,7 @@ fn dispatch(command: Command) -> Result<u8> {
     match command {
         Command::Lint(args) => return lint::run(&args).map_err(trouble),
         Command::Diff(args) => return diff::run(&args).map_err(trouble),
+        Command::Reencrypt(args) => return reencrypt::run(&args).map_err(trouble),
         _ => {}
     }
     run_command(command).map(|()| error::EXIT_SUCCESS)
@@ -111,12 +114,12 @@ fn run_command(command: Command) -> Result<()> {
         Command::Seal(args) => commands::seal(&args),
         Command::Unseal(args) => commands::unseal_cmd(&args),
         Command::Cert(args) => commands::cert(&args),
+        Command::Keys(command) => keys::run(&command),
         Command::Validate(args) => commands::validate(&args),
-        Command::Reencrypt(args) => commands::reencrypt(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Kustomize(args) => kustomize::run(&args),
-        Command::Lint(_) | Command::Diff(_) => Err(CliError::usage(
-            "lint and diff are dispatched with their own exit codes",
+        Command::Lint(_) | Command::Diff(_) | Command::Reencrypt(_) => Err(CliError::usage(
+            "lint, diff and reencrypt are dispatched with their own exit codes",
         )),
         Command::Completions { shell } => {
             let mut out = Vec::new();

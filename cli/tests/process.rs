@@ -814,3 +814,72 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// `sealant keys backup` writes a 0600 file that the reference Go `age` CLI (Debian's `age`,
+/// installed by tests/setup-age.sh) decrypts with the offline identity, armored or not, and the
+/// plaintext is the key Secrets: the backup does not need sealant to be restored.
+#[test]
+fn key_backups_open_with_the_age_cli_and_are_0600() {
+    let dir = sandbox();
+    for (armor, name) in [(false, "keys.age"), (true, "keys.age.asc")] {
+        let mut args = vec![
+            "keys",
+            "backup",
+            "-f",
+            "age/key-secrets.yaml",
+            "--recipients-file",
+            "age/offline.pub",
+            "-o",
+            name,
+        ];
+        if armor {
+            args.push("--armor");
+        }
+        let out = run(dir.path(), &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("AGE-SECRET-KEY"),
+            "no key text on stderr"
+        );
+        let path = dir.path().join(name);
+        assert_eq!(mode(&path), 0o600);
+        let backup = std::fs::read(&path).expect("read backup");
+        assert_eq!(
+            backup.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"),
+            armor
+        );
+        let decrypted = Command::new("age")
+            .current_dir(dir.path())
+            .args(["-d", "-i", "age/offline.txt", name])
+            .output()
+            .expect("the age CLI is installed (bash tests/setup-age.sh)");
+        assert!(decrypted.status.success(), "{}", text(&decrypted.stderr));
+        let plain = text(&decrypted.stdout);
+        assert!(plain.starts_with("# sealant key backup v1"), "{plain}");
+        let secrets = sealant_core::age::backup::read_key_secrets(&plain).expect("key Secrets");
+        let names: Vec<&str> = secrets.iter().map(|s| s.metadata.name_or_empty()).collect();
+        assert_eq!(names, ["sealed-secrets-keyabcde", "sealant-age-keyabcde"]);
+        // The wrong identity does not open it.
+        let wrong = Command::new("age")
+            .current_dir(dir.path())
+            .args(["-d", "-i", "age/identity.txt", name])
+            .output()
+            .expect("run age");
+        assert!(!wrong.status.success());
+    }
+    let out = run(
+        dir.path(),
+        &[
+            "keys",
+            "restore",
+            "-f",
+            "keys.age",
+            "--identity",
+            "age/offline.txt",
+            "-o",
+            "restored.yaml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(mode(&dir.path().join("restored.yaml")), 0o600);
+}

@@ -140,6 +140,10 @@ pub struct Args {
     /// SealedSecrets reconciled at once.
     #[arg(long, env = "SEALED_SECRETS_CONCURRENCY", default_value_t = 16)]
     pub concurrency: u16,
+    /// Generate age X25519 keys next to the RSA keys (on first start and at each renewal) and
+    /// publish the newest recipient at /v1/recipient. Existing age keys unseal either way.
+    #[arg(long, env = "SEALED_SECRETS_AGE_KEYS", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub age_keys: bool,
     /// Kubeconfig to use out of cluster (default: in-cluster, else $KUBECONFIG).
     #[arg(long, env = "SEALED_SECRETS_KUBECONFIG")]
     pub kubeconfig: Option<std::path::PathBuf>,

@@ -1,6 +1,11 @@
 //! The sealing keys: loaded from key Secrets in upstream's layout (§3.2 of the spec), generated
 //! on first start and on renewal, and re-read while running so that keys added, relabelled or
 //! removed by hand take effect without a restart. Keys are never deleted here.
+//!
+//! Next to the RSA keys, the controller holds age X25519 identities (issue 6) as key Secrets
+//! of their own type and label (`sealant_core::age::keysecret`), under the same rules: loaded
+//! and re-read with the RSA keys, one generated on first start and at each renewal by the
+//! leader only, the newest published (at `/v1/recipient`), all of them used to unseal.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +13,10 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
+use sealant_core::age::keysecret::{
+    AGE_KEY_LABEL, DEFAULT_AGE_KEY_PREFIX, age_key_created, age_key_secret, read_age_key_secret,
+};
+use sealant_core::age::{AgeIdentity, AgeRecipient, IdentityKind};
 use sealant_core::keysecret::{KEY_LABEL, KEY_STATE_ACTIVE, key_secret, read_key_secret};
 use sealant_core::{Certificate, Fingerprint, KeyGenOptions, KeyRing, PrivateKey, generate_key};
 use time::OffsetDateTime;
@@ -29,19 +38,40 @@ pub struct KeyInfo {
     pub cert: Certificate,
 }
 
+/// One usable age identity and what is known about it (never the identity itself: that is in
+/// the ring).
+#[derive(Debug, Clone)]
+pub struct AgeKeyInfo {
+    /// Fingerprint of the recipient (`SHA256:` of the recipient string).
+    pub fingerprint: Fingerprint,
+    /// The key Secret's name.
+    pub secret_name: String,
+    /// The time age keys are ordered by (`sealant.dev/created-at`, else Secret creation).
+    pub order_time: OffsetDateTime,
+    /// The public recipient (served at /v1/recipient when newest).
+    pub recipient: AgeRecipient,
+}
+
 /// The keys at one moment: every key decrypts, the newest seals.
 #[derive(Debug, Default)]
 pub struct KeySnapshot {
-    /// Every active key.
+    /// Every active key, RSA and age.
     pub ring: KeyRing,
-    /// Keys, oldest first; the last is the newest.
+    /// RSA keys, oldest first; the last is the newest.
     pub keys: Vec<KeyInfo>,
+    /// age keys, oldest first; the last is the newest.
+    pub age: Vec<AgeKeyInfo>,
 }
 
 impl KeySnapshot {
     /// The newest key: the one to seal with and to publish.
     pub fn newest(&self) -> Option<&KeyInfo> {
         self.keys.last()
+    }
+
+    /// The newest age key: the recipient to publish.
+    pub fn newest_age(&self) -> Option<&AgeKeyInfo> {
+        self.age.last()
     }
 }
 
@@ -185,6 +215,11 @@ impl KeyManager {
                 snapshot.keys.push(info);
             }
         }
+        for (info, identity) in self.load_age_keys().await? {
+            if snapshot.ring.insert_age(identity) {
+                snapshot.age.push(info);
+            }
+        }
         let snapshot = Arc::new(snapshot);
         let changed = {
             let old = self.tx.borrow();
@@ -192,13 +227,97 @@ impl KeyManager {
                 .iter()
                 .map(|k| &k.fingerprint)
                 .ne(snapshot.keys.iter().map(|k| &k.fingerprint))
+                || old
+                    .age
+                    .iter()
+                    .map(|k| &k.fingerprint)
+                    .ne(snapshot.age.iter().map(|k| &k.fingerprint))
         };
         if changed {
-            info!(keys = snapshot.keys.len(), newest = ?snapshot.newest().map(|k| k.fingerprint.to_string()), "sealing keys loaded");
+            info!(
+                keys = snapshot.keys.len(),
+                newest = ?snapshot.newest().map(|k| k.fingerprint.to_string()),
+                age_keys = snapshot.age.len(),
+                newest_age = ?snapshot.newest_age().map(|k| k.fingerprint.to_string()),
+                "sealing keys loaded"
+            );
             // Only a changed set wakes [`KeyStore::changed`] waiters (they re-queue every object).
             self.tx.send_replace(snapshot.clone());
         }
         Ok(snapshot)
+    }
+
+    /// The active age key Secrets, oldest first. Read even with `--age-keys=false`, so that
+    /// age items sealed before age keys were turned off still open.
+    async fn load_age_keys(&self) -> Result<Vec<(AgeKeyInfo, AgeIdentity)>, KeyManagerError> {
+        let selector = format!("{AGE_KEY_LABEL}={KEY_STATE_ACTIVE}");
+        let secrets = self
+            .api
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(|e| self.api_error(e))?
+            .items;
+        let mut keys = Vec::with_capacity(secrets.len());
+        for secret in secrets {
+            let name = secret.metadata.name.clone().unwrap_or_default();
+            match parse_age_key_secret(&secret) {
+                Ok(pair) => keys.push(pair),
+                Err(reason) => {
+                    warn!(secret = %name, namespace = %self.namespace, %reason, "skipping unusable age key Secret")
+                }
+            }
+        }
+        keys.sort_by_key(|(info, _)| info.order_time);
+        Ok(keys)
+    }
+
+    /// Generates an age X25519 identity, stores it as an age key Secret and publishes it.
+    ///
+    /// # Errors
+    /// Generation or the API write failed; nothing half-written is used.
+    pub async fn generate_age(&self) -> Result<(), KeyManagerError> {
+        let labels = self
+            .args
+            .key_labels()
+            .map_err(|e| KeyManagerError::Flag(format!("--privatekey-labels: {e}")))?;
+        let annotations = self
+            .args
+            .key_annotations()
+            .map_err(|e| KeyManagerError::Flag(format!("--privatekey-annotations: {e}")))?;
+        let identity = AgeIdentity::generate(IdentityKind::X25519)
+            .map_err(|e| KeyManagerError::Generate(e.to_string()))?;
+        let secret = age_key_secret(
+            &self.namespace,
+            DEFAULT_AGE_KEY_PREFIX,
+            &identity,
+            OffsetDateTime::now_utc(),
+            &labels,
+            &annotations,
+        );
+        let created = self.store_key_secret(&secret).await?;
+        info!(
+            secret = created.metadata.name.as_deref().unwrap_or(""),
+            fingerprint = %identity.fingerprint(),
+            recipient = %identity.recipient(),
+            "New age key written"
+        );
+        self.reload().await?;
+        Ok(())
+    }
+
+    /// Creates a key Secret made by core (never overwrites: a name clash is an error).
+    async fn store_key_secret(
+        &self,
+        secret: &sealant_core::object::Secret,
+    ) -> Result<K8sSecret, KeyManagerError> {
+        let secret: K8sSecret = serde_json::from_value(
+            serde_json::to_value(secret).map_err(|e| KeyManagerError::Generate(e.to_string()))?,
+        )
+        .map_err(|e| KeyManagerError::Generate(e.to_string()))?;
+        self.api
+            .create(&PostParams::default(), &secret)
+            .await
+            .map_err(|e| self.api_error(e))
     }
 
     /// Generates a key, stores it as a key Secret and publishes it as the newest.
@@ -234,15 +353,7 @@ impl KeyManager {
             &annotations,
         )
         .map_err(|e| KeyManagerError::Generate(e.to_string()))?;
-        let secret: K8sSecret = serde_json::from_value(
-            serde_json::to_value(&secret).map_err(|e| KeyManagerError::Generate(e.to_string()))?,
-        )
-        .map_err(|e| KeyManagerError::Generate(e.to_string()))?;
-        let created = self
-            .api
-            .create(&PostParams::default(), &secret)
-            .await
-            .map_err(|e| self.api_error(e))?;
+        let created = self.store_key_secret(&secret).await?;
         // Only now, with the Secret stored, is the key used. The certificate is logged, as
         // upstream does, so that it can be recovered from logs (it is public).
         info!(
@@ -252,6 +363,9 @@ impl KeyManager {
             "New key written"
         );
         self.reload().await?;
+        if self.args.age_keys {
+            self.generate_age().await?;
+        }
         Ok(())
     }
 
@@ -269,6 +383,9 @@ impl KeyManager {
         };
         if needs_key {
             self.generate().await?;
+        } else if self.args.age_keys && snapshot.newest_age().is_none() {
+            // An upgrade from upstream or an older sealant: RSA keys exist, no age key yet.
+            self.generate_age().await?;
         }
         Ok(())
     }
@@ -372,6 +489,21 @@ fn parse_key_secret(
         cert,
     };
     Ok((info, key))
+}
+
+fn parse_age_key_secret(secret: &K8sSecret) -> Result<(AgeKeyInfo, AgeIdentity), String> {
+    let value = serde_json::to_value(secret).map_err(|e| e.to_string())?;
+    let core: sealant_core::Secret =
+        serde_json::from_value(value).map_err(|_| "not a readable Secret".to_owned())?;
+    let identity = read_age_key_secret(&core).map_err(|e| e.to_string())?;
+    let order_time = age_key_created(&core).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let info = AgeKeyInfo {
+        fingerprint: identity.fingerprint().clone(),
+        secret_name: secret.metadata.name.clone().unwrap_or_default(),
+        order_time,
+        recipient: identity.recipient().clone(),
+    };
+    Ok((info, identity))
 }
 
 /// Parses `--key-cutoff-time` (RFC 1123 with a numeric zone, as `date -R` prints).

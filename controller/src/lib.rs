@@ -212,6 +212,8 @@ pub async fn run(args: Args) -> Result<(), RunError> {
             recorder: Recorder::new(client.clone(), reporter.clone()),
             failures: Default::default(),
             sync_key: Arc::new(sync_key),
+            owned: Default::default(),
+            status_written: Default::default(),
         });
         let _ = ready_tx.send(false);
         let stop = CancellationToken::new();
@@ -274,7 +276,14 @@ async fn run_controllers(
             Some(ns) => Api::namespaced(client.clone(), ns),
             None => Api::all(client.clone()),
         };
-        let mut controller = Controller::new(sealed, watcher_config.clone())
+        // managedFields are dropped from the cache: they are often the bulk of an object.
+        let (sealed_store, sealed_writer) = kube::runtime::reflector::store();
+        let sealed_stream = watcher(sealed, watcher_config.clone())
+            .default_backoff()
+            .modify(|sealed: &mut SealedSecret| sealed.metadata.managed_fields = None)
+            .reflect(sealed_writer)
+            .applied_objects();
+        let mut controller = Controller::for_stream(sealed_stream, sealed_store)
             .with_config(controller::Config::default().concurrency(args.concurrency));
         if !args.skip_recreate {
             // A deleted owned Secret brings its SealedSecret back to the queue, which re-creates
@@ -284,7 +293,21 @@ async fn run_controllers(
                 reconcile::OWNED_LABEL,
                 reconcile::OWNED_LABEL_VALUE
             );
-            controller = controller.owns(secrets, watcher::Config::default().labels(&owned));
+            // Cached without their data (only its MAC), for the in-sync check.
+            let (store, writer) = kube::runtime::reflector::store();
+            let sync_key = ctx.sync_key.clone();
+            let owned_secrets = watcher(secrets, watcher::Config::default().labels(&owned))
+                .default_backoff()
+                .modify(move |secret| {
+                    *secret = reconcile::cacheable(std::mem::take(secret), &sync_key);
+                })
+                .reflect(writer)
+                .touched_objects();
+            ctx.owned
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(store);
+            controller = controller.owns_stream(owned_secrets);
         }
         controller = controller.reconcile_all_on(key_changes(&ctx));
         stores.push(controller.store());

@@ -50,6 +50,37 @@ pub struct Ctx {
     pub failures: std::sync::Mutex<std::collections::HashMap<(String, String), u32>>,
     /// The key behind the in-sync digest (`sealant-sync-key`).
     pub sync_key: Arc<SyncKey>,
+    /// Caches of the Secrets we own, one per watched scope, reduced by [`cacheable`]: the
+    /// in-sync check reads them instead of the API server.
+    pub owned: std::sync::RwLock<Vec<kube::runtime::reflector::Store<K8sSecret>>>,
+    /// The status last written per object: (uid, generation, Synced status).
+    pub status_written: std::sync::Mutex<StatusMemory>,
+}
+
+/// See [`Ctx::status_written`].
+pub type StatusMemory =
+    std::collections::HashMap<(String, String), (String, Option<i64>, &'static str)>;
+
+/// In-memory only annotation of a cached owned Secret: the MAC of the data it had.
+const CACHED_DATA_MAC: &str = "sealant.dev/cached-data-mac";
+
+/// An owned Secret as the cache keeps it: metadata, type and the MAC of its data, but no data,
+/// so no plaintext is held beyond the request that uses it.
+pub fn cacheable(mut secret: K8sSecret, key: &SyncKey) -> K8sSecret {
+    let mac = live_data_mac(&secret, key);
+    secret.data = None;
+    secret.string_data = None;
+    secret.metadata.managed_fields = None;
+    secret
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert(CACHED_DATA_MAC.to_owned(), hex(&mac));
+    secret
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Ctx {
@@ -68,6 +99,17 @@ impl Ctx {
         *count
     }
 
+    /// The cached copy of an owned Secret, if a cache has it.
+    fn cached_owned(&self, namespace: &str, name: &str) -> Option<K8sSecret> {
+        let reference = kube::runtime::reflector::ObjectRef::new(name).within(namespace);
+        self.owned
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find_map(|store| store.get(&reference))
+            .map(|secret| (*secret).clone())
+    }
+
     fn record_success(&self, sealed: &SealedSecret) {
         self.failures
             .lock()
@@ -82,6 +124,10 @@ impl Ctx {
 pub async fn forget_deleted(sealed: &SealedSecret, ctx: &Ctx) {
     let (namespace, name) = Ctx::object_key(sealed);
     ctx.metrics.remove_condition(&namespace, &name);
+    ctx.status_written
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&(namespace.clone(), name.clone()));
     ctx.failures
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -243,6 +289,15 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Outcome, ReconcileErr
     let inputs = sync::inputs_digest(&core);
     let shape = to_k8s(sealed, &secret_shape(&core))?;
 
+    // Fast path: a cached copy of a Secret we own proves it in sync without a request.
+    if core.spec.data.is_none()
+        && let Some(cached) = ctx.cached_owned(&namespace, &name)
+        && controlled_by(&cached, sealed)
+        && in_sync_cached(&cached, &shape, &inputs, &ctx.sync_key)
+    {
+        return Ok(Outcome::InSync);
+    }
+
     let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), &namespace);
     let live = secrets
         .get_opt(&name)
@@ -254,10 +309,7 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Outcome, ReconcileErr
         Some(live) => {
             let annotations = live.annotations();
             let is_true = |key: &str| annotations.get(key).is_some_and(|v| v == "true");
-            let controlled = live
-                .owner_references()
-                .iter()
-                .any(|o| o.controller == Some(true) && Some(&o.uid) == sealed.uid().as_ref());
+            let controlled = controlled_by(live, sealed);
             let (managed, patch) = (is_true(MANAGED_ANNOTATION), is_true(PATCH_ANNOTATION));
             if !controlled && !managed && !patch {
                 return Err(ReconcileError::Unmanaged(name));
@@ -455,13 +507,64 @@ fn in_sync(
     inputs: &[u8; 32],
     key: &SyncKey,
 ) -> bool {
+    in_sync_with_mac(live, shape, patch, inputs, key, &live_data_mac(live, key))
+}
+
+fn in_sync_with_mac(
+    live: &K8sSecret,
+    shape: &K8sSecret,
+    patch: bool,
+    inputs: &[u8; 32],
+    key: &SyncKey,
+    data_mac: &[u8; 32],
+) -> bool {
     let Some(annotation) = live.annotations().get(DIGEST_ANNOTATION) else {
         return false;
     };
-    if !sync::verify_digest_annotation(key, inputs, &live_data_mac(live, key), annotation) {
+    if !sync::verify_digest_annotation(key, inputs, data_mac, annotation) {
         return false;
     }
     without_digest(&with_shape(live, shape, patch)) == without_digest(live)
+}
+
+/// [`in_sync`] for a cached Secret (see [`cacheable`]). Only a Secret we control in overwrite
+/// mode gets here; anything else takes the slow path.
+fn in_sync_cached(cached: &K8sSecret, shape: &K8sSecret, inputs: &[u8; 32], key: &SyncKey) -> bool {
+    let mut view = cached.clone();
+    let Some(mac) = view
+        .metadata
+        .annotations
+        .as_mut()
+        .and_then(|a| a.remove(CACHED_DATA_MAC))
+    else {
+        return false;
+    };
+    let Some(mac) = unhex32(&mac) else {
+        return false;
+    };
+    let is_true = |k: &str| view.annotations().get(k).is_some_and(|v| v == "true");
+    if is_true(PATCH_ANNOTATION) {
+        return false;
+    }
+    in_sync_with_mac(&view, shape, false, inputs, key, &mac)
+}
+
+fn unhex32(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn controlled_by(secret: &K8sSecret, sealed: &SealedSecret) -> bool {
+    secret
+        .owner_references()
+        .iter()
+        .any(|o| o.controller == Some(true) && Some(&o.uid) == sealed.uid().as_ref())
 }
 
 /// Writes the outcome: event, metrics and the `Synced` condition (only when it changes, or
@@ -526,6 +629,18 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Outcome, Recon
     if !status_changed && !generation_changed {
         return;
     }
+    // Reconciles triggered by our own writes may still see the object from before our status
+    // patch landed in the cache: what we last wrote is remembered, so it is not written twice.
+    let written = (sealed.uid().unwrap_or_default(), generation, status);
+    if ctx
+        .status_written
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&(namespace.clone(), name.clone()))
+        == Some(&written)
+    {
+        return;
+    }
     let now =
         k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now());
     let now = serde_json::to_value(now)
@@ -552,7 +667,12 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Outcome, Recon
     {
         ctx.metrics.unseal_error("status", &namespace);
         warn!(%err, "cannot update status");
+        return;
     }
+    ctx.status_written
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert((namespace, name), written);
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -694,6 +814,48 @@ mod tests {
             }
             assert!(!in_sync(&unannotated, &shape, patch, &inputs, &key));
         }
+    }
+
+    #[test]
+    fn cached_copy_holds_no_data_and_agrees_with_the_full_check() {
+        let (live, shape, inputs, key) = written(false);
+        let cached = cacheable(live.clone(), &key);
+        assert!(cached.data.is_none() && cached.string_data.is_none());
+        assert!(in_sync_cached(&cached, &shape, &inputs, &key));
+
+        let mut tampered = live.clone();
+        tampered
+            .data
+            .get_or_insert_with(BTreeMap::new)
+            .insert("k".into(), k8s_openapi::ByteString(b"w".to_vec()));
+        assert!(!in_sync_cached(
+            &cacheable(tampered, &key),
+            &shape,
+            &inputs,
+            &key
+        ));
+        let mut other_inputs = inputs;
+        other_inputs[31] ^= 1;
+        assert!(!in_sync_cached(&cached, &shape, &other_inputs, &key));
+        let mut retyped = shape.clone();
+        retyped.type_ = Some("kubernetes.io/tls".into());
+        assert!(!in_sync_cached(&cached, &retyped, &inputs, &key));
+        // Without the MAC (not from the cache) or in patch mode: the slow path decides.
+        let mut stripped = cached.clone();
+        stripped
+            .metadata
+            .annotations
+            .as_mut()
+            .unwrap()
+            .remove(CACHED_DATA_MAC);
+        assert!(!in_sync_cached(&stripped, &shape, &inputs, &key));
+        let (patched, shape, inputs, key) = written(true);
+        assert!(!in_sync_cached(
+            &cacheable(patched, &key),
+            &shape,
+            &inputs,
+            &key
+        ));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod item;
 pub mod keys;
 pub mod keysecret;
 pub mod object;
+pub mod rotate;
 pub mod scope;
 pub mod sealing;
 pub mod secret;

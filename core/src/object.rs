@@ -470,11 +470,18 @@ fn check_flow_depth(text: &str) -> Result<(), String> {
     let mut state = State::Plain;
     let mut depth = 0usize;
     let mut previous = '\n';
+    // The last character outside whitespace, or a newline: `[`, `{` and quotes start a node only
+    // where a node may start. Inside a plain scalar (`x[[`, `don't`) they are text; flow
+    // context forbids them in plain scalars, so there every bracket counts.
+    let mut significant = '\n';
     let mut chars = text.chars().peekable();
     while let Some(ch) = chars.next() {
+        // Block context: after `key: `, `- `, `? ` or at a line start (after indentation).
+        let node_start = depth > 0
+            || (previous.is_whitespace() && matches!(significant, '\n' | ':' | '-' | '?'));
         match state {
             State::Plain => match ch {
-                '[' | '{' => {
+                '[' | '{' if node_start => {
                     depth += 1;
                     if depth > MAX_YAML_FLOW_DEPTH {
                         return Err(format!(
@@ -483,8 +490,8 @@ fn check_flow_depth(text: &str) -> Result<(), String> {
                     }
                 }
                 ']' | '}' => depth = depth.saturating_sub(1),
-                '\'' => state = State::Single,
-                '"' => state = State::Double,
+                '\'' if node_start => state = State::Single,
+                '"' if node_start => state = State::Double,
                 '#' if previous.is_whitespace() => state = State::Comment,
                 _ => {}
             },
@@ -509,6 +516,9 @@ fn check_flow_depth(text: &str) -> Result<(), String> {
                     state = State::Plain;
                 }
             }
+        }
+        if ch == '\n' || (state == State::Plain && !ch.is_whitespace()) {
+            significant = ch;
         }
         previous = ch;
     }
@@ -725,6 +735,28 @@ mod tests {
         let secrets = read_secrets(text).unwrap();
         assert_eq!(secrets.len(), 2);
         assert_eq!(secrets[1].metadata.name.as_deref(), Some("b"));
+    }
+
+    /// Regression (fuzzing campaign, object_reader): a plain scalar with more than 64 `[` or
+    /// `{` (an annotation, a value) was written by `to_text` unquoted and then refused on
+    /// reading, as if it were nesting. Brackets and quotes inside plain scalars are text.
+    #[test]
+    fn regression_fuzz_object_reader_brackets_in_plain_scalars_round_trip() {
+        let json = format!(
+            r#"{{"apiVersion":"bitnami.com/v1alpha1","kind":"SealedSecret","metadata":{{"name":"a","namespace":"b","annotations":{{"note":"x{}"}}}},"spec":{{"encryptedData":{{"k":"AAAA"}}}}}}"#,
+            "[".repeat(65)
+        );
+        let objects = read_sealed_secrets(&json).unwrap();
+        let yaml = to_text_stream(&objects, Format::Yaml).unwrap();
+        let again = read_sealed_secrets(&yaml).unwrap();
+        assert_eq!(
+            to_text_stream(&again, Format::Yaml).unwrap(),
+            yaml,
+            "the written YAML reads back to the same objects"
+        );
+        // An apostrophe inside a plain scalar opens no quoted string that could hide nesting.
+        let sneaky = format!("kind: Secret\nnote: don't\nx: {}", "[".repeat(200));
+        assert!(read_secrets(&sneaky).is_err());
     }
 
     /// Regression (fuzzing campaign): deeply nested YAML flow collections made the parser

@@ -28,7 +28,8 @@ complete -c sealant -n "__fish_sealant_needs_command" -s h -l help -d 'Print hel
 complete -c sealant -n "__fish_sealant_needs_command" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "seal" -d 'Seal Secrets (from files, stdin, or built from literals) into SealedSecrets'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "unseal" -d 'Recover Secrets from SealedSecrets offline, with the controller\'s private keys'
-complete -c sealant -n "__fish_sealant_needs_command" -f -a "cert" -d 'Print or save the controller\'s certificate, with fingerprint, key size and expiry'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "cert" -d 'Print or save the controller\'s certificate (and age recipient), with fingerprint, key size and expiry'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "keys" -d 'Back up a controller\'s keys encrypted to an offline age recipient, and restore them'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "lint" -d 'Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)'
@@ -48,7 +49,11 @@ complete -c sealant -n "__fish_sealant_using_subcommand seal" -l type -d 'Type o
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l name -d 'Secret name: the name for --raw, or a replacement for the input\'s name' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l merge-into -d 'Merge the sealed items into this SealedSecret file, in place (its format is kept)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l recovery-private-key -d 'With --merge-into: private keys that open the file\'s items here, offline. An item whose value did not change keeps its ciphertext byte for byte, so GitOps tools see no change. PEM files, key Secrets or a List; repeatable or comma-separated' -r -F
-complete -c sealant -n "__fish_sealant_using_subcommand seal" -l cert -d 'Certificate to seal with: a file, an http(s):// or file:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l cert -d 'Certificate to seal for: a file, an http(s):// or file:// URL. Repeatable: one SealedSecret that each cluster can unseal. Without --cert, --recipient or --recipients-file, the certificate is fetched from the controller' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l recipient -d 'age recipient to seal for (`age1…`, or post-quantum `age1pq1…`), e.g. a cluster\'s from `sealant cert --age`. Repeatable. With recipients, the controller is not asked for its certificate: name every cluster (--cert FILE for RSA ones)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l recipients-file -d 'File of age recipients, one per line (`#` comments), as `age -R` reads it. Repeatable' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l layout -d 'How several recipients share the SealedSecret (only matters with more than one)' -r -f -a "compatible\t'Every value is the classic RSA item for the first --cert (upstream controllers holding that key unseal it); all other recipients share one age item per value in the `sealant.dev/age-items` annotation'
+combined\t'Every value is one age item for all recipients: smaller, sealant controllers only'"
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -s w -l output-file -l sealed-secret-file -d 'Write to this file instead of stdout: atomically, mode 0600, only on success. A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -s o -l output -l format -d 'Output format' -r -f -a "yaml\t'YAML documents, each starting with `---`'
 json\t'Pretty-printed JSON objects'"
@@ -63,7 +68,9 @@ complete -c sealant -n "__fish_sealant_using_subcommand seal" -l no-cert-cache -
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s f -l file -d 'SealedSecret file(s) to unseal; `-` is stdin' -r -F
-complete -c sealant -n "__fish_sealant_using_subcommand unseal" -l recovery-private-key -d 'Private keys: PEM files, key Secrets (YAML/JSON) or a List of them. Repeatable, or comma-separated' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -l recovery-private-key -d 'Private keys: PEM files, key Secrets (RSA or age; YAML/JSON) or a List of them, or age identity files. Repeatable, or comma-separated' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -l recovery-identity -d 'age identity file (`age-keygen` output). Its keys unseal age items sealed to them, and open the encrypted key backups given with --backup. Repeatable' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand unseal" -l backup -d 'An encrypted key backup (`sealant keys backup`), opened with --recovery-identity, whose keys unseal directly. Repeatable' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s w -l output-file -l sealed-secret-file -d 'Write to this file instead of stdout: atomically, mode 0600, only on success. A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s o -l output -l format -d 'Output format' -r -f -a "yaml\t'YAML documents, each starting with `---`'
 json\t'Pretty-printed JSON objects'"
@@ -71,15 +78,47 @@ complete -c sealant -n "__fish_sealant_using_subcommand unseal" -l accept-deprec
 complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand unseal" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l cert -d 'Certificate to seal with: a file, an http(s):// or file:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API' -r
-complete -c sealant -n "__fish_sealant_using_subcommand cert" -s w -l output-file -d 'Save the PEM to this file instead of printing it' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -s w -l output-file -d 'Save the PEM (or, with --age, the recipient) to this file instead of printing it' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l context -d 'The kubeconfig context to use' -r
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l no-cert-cache -d 'Never use or update the per-context certificate cache'
+complete -c sealant -n "__fish_sealant_using_subcommand cert" -l age -d 'Print (or save) the controller\'s age recipient instead of the certificate; an error if the controller publishes none (upstream controllers, or `--age-keys=false`)'
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -s h -l help -d 'Print help'
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and not __fish_seen_subcommand_from backup restore help" -s h -l help -d 'Print help'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and not __fish_seen_subcommand_from backup restore help" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and not __fish_seen_subcommand_from backup restore help" -f -a "backup" -d 'Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. `age -d -i IDENTITY FILE` decrypts it without sealant'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and not __fish_seen_subcommand_from backup restore help" -f -a "restore" -d 'Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and not __fish_seen_subcommand_from backup restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l recipient -d 'Backup recipient (`age1…`, or post-quantum `age1pq1…`). Repeatable' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l recipients-file -d 'File of backup recipients, one per line. Repeatable' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s f -l file -d 'Back up key Secrets from these files (YAML/JSON, a List or a stream; `-` is stdin) instead of reading them from the cluster' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s o -l output -d 'Write the backup to this file (atomically, mode 0600) instead of stdout' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l context -d 'The kubeconfig context to use' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l controller-name -d 'Name of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l armor -d 'ASCII-armored output (`-----BEGIN AGE ENCRYPTED FILE-----`) instead of binary'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s f -l file -d 'The backup file (binary or armored); `-` is stdin' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l identity -d 'age identity file that opens the backup. Repeatable' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s o -l output -d 'Without --apply: write the key Secrets as YAML to this file (mode 0600) instead of stdout' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l context -d 'The kubeconfig context to use' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l controller-name -d 'Name of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l apply -d 'Create the key Secrets in --controller-namespace. Existing ones with the same content are left alone; one with other content is an error (nothing is overwritten)'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "backup" -d 'Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. `age -d -i IDENTITY FILE` decrypts it without sealant'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -s f -l file -d 'SealedSecret file(s); `-` is stdin' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -l context -d 'The kubeconfig context to use' -r
@@ -88,7 +127,9 @@ complete -c sealant -n "__fish_sealant_using_subcommand validate" -l controller-
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -s V -l version -d 'Print version'
-complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s f -l file -d 'SealedSecret file(s); `-` is stdin' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s f -l file -d 'SealedSecret file(s) to re-encrypt to stdout (or -w); `-` is stdin' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l private-key -d 'Offline: the old private keys (PEM files, key Secrets in YAML/JSON or a List of them). Repeatable, or comma-separated. Needs --cert' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l cert -d 'Offline: the newest certificate (a file, an http(s):// or file:// URL) to re-encrypt to' -r
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s w -l output-file -l sealed-secret-file -d 'Write to this file instead of stdout: atomically, mode 0600, only on success. A `.json` name selects JSON and `.yaml`/`.yml` YAML unless -o says otherwise' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s o -l output -l format -d 'Output format' -r -f -a "yaml\t'YAML documents, each starting with `---`'
 json\t'Pretty-printed JSON objects'"
@@ -97,6 +138,8 @@ complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l context -d
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l dry-run -d 'Report what would be re-encrypted (and that it can be), write nothing'
+complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l check -d 'Exit 1 if any SealedSecret is sealed to a key other than the newest; write nothing'
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand lint" -l exclude -d 'Skip paths matching this glob (`*`, `?`, `**`), matched against the path and each of its trailing parts (`fixtures/**`, `*.example.yaml`). Repeatable' -r
@@ -128,16 +171,19 @@ complete -c sealant -n "__fish_sealant_using_subcommand man" -l out-dir -d 'Writ
 complete -c sealant -n "__fish_sealant_using_subcommand man" -s h -l help -d 'Print help'
 complete -c sealant -n "__fish_sealant_using_subcommand man" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand kubeseal" -s V -l version -d 'Print version'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "seal" -d 'Seal Secrets (from files, stdin, or built from literals) into SealedSecrets'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "unseal" -d 'Recover Secrets from SealedSecrets offline, with the controller\'s private keys'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "cert" -d 'Print or save the controller\'s certificate, with fingerprint, key size and expiry'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "lint" -d 'Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "inspect" -d 'Show what a SealedSecret holds, without any key: scope, items, sizes, key sizes, key hint'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "diff" -d 'Compare SealedSecrets: items added, removed or re-sealed, scope and metadata changes'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kustomize" -d 'Generate SealedSecrets during a kustomize build (exec plugin or KRM function)'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "completions" -d 'Print a shell completion script'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "seal" -d 'Seal Secrets (from files, stdin, or built from literals) into SealedSecrets'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "unseal" -d 'Recover Secrets from SealedSecrets offline, with the controller\'s private keys'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "cert" -d 'Print or save the controller\'s certificate (and age recipient), with fingerprint, key size and expiry'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "keys" -d 'Back up a controller\'s keys encrypted to an offline age recipient, and restore them'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "validate" -d 'Ask the controller whether SealedSecrets can be unsealed'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "reencrypt" -d 'Re-encrypt SealedSecrets to the controller\'s newest key'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "lint" -d 'Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "inspect" -d 'Show what a SealedSecret holds, without any key: scope, items, sizes, key sizes, key hint'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "diff" -d 'Compare SealedSecrets: items added, removed or re-sealed, scope and metadata changes'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kustomize" -d 'Generate SealedSecrets during a kustomize build (exec plugin or KRM function)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "backup" -d 'Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. `age -d -i IDENTITY FILE` decrypts it without sealant'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "restore" -d 'Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML'

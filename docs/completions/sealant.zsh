@@ -41,7 +41,11 @@ _arguments "${_arguments_options[@]}" : \
 '--name=[Secret name\: the name for --raw, or a replacement for the input'\''s name]:NAME:_default' \
 '(--raw -w --output-file)--merge-into=[Merge the sealed items into this SealedSecret file, in place (its format is kept)]:FILE:_files' \
 '*--recovery-private-key=[With --merge-into\: private keys that open the file'\''s items here, offline. An item whose value did not change keeps its ciphertext byte for byte, so GitOps tools see no change. PEM files, key Secrets or a List; repeatable or comma-separated]:FILE:_files' \
-'--cert=[Certificate to seal with\: a file, an http(s)\:// or file\:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API]:PATH|URL:_default' \
+'*--cert=[Certificate to seal for\: a file, an http(s)\:// or file\:// URL. Repeatable\: one SealedSecret that each cluster can unseal. Without --cert, --recipient or --recipients-file, the certificate is fetched from the controller]:PATH|URL:_default' \
+'*--recipient=[age recipient to seal for (\`age1…\`, or post-quantum \`age1pq1…\`), e.g. a cluster'\''s from \`sealant cert --age\`. Repeatable. With recipients, the controller is not asked for its certificate\: name every cluster (--cert FILE for RSA ones)]:AGE_RECIPIENT:_default' \
+'*--recipients-file=[File of age recipients, one per line (\`#\` comments), as \`age -R\` reads it. Repeatable]:FILE:_files' \
+'--layout=[How several recipients share the SealedSecret (only matters with more than one)]:LAYOUT:((compatible\:"Every value is the classic RSA item for the first --cert (upstream controllers holding that key unseal it); all other recipients share one age item per value in the \`sealant.dev/age-items\` annotation"
+combined\:"Every value is one age item for all recipients\: smaller, sealant controllers only"))' \
 '-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--sealed-secret-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
@@ -71,7 +75,9 @@ json\:"Pretty-printed JSON objects"))' \
 _arguments "${_arguments_options[@]}" : \
 '*-f+[SealedSecret file(s) to unseal; \`-\` is stdin]:FILE:_files' \
 '*--file=[SealedSecret file(s) to unseal; \`-\` is stdin]:FILE:_files' \
-'*--recovery-private-key=[Private keys\: PEM files, key Secrets (YAML/JSON) or a List of them. Repeatable, or comma-separated]:FILE:_files' \
+'*--recovery-private-key=[Private keys\: PEM files, key Secrets (RSA or age; YAML/JSON) or a List of them, or age identity files. Repeatable, or comma-separated]:FILE:_files' \
+'*--recovery-identity=[age identity file (\`age-keygen\` output). Its keys unseal age items sealed to them, and open the encrypted key backups given with --backup. Repeatable]:FILE:_files' \
+'*--backup=[An encrypted key backup (\`sealant keys backup\`), opened with --recovery-identity, whose keys unseal directly. Repeatable]:FILE:_files' \
 '-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--sealed-secret-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
@@ -91,8 +97,8 @@ json\:"Pretty-printed JSON objects"))' \
 (cert)
 _arguments "${_arguments_options[@]}" : \
 '--cert=[Certificate to seal with\: a file, an http(s)\:// or file\:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API]:PATH|URL:_default' \
-'-w+[Save the PEM to this file instead of printing it]:FILE:_files' \
-'--output-file=[Save the PEM to this file instead of printing it]:FILE:_files' \
+'-w+[Save the PEM (or, with --age, the recipient) to this file instead of printing it]:FILE:_files' \
+'--output-file=[Save the PEM (or, with --age, the recipient) to this file instead of printing it]:FILE:_files' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
 '-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
@@ -100,11 +106,101 @@ _arguments "${_arguments_options[@]}" : \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '--no-cert-cache[Never use or update the per-context certificate cache]' \
+'--age[Print (or save) the controller'\''s age recipient instead of the certificate; an error if the controller publishes none (upstream controllers, or \`--age-keys=false\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
 && ret=0
+;;
+(keys)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_sealant__subcmd__keys_commands" \
+"*::: :->keys" \
+&& ret=0
+
+    case $state in
+    (keys)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:sealant-keys-command-$line[1]:"
+        case $line[1] in
+            (backup)
+_arguments "${_arguments_options[@]}" : \
+'*--recipient=[Backup recipient (\`age1…\`, or post-quantum \`age1pq1…\`). Repeatable]:AGE_RECIPIENT:_default' \
+'*--recipients-file=[File of backup recipients, one per line. Repeatable]:FILE:_files' \
+'*-f+[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
+'*--file=[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
+'-o+[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
+'--output=[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'--armor[ASCII-armored output (\`-----BEGIN AGE ENCRYPTED FILE-----\`) instead of binary]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(restore)
+_arguments "${_arguments_options[@]}" : \
+'-f+[The backup file (binary or armored); \`-\` is stdin]:FILE:_files' \
+'--file=[The backup file (binary or armored); \`-\` is stdin]:FILE:_files' \
+'*--identity=[age identity file that opens the backup. Repeatable]:FILE:_files' \
+'-o+[Without --apply\: write the key Secrets as YAML to this file (mode 0600) instead of stdout]:FILE:_files' \
+'--output=[Without --apply\: write the key Secrets as YAML to this file (mode 0600) instead of stdout]:FILE:_files' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'(-o --output)--apply[Create the key Secrets in --controller-namespace. Existing ones with the same content are left alone; one with other content is an error (nothing is overwritten)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_sealant__subcmd__keys__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:sealant-keys-help-command-$line[1]:"
+        case $line[1] in
+            (backup)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(restore)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
 ;;
 (validate)
 _arguments "${_arguments_options[@]}" : \
@@ -124,8 +220,10 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (reencrypt)
 _arguments "${_arguments_options[@]}" : \
-'*-f+[SealedSecret file(s); \`-\` is stdin]:FILE:_files' \
-'*--file=[SealedSecret file(s); \`-\` is stdin]:FILE:_files' \
+'*-f+[SealedSecret file(s) to re-encrypt to stdout (or -w); \`-\` is stdin]:FILE:_files' \
+'*--file=[SealedSecret file(s) to re-encrypt to stdout (or -w); \`-\` is stdin]:FILE:_files' \
+'*--private-key=[Offline\: the old private keys (PEM files, key Secrets in YAML/JSON or a List of them). Repeatable, or comma-separated. Needs --cert]:FILE:_files' \
+'--cert=[Offline\: the newest certificate (a file, an http(s)\:// or file\:// URL) to re-encrypt to]:PATH|URL:_default' \
 '-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--sealed-secret-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
@@ -141,10 +239,13 @@ json\:"Pretty-printed JSON objects"))' \
 '--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'(--check)--dry-run[Report what would be re-encrypted (and that it can be), write nothing]' \
+'--check[Exit 1 if any SealedSecret is sealed to a key other than the newest; write nothing]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
+'*::paths -- Files and directories whose SealedSecrets are re-encrypted in place:_files' \
 && ret=0
 ;;
 (lint)
@@ -253,6 +354,30 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(keys)
+_arguments "${_arguments_options[@]}" : \
+":: :_sealant__subcmd__help__subcmd__keys_commands" \
+"*::: :->keys" \
+&& ret=0
+
+    case $state in
+    (keys)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:sealant-help-keys-command-$line[1]:"
+        case $line[1] in
+            (backup)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(restore)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (validate)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -307,7 +432,8 @@ _sealant_commands() {
     local commands; commands=(
 'seal:Seal Secrets (from files, stdin, or built from literals) into SealedSecrets' \
 'unseal:Recover Secrets from SealedSecrets offline, with the controller'\''s private keys' \
-'cert:Print or save the controller'\''s certificate, with fingerprint, key size and expiry' \
+'cert:Print or save the controller'\''s certificate (and age recipient), with fingerprint, key size and expiry' \
+'keys:Back up a controller'\''s keys encrypted to an offline age recipient, and restore them' \
 'validate:Ask the controller whether SealedSecrets can be unsealed' \
 'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
 'lint:Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)' \
@@ -341,7 +467,8 @@ _sealant__subcmd__help_commands() {
     local commands; commands=(
 'seal:Seal Secrets (from files, stdin, or built from literals) into SealedSecrets' \
 'unseal:Recover Secrets from SealedSecrets offline, with the controller'\''s private keys' \
-'cert:Print or save the controller'\''s certificate, with fingerprint, key size and expiry' \
+'cert:Print or save the controller'\''s certificate (and age recipient), with fingerprint, key size and expiry' \
+'keys:Back up a controller'\''s keys encrypted to an offline age recipient, and restore them' \
 'validate:Ask the controller whether SealedSecrets can be unsealed' \
 'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
 'lint:Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)' \
@@ -379,6 +506,24 @@ _sealant__subcmd__help__subcmd__help_commands() {
 _sealant__subcmd__help__subcmd__inspect_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help inspect commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys_commands] )) ||
+_sealant__subcmd__help__subcmd__keys_commands() {
+    local commands; commands=(
+'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
+'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+    )
+    _describe -t commands 'sealant help keys commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__backup_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__backup_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys backup commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__restore_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__restore_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys restore commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__help__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__help__subcmd__kubeseal_commands() {
@@ -424,6 +569,49 @@ _sealant__subcmd__help__subcmd__validate_commands() {
 _sealant__subcmd__inspect_commands() {
     local commands; commands=()
     _describe -t commands 'sealant inspect commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys_commands] )) ||
+_sealant__subcmd__keys_commands() {
+    local commands; commands=(
+'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
+'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'sealant keys commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__backup_commands] )) ||
+_sealant__subcmd__keys__subcmd__backup_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys backup commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help_commands] )) ||
+_sealant__subcmd__keys__subcmd__help_commands() {
+    local commands; commands=(
+'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
+'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'sealant keys help commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__backup_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__backup_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help backup commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__help_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help help commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__restore_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__restore_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help restore commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__restore_commands] )) ||
+_sealant__subcmd__keys__subcmd__restore_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys restore commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__kubeseal_commands() {

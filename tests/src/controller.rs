@@ -302,3 +302,60 @@ pub async fn wait_requests(addr: &str, requests: f64) -> anyhow::Result<String> 
     )
     .await
 }
+
+/// Stores `key`/`cert` (test vector files under the repository) as an upstream-format key
+/// Secret `name` in `namespace`, as an administrator restoring or importing a key would.
+pub async fn add_key_secret(
+    cluster: &TestCluster,
+    namespace: &str,
+    name: &str,
+    key_file: &str,
+    cert_file: &str,
+) -> anyhow::Result<(sealant_core::PrivateKey, Certificate)> {
+    let key = sealant_core::PrivateKey::from_pem(&std::fs::read(repo_file(key_file))?)?;
+    let cert = Certificate::from_pem(&std::fs::read(repo_file(cert_file))?)?;
+    let mut key_secret = sealant_core::keysecret::key_secret(
+        namespace,
+        "sealed-secrets-key",
+        &key,
+        &cert,
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+    )?;
+    key_secret.metadata.name = Some(name.into());
+    key_secret.metadata.extra.remove("generateName");
+    let key_secret: Secret = serde_json::from_value(serde_json::to_value(&key_secret)?)?;
+    Api::<Secret>::namespaced(cluster.client(), namespace)
+        .create(&kube::api::PostParams::default(), &key_secret)
+        .await?;
+    Ok((key, cert))
+}
+
+/// A selector-less Service `name` with one port named `http` (8080), as the controller's
+/// Service looks to `sealant cert`: endpoints, if any, are the caller's to add.
+pub async fn create_controller_service(
+    client: kube::Client,
+    namespace: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+    let service = Service {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.into()),
+            ..kube::api::ObjectMeta::default()
+        },
+        spec: Some(ServiceSpec {
+            ports: Some(vec![ServicePort {
+                name: Some("http".into()),
+                port: 8080,
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    Api::<Service>::namespaced(client, namespace)
+        .create(&kube::api::PostParams::default(), &service)
+        .await?;
+    Ok(())
+}

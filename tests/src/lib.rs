@@ -15,6 +15,7 @@
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 pub mod controller;
+pub mod faults;
 pub mod netns;
 
 use std::collections::hash_map::RandomState;

@@ -5,12 +5,10 @@
 use std::path::Path;
 
 use clap::Parser as _;
-use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
-use kube::Api;
-use kube::api::{ObjectMeta, PostParams};
 use sealant::args::{Cli, Command};
 use sealant::error::CliError;
 use sealant_tests::TestCluster;
+use sealant_tests::controller::create_controller_service;
 
 /// Runs `sealant cert` against the test cluster, for the controller Service `name` in `namespace`.
 fn sealant_cert(
@@ -73,23 +71,7 @@ async fn cert_fetch_goes_through_the_service_proxy() -> anyhow::Result<()> {
     let ns = cluster.namespace("cli-proxy").await?;
     // A controller Service with no endpoints: the request reaches the API server's service
     // proxy (on the port name upstream's kubeseal uses), which has nowhere to send it.
-    let services: Api<Service> = Api::namespaced(cluster.client(), ns.name());
-    let service = Service {
-        metadata: ObjectMeta {
-            name: Some("sealed-secrets-controller".into()),
-            ..ObjectMeta::default()
-        },
-        spec: Some(ServiceSpec {
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: 8080,
-                ..ServicePort::default()
-            }]),
-            ..ServiceSpec::default()
-        }),
-        ..Service::default()
-    };
-    services.create(&PostParams::default(), &service).await?;
+    create_controller_service(cluster.client(), ns.name(), "sealed-secrets-controller").await?;
     let err = sealant_cert(
         cluster.kubeconfig_path(),
         ns.name(),

@@ -216,26 +216,14 @@ async fn upstream_key_secret_added_by_hand_is_used_without_restart() -> anyhow::
     let controller = ControllerProcess::start(&cluster, ns.name(), &[])?;
     controller_cert(&cluster, &ns).await?;
     // An upstream-format key Secret (the vector key), added while the controller runs.
-    let key = sealant_core::PrivateKey::from_pem(&std::fs::read(repo_file(
-        "core/tests/vectors/keys/rsa2048.key",
-    ))?)?;
-    let cert = Certificate::from_pem(&std::fs::read(repo_file(
-        "core/tests/vectors/keys/rsa2048.crt",
-    ))?)?;
-    let mut key_secret = sealant_core::keysecret::key_secret(
+    let (_, cert) = add_key_secret(
+        &cluster,
         ns.name(),
-        "sealed-secrets-key",
-        &key,
-        &cert,
-        &BTreeMap::new(),
-        &BTreeMap::new(),
-    )?;
-    key_secret.metadata.name = Some("imported-key".into());
-    key_secret.metadata.extra.remove("generateName");
-    let key_secret: Secret = serde_json::from_value(serde_json::to_value(&key_secret)?)?;
-    Api::<Secret>::namespaced(cluster.client(), ns.name())
-        .create(&PostParams::default(), &key_secret)
-        .await?;
+        "imported-key",
+        "core/tests/vectors/keys/rsa2048.key",
+        "core/tests/vectors/keys/rsa2048.crt",
+    )
+    .await?;
 
     let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), ns.name());
     sealed_api

@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use k8s_openapi::api::core::v1::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Secret,
-    Service, ServicePort, ServiceSpec,
 };
 use kube::Api;
 use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
@@ -19,7 +18,8 @@ use sealant::error::CliError;
 use sealant_controller::crd::SealedSecret;
 use sealant_core::Certificate;
 use sealant_tests::controller::{
-    ControllerProcess, Launch, cluster_with_crd, controller_cert, wait_secret_data,
+    ControllerProcess, Launch, cluster_with_crd, controller_cert, create_controller_service,
+    wait_secret_data,
 };
 use sealant_tests::netns::NetNs;
 use sealant_tests::{DEFAULT_TIMEOUT, FIELD_MANAGER, wait_for};
@@ -49,7 +49,11 @@ async fn sealant(
         Command::Cert(args) => sealant::commands::cert(&args),
         Command::Seal(args) => sealant::commands::seal(&args),
         Command::Validate(args) => sealant::commands::validate(&args),
-        Command::Reencrypt(args) => sealant::commands::reencrypt(&args),
+        Command::Reencrypt(args) => sealant::reencrypt::run(&args).and_then(|code| {
+            (code == 0)
+                .then_some(())
+                .ok_or_else(|| CliError::new(format!("reencrypt exited {code}")))
+        }),
         _ => Err(CliError::new("not a command this test runs")),
     };
     tokio::task::spawn_blocking(run)
@@ -75,24 +79,7 @@ async fn controller_service(
     namespace: &str,
     ip: std::net::Ipv4Addr,
 ) -> anyhow::Result<()> {
-    let metadata = ObjectMeta {
-        name: Some(SERVICE.into()),
-        ..ObjectMeta::default()
-    };
-    let services: Api<Service> = Api::namespaced(client.clone(), namespace);
-    let service = Service {
-        metadata: metadata.clone(),
-        spec: Some(ServiceSpec {
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: 8080,
-                ..ServicePort::default()
-            }]),
-            ..ServiceSpec::default()
-        }),
-        ..Service::default()
-    };
-    services.create(&PostParams::default(), &service).await?;
+    create_controller_service(client.clone(), namespace, SERVICE).await?;
     // The proxy only dials an endpoint whose targetRef is a Pod that has the address: a
     // stand-in Pod (never scheduled; there is no kubelet) with the namespace's IP in its status.
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
@@ -108,7 +95,10 @@ async fn controller_service(
         .await?;
     let endpoints: Api<Endpoints> = Api::namespaced(client, namespace);
     let endpoint = Endpoints {
-        metadata,
+        metadata: ObjectMeta {
+            name: Some(SERVICE.into()),
+            ..ObjectMeta::default()
+        },
         subsets: Some(vec![EndpointSubset {
             addresses: Some(vec![EndpointAddress {
                 ip: ip.to_string(),
@@ -206,6 +196,25 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
         served.public_key().fingerprint(),
         key_cert.public_key().fingerprint()
     );
+    // `sealant cert --age`: the age recipient (`/v1/recipient`), the same way.
+    let recipient_file = dir.join("recipient.txt");
+    sealant(
+        &admin,
+        ns.name(),
+        &[
+            "cert",
+            "--no-cert-cache",
+            "--age",
+            "-w",
+            &recipient_file.to_string_lossy(),
+        ],
+    )
+    .await??;
+    let recipient = std::fs::read_to_string(&recipient_file)?;
+    recipient
+        .trim()
+        .parse::<sealant_core::age::AgeRecipient>()
+        .with_context(|| format!("{recipient:?} is not an age recipient"))?;
 
     // `sealant seal`, certificate fetched the same way; the controller unseals the result.
     let secret_file = dir.join("secret.yaml");

@@ -2,8 +2,6 @@
 //! template data, custom types and immutable Secrets, the scope matrix, keys that arrive after
 //! the SealedSecret, and `--old-gc-behavior`.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, PostParams, PropagationPolicy};
@@ -184,9 +182,6 @@ async fn sealed_secret_waiting_for_its_key_unseals_when_the_key_arrives() -> any
     let flags = ["--leader-elect=false", "--max-unseal-retries", "1"];
     let controller = ControllerProcess::start(&cluster, ns.name(), &flags)?;
     controller_cert(&cluster, &ns).await?;
-    let key = sealant_core::PrivateKey::from_pem(&std::fs::read(repo_file(
-        "core/tests/vectors/keys/other-2048.key",
-    ))?)?;
     let cert = Certificate::from_pem(&std::fs::read(repo_file(
         "core/tests/vectors/keys/other-2048.crt",
     ))?)?;
@@ -201,20 +196,15 @@ async fn sealed_secret_waiting_for_its_key_unseals_when_the_key_arrives() -> any
     // Let the retry budget run out.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
 
-    let mut key_secret = sealant_core::keysecret::key_secret(
+    add_key_secret(
+        &cluster,
         ns.name(),
-        "sealed-secrets-key",
-        &key,
-        &cert,
-        &BTreeMap::new(),
-        &BTreeMap::new(),
-    )?;
-    key_secret.metadata.name = Some("restored-key".into());
-    key_secret.metadata.extra.remove("generateName");
-    let key_secret: Secret = serde_json::from_value(serde_json::to_value(&key_secret)?)?;
+        "restored-key",
+        "core/tests/vectors/keys/other-2048.key",
+        "core/tests/vectors/keys/other-2048.crt",
+    )
+    .await?;
     let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
-    secrets.create(&PostParams::default(), &key_secret).await?;
-
     wait_secret_data(&secrets, "late", &[("k", "v")])
         .await
         .with_context(|| controller.log())?;

@@ -15,13 +15,8 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Incoming};
 use hyper::{Request, Response};
-use sealant_core::object::{LAST_APPLIED_ANNOTATIONS, read_sealed_secrets, sorted};
-use sealant_core::scope::{ANNOTATION_CLUSTER_WIDE, ANNOTATION_NAMESPACE_WIDE};
-use sealant_core::sealing::KEY_HINT_ANNOTATION;
-use sealant_core::{
-    FormatError, ObjectMeta, Scope, SealOptions, SealedSecret, SealingError, UnsealError,
-    UnsealOptions, seal_secret, unseal,
-};
+use sealant_core::object::{read_sealed_secrets, sorted};
+use sealant_core::{FormatError, SealedSecret, SealingError, UnsealError, UnsealOptions, unseal};
 use tokio::sync::Semaphore;
 use tracing::{debug, warn};
 
@@ -32,6 +27,7 @@ use crate::keys::KeySnapshot;
 const VERIFY: &str = "/v1/verify";
 const ROTATE: &str = "/v1/rotate";
 const CERT: &str = "/v1/cert.pem";
+const RECIPIENT: &str = "/v1/recipient";
 const TEXT: &str = "text/plain; charset=utf-8";
 
 /// The routes, by exact path; any method, as upstream.
@@ -40,6 +36,7 @@ enum Route {
     Healthz,
     Readyz,
     Cert,
+    Recipient,
     Verify,
     Rotate,
     NotFound,
@@ -51,16 +48,18 @@ impl Route {
             "/healthz" => Route::Healthz,
             "/readyz" => Route::Readyz,
             CERT => Route::Cert,
+            RECIPIENT => Route::Recipient,
             VERIFY => Route::Verify,
             ROTATE => Route::Rotate,
             _ => Route::NotFound,
         }
     }
 
-    /// The `path` label of the instrumented routes (upstream instruments these three).
+    /// The `path` label of the instrumented routes (upstream's three, and /v1/recipient).
     fn instrumented(self) -> Option<&'static str> {
         match self {
             Route::Cert => Some(CERT),
+            Route::Recipient => Some(RECIPIENT),
             Route::Verify => Some(VERIFY),
             Route::Rotate => Some(ROTATE),
             Route::Healthz | Route::Readyz | Route::NotFound => None,
@@ -72,6 +71,7 @@ impl Route {
             Route::Healthz => "/healthz",
             Route::Readyz => "/readyz",
             Route::Cert => CERT,
+            Route::Recipient => RECIPIENT,
             Route::Verify => VERIFY,
             Route::Rotate => ROTATE,
             Route::NotFound => "(unknown)",
@@ -158,6 +158,7 @@ pub(crate) async fn handle(
             }
         }
         Route::NotFound => text(StatusCode::NOT_FOUND, "404 page not found\n"),
+        Route::Recipient => recipient(&api),
         Route::Cert | Route::Verify | Route::Rotate => {
             let work = async {
                 match route {
@@ -203,6 +204,16 @@ fn cert(api: &Api) -> Response<Body> {
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot get certificate\n",
         ),
+    }
+}
+
+/// The newest age recipient, one line of text; 404 when the controller has no age key (as an
+/// upstream controller answers, so clients treat both alike).
+fn recipient(api: &Api) -> Response<Body> {
+    let snapshot = api.state.keys.snapshot();
+    match snapshot.newest_age() {
+        Some(newest) => text(StatusCode::OK, format!("{}\n", newest.recipient)),
+        None => text(StatusCode::NOT_FOUND, "no age recipient\n"),
     }
 }
 
@@ -303,48 +314,18 @@ pub enum RotateError {
     /// Sealing again failed (no name, no namespace for its scope, …).
     #[error(transparent)]
     Seal(#[from] SealingError),
+    /// Any other re-encryption failure.
+    #[error(transparent)]
+    Other(sealant_core::rotate::RotateError),
 }
 
-/// Makes `spec.template.metadata`'s name, namespace and scope annotations those of the
-/// top-level metadata, the only ones the ciphertext is bound to (CVE-2026-22728: upstream's
-/// rotate took the scope from the template, so anyone could widen a strict secret). Other
-/// template labels and annotations stay. Returns whether the template claimed something else.
-pub fn align_template_metadata(sealed: &mut SealedSecret) -> bool {
-    let top = &sealed.metadata;
-    let top_scope = Scope::from_annotations(top.annotations.as_ref());
-    let template = sealed
-        .spec
-        .template
-        .metadata
-        .get_or_insert_with(ObjectMeta::default);
-    let differs =
-        |template: &Option<String>, top: &Option<String>| template.is_some() && template != top;
-    let changed = differs(&template.name, &top.name)
-        || differs(&template.namespace, &top.namespace)
-        || Scope::from_annotations(template.annotations.as_ref()) != top_scope
-        || [ANNOTATION_CLUSTER_WIDE, ANNOTATION_NAMESPACE_WIDE]
-            .iter()
-            .any(|key| {
-                template.annotation(key).is_some()
-                    && template.annotation(key) != top.annotation(key)
-            });
-    template.name.clone_from(&top.name);
-    template.namespace.clone_from(&top.namespace);
-    top_scope.write_annotations(template.annotations_mut());
-    if template
-        .annotations
-        .as_ref()
-        .is_some_and(std::collections::BTreeMap::is_empty)
-    {
-        template.annotations = None;
-    }
-    changed
-}
+/// Makes `spec.template.metadata` agree with the top-level metadata (CVE-2026-22728); shared
+/// with `sealant reencrypt --private-key` through sealant-core.
+pub use sealant_core::rotate::align_template_metadata;
 
-/// `/v1/rotate`'s work: re-seals every item of `sealed` to the newest key, keeping the scope
-/// of its top-level metadata. Templates are not executed; `spec.template.data` is carried over
-/// verbatim. Top-level labels and annotations are kept (upstream drops them), with the scope
-/// annotation and key hint set afresh. Returns the new object and how many items were opened.
+/// `/v1/rotate`'s work: [`sealant_core::rotate::reencrypt`] to the newest key (the rule is
+/// shared with `sealant reencrypt --private-key`). Returns the new object and how many items
+/// were opened.
 ///
 /// # Errors
 /// See [`RotateError`].
@@ -354,56 +335,25 @@ pub fn reencrypt(
     accept_v1_data: bool,
 ) -> Result<(SealedSecret, u64), RotateError> {
     let newest = snapshot.newest().ok_or(RotateError::NoKey)?;
-    let mut sealed = sealed.clone();
-    if align_template_metadata(&mut sealed) {
+    let rotated = sealant_core::rotate::reencrypt(
+        sealed,
+        &snapshot.ring,
+        newest.cert.public_key(),
+        accept_v1_data,
+    )
+    .map_err(|err| match err {
+        sealant_core::rotate::RotateError::Unseal(err) => RotateError::Unseal(err),
+        sealant_core::rotate::RotateError::Seal(err) => RotateError::Seal(err),
+        other => RotateError::Other(other),
+    })?;
+    if rotated.template_aligned {
         warn!(
             namespace = sealed.metadata.namespace_or_empty(),
             name = sealed.metadata.name_or_empty(),
             "rotate: spec.template.metadata named another name, namespace or scope than the SealedSecret; using the SealedSecret's"
         );
     }
-    let options = UnsealOptions {
-        accept_v1_data,
-        render_templates: false,
-    };
-    let unsealed = unseal(&sealed, &snapshot.ring, options)?;
-    let opened = opened_items(&sealed, &unsealed);
-    let mut secret = unsealed.secret;
-    secret.metadata.owner_references = None;
-    let top = &sealed.metadata;
-    let scope = Scope::from_annotations(top.annotations.as_ref());
-    let seal_options = SealOptions {
-        name: top.name.clone(),
-        scope: Some(scope),
-        namespace_flag: None,
-        default_namespace: top.namespace.clone().unwrap_or_default(),
-        allow_empty_data: true,
-    };
-    // A v1 blob's inner Secret names its own namespace; the top-level one is what counts.
-    if scope != Scope::ClusterWide {
-        secret.metadata.namespace.clone_from(&top.namespace);
-    }
-    let mut resealed = seal_secret(secret, newest.cert.public_key(), &seal_options)?;
-    resealed
-        .spec
-        .template
-        .data
-        .clone_from(&sealed.spec.template.data);
-    if let Some(labels) = &top.labels {
-        resealed.metadata.labels = Some(labels.clone());
-    }
-    let kept = top.annotations.iter().flatten().filter(|(key, _)| {
-        ![
-            ANNOTATION_CLUSTER_WIDE,
-            ANNOTATION_NAMESPACE_WIDE,
-            KEY_HINT_ANNOTATION,
-        ]
-        .contains(&key.as_str())
-            && !LAST_APPLIED_ANNOTATIONS.contains(&key.as_str())
-    });
-    let kept: Vec<(String, String)> = kept.map(|(k, v)| (k.clone(), v.clone())).collect();
-    resealed.metadata.annotations_mut().extend(kept);
-    Ok((resealed, opened))
+    Ok((rotated.sealed, rotated.opened))
 }
 
 /// Items opened by an unseal: a lower bound of the RSA decryptions made (failed attempts with

@@ -789,3 +789,191 @@ async fn writes_to_a_client_that_stopped_reading_time_out() {
     );
     drop(client);
 }
+
+/// Adds an age identity to a snapshot as its newest age key.
+fn with_age(mut snapshot: KeySnapshot, identity: &sealant_core::AgeIdentity) -> KeySnapshot {
+    snapshot.age.push(crate::keys::AgeKeyInfo {
+        fingerprint: identity.fingerprint().clone(),
+        secret_name: "sealant-age-keyaaaaa".into(),
+        order_time: time::OffsetDateTime::UNIX_EPOCH,
+        recipient: identity.recipient().clone(),
+    });
+    snapshot.ring.insert_age(identity.clone());
+    snapshot
+}
+
+/// `team-a/db` sealed for several recipients with the given layout.
+fn sealed_for(recipients: &sealant_core::sealing::Recipients) -> SealedSecret {
+    let secret = read_secrets(&format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: team-a\nstringData:\n  password: {PASSWORD}\n"
+    ))
+    .unwrap()
+    .remove(0);
+    sealant_core::sealing::seal_secret_for(secret, recipients, &SealOptions::default()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recipient_is_the_newest_age_key_or_404() {
+    use sealant_core::{AgeIdentity, IdentityKind};
+    let old = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+    let new = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+    let snapshot = with_age(with_age(snapshot(vec![rsa2048()]), &old), &new);
+    let server = start(snapshot, |_| {}).await;
+    let reply = get(server.addr, "/v1/recipient").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text(), format!("{}\n", new.recipient()));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(!reply.text().contains("AGE-SECRET-KEY"));
+
+    // No age key (age keys off, or an upstream controller): 404, as for an unknown path.
+    let rsa_only = start(snapshot_rsa_only(), |_| {}).await;
+    assert_eq!(get(rsa_only.addr, "/v1/recipient").await.status, 404);
+}
+
+fn snapshot_rsa_only() -> KeySnapshot {
+    snapshot(vec![rsa2048()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_opens_age_items_in_both_layouts() {
+    use sealant_core::sealing::{Layout, Recipients};
+    use sealant_core::{AgeIdentity, IdentityKind};
+    let ours = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+    let theirs = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+    let server = start(with_age(snapshot(vec![rsa2048()]), &ours), |args| {
+        args.rate_limit = 0
+    })
+    .await;
+    let other_cert = other2048().cert;
+    for layout in [Layout::Compatible, Layout::Combined] {
+        // Another cluster's certificate first: this controller holds only the age key.
+        let for_us = sealed_for(&Recipients {
+            certs: vec![other_cert.public_key().clone()],
+            age: vec![ours.recipient().clone()],
+            layout,
+        });
+        let reply = post(server.addr, "/v1/verify", &json(&for_us)).await;
+        assert_eq!(reply.status, 200, "{layout}: {}", reply.text());
+        let mut moved = for_us.clone();
+        moved.metadata.namespace = Some("team-b".into());
+        assert_eq!(
+            post(server.addr, "/v1/verify", &json(&moved)).await.status,
+            409,
+            "{layout}: moved"
+        );
+        let not_us = sealed_for(&Recipients {
+            certs: vec![other_cert.public_key().clone()],
+            age: vec![theirs.recipient().clone()],
+            layout,
+        });
+        assert_eq!(
+            post(server.addr, "/v1/verify", &json(&not_us)).await.status,
+            409,
+            "{layout}: not for us"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_keeps_what_other_clusters_need() {
+    use sealant_core::sealing::{AGE_ITEMS_ANNOTATION, Layout, Recipients};
+    use sealant_core::{AgeIdentity, IdentityKind};
+    let theirs = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+    let ours_age = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+    // This controller: old key rsa2048, newest other2048, and an age key.
+    let server = start(
+        with_age(snapshot(vec![rsa2048(), other2048()]), &ours_age),
+        |_| {},
+    )
+    .await;
+    let rotate = |sealed: SealedSecret| {
+        let addr = server.addr;
+        async move {
+            let reply = post(addr, "/v1/rotate", &json(&sealed)).await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            let value: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+            sealed_secret_from_value(value, 1).unwrap()
+        }
+    };
+    let newest = other2048();
+    let mut their_ring = KeyRing::new();
+    their_ring.insert_age(theirs.clone());
+    let options = UnsealOptions::default();
+
+    // Compatible, our old RSA key first: the RSA value is re-sealed to our newest key, the
+    // other cluster's age item is kept as it was.
+    let ours_first = sealed_for(&Recipients {
+        certs: vec![rsa2048().cert.public_key().clone()],
+        age: vec![theirs.recipient().clone()],
+        layout: Layout::Compatible,
+    });
+    let rotated = rotate(ours_first.clone()).await;
+    assert_ne!(
+        rotated.spec.encrypted_data["password"],
+        ours_first.spec.encrypted_data["password"]
+    );
+    assert_eq!(
+        rotated.metadata.annotation(AGE_ITEMS_ANNOTATION),
+        ours_first.metadata.annotation(AGE_ITEMS_ANNOTATION)
+    );
+    assert_eq!(
+        rotated.metadata.annotation(KEY_HINT_ANNOTATION),
+        Some(newest.key.fingerprint().to_string().as_str())
+    );
+    let mine = unseal(&rotated, &ring(other2048()), options).unwrap();
+    assert_eq!(mine.data()["password"].expose_secret(), PASSWORD.as_bytes());
+    let theirs_opened = unseal(&rotated, &their_ring, options).unwrap();
+    assert_eq!(
+        theirs_opened.data()["password"].expose_secret(),
+        PASSWORD.as_bytes()
+    );
+
+    // Compatible with the other cluster's RSA certificate first, ours in the age item: nothing
+    // can be re-sealed for them, so the object comes back with the same items and hint.
+    let theirs_first = sealed_for(&Recipients {
+        certs: vec![
+            rsa2048_elsewhere().public_key().clone(),
+            newest.cert.public_key().clone(),
+        ],
+        age: vec![],
+        layout: Layout::Compatible,
+    });
+    let rotated = rotate(theirs_first.clone()).await;
+    assert_eq!(
+        rotated.spec.encrypted_data,
+        theirs_first.spec.encrypted_data
+    );
+    assert_eq!(
+        rotated.metadata.annotation(KEY_HINT_ANNOTATION),
+        theirs_first.metadata.annotation(KEY_HINT_ANNOTATION)
+    );
+    assert_eq!(
+        rotated.metadata.annotation(AGE_ITEMS_ANNOTATION),
+        theirs_first.metadata.annotation(AGE_ITEMS_ANNOTATION)
+    );
+
+    // Combined: every value is an age item, kept.
+    let combined = sealed_for(&Recipients {
+        certs: vec![],
+        age: vec![ours_age.recipient().clone(), theirs.recipient().clone()],
+        layout: Layout::Combined,
+    });
+    let rotated = rotate(combined.clone()).await;
+    assert_eq!(rotated.spec.encrypted_data, combined.spec.encrypted_data);
+    unseal(&rotated, &their_ring, options).unwrap();
+}
+
+/// A certificate no key of the test controller opens (the EC fixture cannot seal, so a fresh
+/// RSA-2048 key stands for the other cluster).
+fn rsa2048_elsewhere() -> Certificate {
+    let options = sealant_core::KeyGenOptions {
+        bits: 2048,
+        common_name: String::new(),
+        validity: time::Duration::days(30),
+        now: time::OffsetDateTime::now_utc(),
+    };
+    sealant_core::generate_key(&options).unwrap().1
+}

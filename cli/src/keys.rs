@@ -1,0 +1,350 @@
+//! age recipients and identities on the command line, and `sealant keys backup|restore`:
+//! a controller's key Secrets (RSA and age) as one age file for an offline recipient.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::core::v1::Secret as K8sSecret;
+use kube::Api;
+use kube::api::{ListParams, PostParams};
+use sealant_core::age::backup::{open_backup, restorable, seal_backup};
+use sealant_core::age::keysecret::{AGE_KEY_LABEL, is_age_key_secret, read_age_key_secret};
+use sealant_core::age::{AgeIdentity, AgeRecipient, parse_identities, parse_recipients};
+use sealant_core::keysecret::{KEY_LABEL, read_key_secret};
+use sealant_core::object::to_text_stream;
+use sealant_core::{Format, KeyRing, Secret};
+
+use crate::args::{KeysBackupArgs, KeysCommand, KeysRestoreArgs};
+use crate::cluster::KubeOverrides;
+use crate::error::{CliError, Hinted, Result, with_sources};
+
+/// Runs `sealant keys …`.
+///
+/// # Errors
+/// See the subcommands.
+pub fn run(command: &KeysCommand) -> Result<()> {
+    match command {
+        KeysCommand::Backup(args) => backup(args),
+        KeysCommand::Restore(args) => restore(args),
+    }
+}
+
+/// Parses `--recipient` values and `--recipients-file` files.
+///
+/// # Errors
+/// A recipient that does not parse (with the file and line), an unreadable or empty file.
+pub fn age_recipients(values: &[String], files: &[PathBuf]) -> Result<Vec<AgeRecipient>> {
+    let hint = "an age recipient is age1… (X25519, e.g. from `sealant cert --age` or age-keygen) or age1pq1… (post-quantum)";
+    let mut recipients = Vec::new();
+    for value in values {
+        let recipient = value.trim().parse::<AgeRecipient>().map_err(|e| {
+            CliError::usage(format!(
+                "--recipient {}: {}",
+                shorten(value),
+                with_sources(&e)
+            ))
+            .hint(hint)
+        })?;
+        recipients.push(recipient);
+    }
+    for path in files {
+        let input = crate::io::read_file_text(path)?;
+        let parsed = parse_recipients(&input.text).map_err(|e| {
+            CliError::new(format!("{}: {}", path.display(), with_sources(&e))).hint(hint)
+        })?;
+        recipients.extend(parsed);
+    }
+    Ok(recipients)
+}
+
+/// A recipient as typed, cut short: a pasted post-quantum recipient is 1,900 characters.
+fn shorten(text: &str) -> String {
+    let mut short: String = text.chars().take(24).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    format!("{short:?}")
+}
+
+/// Reads age identity files (`--recovery-identity`, `--identity`). Errors name the file and
+/// line, never the key text.
+///
+/// # Errors
+/// Unreadable files or identities that do not parse.
+pub fn load_identities(paths: &[PathBuf]) -> Result<Vec<AgeIdentity>> {
+    let mut identities = Vec::new();
+    for path in paths {
+        let bytes = crate::io::read_file_bytes(path)?;
+        let parsed = std::str::from_utf8(&bytes)
+            .map_err(|_| CliError::new(format!("{}: not a text file", path.display())))
+            .and_then(|text| {
+                parse_identities(text)
+                    .map_err(|e| CliError::new(format!("{}: {}", path.display(), with_sources(&e))))
+            })
+            .map_err(|e| {
+                e.hint(
+                    "give an age identity file: AGE-SECRET-KEY-1… lines, as age-keygen writes them",
+                )
+            })?;
+        identities.extend(parsed);
+    }
+    Ok(identities)
+}
+
+/// Decrypts a backup file with `identities` and returns its key Secrets.
+///
+/// # Errors
+/// Unreadable file, no identity fits, or contents that are not key Secrets.
+pub fn open_backup_file(path: &Path, identities: &[AgeIdentity]) -> Result<Vec<Secret>> {
+    let bytes = if path == Path::new("-") {
+        crate::io::read_stdin_bytes()?
+    } else {
+        crate::io::read_file_bytes(path)?
+    };
+    open_backup(identities, &bytes).map_err(|e| {
+        let err = CliError::new(format!("{}: {}", path.display(), with_sources(&e)));
+        match e {
+            sealant_core::age::backup::BackupError::Decrypt => err.hint(
+                "give the identity of the backup's recipient (the offline key), and check the file is a `sealant keys backup` output",
+            ),
+            _ => err,
+        }
+    })
+}
+
+/// Adds every key of `from` to `ring`.
+pub fn merge_rings(ring: &mut KeyRing, from: KeyRing) {
+    for key in from.iter() {
+        ring.insert(key.clone());
+    }
+    for identity in from.age_identities() {
+        ring.insert_age(identity.clone());
+    }
+}
+
+/// `sealant keys backup`.
+fn backup(args: &KeysBackupArgs) -> Result<()> {
+    let recipients = age_recipients(&args.recipient, &args.recipients_file)?;
+    if args.output.is_none() && !args.armor && std::io::stdout().is_terminal() {
+        return Err(
+            CliError::usage("refusing to write a binary backup to a terminal")
+                .hint("pass -o FILE, or --armor for text"),
+        );
+    }
+    let secrets = if args.files.is_empty() {
+        cluster_key_secrets(args)?
+    } else {
+        let mut all = Vec::new();
+        for input in crate::io::read_inputs(&args.files)? {
+            let secrets = sealant_core::age::backup::read_key_secrets(&input.text)
+                .map_err(|e| e.into_cli().context(&input.origin))?;
+            all.extend(secrets);
+        }
+        all
+    };
+    let backup = seal_backup(&recipients, &secrets, args.armor).map_err(|e| {
+        let err = CliError::new(with_sources(&e));
+        match e {
+            sealant_core::age::backup::BackupError::Empty => err.hint(format!(
+                "no key Secret found: check --controller-namespace ({}) and your access to its Secrets",
+                args.cluster.controller_namespace
+            )),
+            sealant_core::age::backup::BackupError::MixedRecipients(_) => {
+                err.hint("use only age1pq1… or only age1… backup recipients")
+            }
+            sealant_core::age::backup::BackupError::NotAKey { .. } => err.hint(
+                "-f takes key Secrets only (kubectl get secret -n NAMESPACE -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml, and -l sealant.dev/age-key)",
+            ),
+            _ => err,
+        }
+    })?;
+    let (rsa, age) = secrets.iter().fold((0, 0), |(r, a), s| {
+        if is_age_key_secret(s) {
+            (r, a + 1)
+        } else {
+            (r + 1, a)
+        }
+    });
+    crate::io::emit(args.output.as_deref(), &backup)?;
+    eprintln!(
+        "backed up {} key Secrets ({rsa} RSA, {age} age) for {} recipient(s){}",
+        secrets.len(),
+        recipients.len(),
+        args.output
+            .as_ref()
+            .map(|p| format!(" to {}", p.display()))
+            .unwrap_or_default()
+    );
+    for secret in &secrets {
+        eprintln!(
+            "  {} {}",
+            secret.metadata.name_or_empty(),
+            describe_key(secret)
+        );
+    }
+    Ok(())
+}
+
+/// `RSA SHA256:…` or `age SHA256:…` (public fingerprints only).
+fn describe_key(secret: &Secret) -> String {
+    if is_age_key_secret(secret) {
+        read_age_key_secret(secret)
+            .map(|identity| format!("age {}", identity.fingerprint()))
+            .unwrap_or_else(|_| "age (unreadable)".to_owned())
+    } else {
+        read_key_secret(secret)
+            .map(|(key, _)| format!("RSA {}", key.fingerprint()))
+            .unwrap_or_else(|_| "RSA (unreadable)".to_owned())
+    }
+}
+
+/// Every key Secret (RSA and age, whatever their state) in the controller namespace.
+fn cluster_key_secrets(args: &KeysBackupArgs) -> Result<Vec<Secret>> {
+    let namespace = args.cluster.controller_namespace.clone();
+    crate::runtime()?.block_on(async {
+        let client = crate::cluster::client(&args.cluster, &KubeOverrides::default()).await?;
+        let api: Api<K8sSecret> = Api::namespaced(client, &namespace);
+        let mut secrets = Vec::new();
+        for label in [KEY_LABEL, AGE_KEY_LABEL] {
+            let list = api
+                .list(&ListParams::default().labels(label))
+                .await
+                .map_err(|e| {
+                    CliError::new(format!(
+                        "cannot list key Secrets in namespace {namespace}: {}",
+                        kube_message(&e)
+                    ))
+                    .hint("backups need `list` on Secrets in the controller namespace (--controller-namespace)")
+                })?;
+            for item in list.items {
+                secrets.push(to_core(&item)?);
+            }
+        }
+        Ok(secrets)
+    })
+}
+
+fn kube_message(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
+        other => other.to_string(),
+    }
+}
+
+fn to_core(secret: &K8sSecret) -> Result<Secret> {
+    serde_json::to_value(secret)
+        .ok()
+        .and_then(|value| serde_json::from_value(value).ok())
+        .ok_or_else(|| {
+            CliError::new(format!(
+                "cannot read Secret {}",
+                secret.metadata.name.as_deref().unwrap_or("")
+            ))
+        })
+}
+
+fn to_kube(secret: &Secret) -> Result<K8sSecret> {
+    serde_json::to_value(secret)
+        .ok()
+        .and_then(|value| serde_json::from_value(value).ok())
+        .ok_or_else(|| {
+            CliError::new(format!(
+                "cannot encode Secret {}",
+                secret.metadata.name_or_empty()
+            ))
+        })
+}
+
+/// `sealant keys restore`.
+fn restore(args: &KeysRestoreArgs) -> Result<()> {
+    let identities = load_identities(&args.identity)?;
+    let secrets = open_backup_file(&args.file, &identities)?;
+    if !args.apply {
+        let restored: Vec<Secret> = secrets.iter().map(|s| restorable(s, None)).collect();
+        let text = zeroize::Zeroizing::new(
+            to_text_stream(&restored, Format::Yaml).map_err(Hinted::into_cli)?,
+        );
+        crate::io::emit(args.output.as_deref(), text.as_bytes())?;
+        eprintln!(
+            "{} key Secrets; apply them with `kubectl apply -f` or `sealant keys restore --apply`",
+            restored.len()
+        );
+        return Ok(());
+    }
+    let namespace = args.cluster.controller_namespace.clone();
+    let restored: Vec<Secret> = secrets
+        .iter()
+        .map(|s| restorable(s, Some(&namespace)))
+        .collect();
+    crate::runtime()?.block_on(async {
+        let client = crate::cluster::client(&args.cluster, &KubeOverrides::default()).await?;
+        let api: Api<K8sSecret> = Api::namespaced(client, &namespace);
+        // Check every name first, so that a conflict leaves the cluster untouched.
+        let mut to_create = Vec::new();
+        for secret in &restored {
+            let wanted = to_kube(secret)?;
+            let existing = match &wanted.metadata.name {
+                Some(name) => api.get_opt(name).await.map_err(|e| {
+                    CliError::new(format!(
+                        "cannot read Secret {namespace}/{name}: {}",
+                        kube_message(&e)
+                    ))
+                })?,
+                None => None,
+            };
+            match existing {
+                Some(existing) if same_content(&existing, &wanted) => {
+                    eprintln!(
+                        "unchanged: {namespace}/{} ({})",
+                        secret.metadata.name_or_empty(),
+                        describe_key(secret)
+                    );
+                }
+                Some(_) => {
+                    return Err(CliError::new(format!(
+                        "Secret {namespace}/{} exists with other content; nothing was restored",
+                        secret.metadata.name_or_empty()
+                    ))
+                    .hint("restore into another --controller-namespace, or inspect the two and delete or rename the existing Secret by hand"));
+                }
+                None => to_create.push((secret, wanted)),
+            }
+        }
+        for (secret, wanted) in to_create {
+            api.create(&PostParams::default(), &wanted)
+                .await
+                .map_err(|e| {
+                    CliError::new(format!(
+                        "cannot create Secret {namespace}/{}: {}",
+                        secret.metadata.name_or_empty(),
+                        kube_message(&e)
+                    ))
+                })?;
+            eprintln!(
+                "created: {namespace}/{} ({})",
+                secret.metadata.name_or_empty(),
+                describe_key(secret)
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Same type, data and key labels: restoring it again changes nothing.
+fn same_content(existing: &K8sSecret, wanted: &K8sSecret) -> bool {
+    let labels = |secret: &K8sSecret| -> BTreeMap<String, String> {
+        secret
+            .metadata
+            .labels
+            .iter()
+            .flatten()
+            .filter(|(key, _)| key.as_str() == KEY_LABEL || key.as_str() == AGE_KEY_LABEL)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    existing.type_ == wanted.type_
+        && existing.data.as_ref().filter(|d| !d.is_empty())
+            == wanted.data.as_ref().filter(|d| !d.is_empty())
+        && labels(existing) == labels(wanted)
+}
