@@ -198,18 +198,23 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
     );
     // `sealant cert --age`: the age recipient (`/v1/recipient`), the same way.
     let recipient_file = dir.join("recipient.txt");
-    sealant(
-        &admin,
-        ns.name(),
-        &[
-            "cert",
-            "--no-cert-cache",
-            "--age",
-            "-w",
-            &recipient_file.to_string_lossy(),
-        ],
+    let recipient_arg = recipient_file.to_string_lossy().into_owned();
+    // The age key is written just after the RSA key: wait for it as for the certificate.
+    wait_for(
+        "the age recipient through the proxy",
+        DEFAULT_TIMEOUT,
+        || async {
+            Ok(sealant(
+                &admin,
+                ns.name(),
+                &["cert", "--no-cert-cache", "--age", "-w", &recipient_arg],
+            )
+            .await?
+            .ok())
+        },
     )
-    .await??;
+    .await
+    .with_context(|| controller.log())?;
     let recipient = std::fs::read_to_string(&recipient_file)?;
     recipient
         .trim()
