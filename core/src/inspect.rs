@@ -16,8 +16,8 @@ use crate::object::SealedSecret;
 use crate::scope::{ANNOTATION_CLUSTER_WIDE, ANNOTATION_NAMESPACE_WIDE, Scope};
 use crate::sealing::KEY_HINT_ANNOTATION;
 
-/// The first bytes of an age v1 file (the binary, not the armored, form).
-pub const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
+/// The first bytes of an age v1 file; one definition, with the age item format.
+pub use crate::age::AGE_MAGIC;
 /// Smallest RSA ciphertext (modulus) length taken as plausible: 1024-bit keys.
 pub const MIN_RSA_BYTES: usize = 128;
 /// Largest RSA ciphertext (modulus) length taken as plausible: 16384-bit keys.
@@ -687,7 +687,7 @@ mod tests {
             inspect_item_bytes(&big).plaintext_len,
             Some(AGE_CHUNK_LEN + 10)
         );
-        let cut = [AGE_MAGIC, b"-> X25519 a\n"].concat();
+        let cut = [AGE_MAGIC.as_slice(), b"-> X25519 a\n"].concat();
         assert!(matches!(
             inspect_item_bytes(&cut).format,
             Err(ItemProblem::MalformedAge(_))
