@@ -13,8 +13,16 @@ use crate::secret::SecretBytes;
 pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
 /// Value of [`KEY_LABEL`] for keys in use.
 pub const KEY_STATE_ACTIVE: &str = "active";
-/// Value of [`KEY_LABEL`] for keys known to be exposed.
+/// Value of [`KEY_LABEL`] for keys known to be exposed: they still unseal (so running
+/// workloads keep their Secrets while everything is re-encrypted) but never seal.
 pub const KEY_STATE_COMPROMISED: &str = "compromised";
+/// Value of [`KEY_LABEL`] for keys taken out of service: they neither seal nor unseal. The
+/// Secret is kept (upstream ignores any label value but `active`), so retiring can be undone.
+pub const KEY_STATE_RETIRED: &str = "retired";
+/// Annotation on the newest key Secret asking the controller's leader for a new key now
+/// (`sealant keys rotate`); its value is free text (who asked, when). Once a newer key exists
+/// the request is fulfilled, so it is never acted on twice.
+pub const RENEW_REQUEST_ANNOTATION: &str = "sealant.dev/renew-requested";
 /// Default name prefix of key Secrets (and the name of the legacy single key).
 pub const DEFAULT_KEY_PREFIX: &str = "sealed-secrets-key";
 /// Secret type of key Secrets.
@@ -102,13 +110,15 @@ pub fn read_key_secret(
     Ok((key, cert))
 }
 
-/// The state a key Secret's label gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The state a key Secret's label gives it (RSA and age keys alike).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyState {
     /// Used to unseal (and the newest also to seal).
     Active,
-    /// Exposed: never used to seal.
+    /// Exposed: still unseals, never seals.
     Compromised,
+    /// Out of service: neither seals nor unseals.
+    Retired,
     /// Any other label value: ignored, as upstream ignores it.
     Other(String),
 }
@@ -117,11 +127,43 @@ impl KeyState {
     /// The state of a key Secret, from its [`KEY_LABEL`] (none for Secrets without the label).
     pub fn of(secret: &Secret) -> Option<KeyState> {
         let value = secret.metadata.labels.as_ref()?.get(KEY_LABEL)?;
-        Some(match value.as_str() {
+        Some(KeyState::from_label(value))
+    }
+
+    /// The state a key label value stands for.
+    pub fn from_label(value: &str) -> KeyState {
+        match value {
             KEY_STATE_ACTIVE => KeyState::Active,
             KEY_STATE_COMPROMISED => KeyState::Compromised,
+            KEY_STATE_RETIRED => KeyState::Retired,
             other => KeyState::Other(other.to_owned()),
-        })
+        }
+    }
+
+    /// The label value of this state.
+    pub fn label_value(&self) -> &str {
+        match self {
+            KeyState::Active => KEY_STATE_ACTIVE,
+            KeyState::Compromised => KEY_STATE_COMPROMISED,
+            KeyState::Retired => KEY_STATE_RETIRED,
+            KeyState::Other(value) => value,
+        }
+    }
+
+    /// Whether a key in this state may open SealedSecrets (active and compromised keys do).
+    pub fn unseals(&self) -> bool {
+        matches!(self, KeyState::Active | KeyState::Compromised)
+    }
+
+    /// Whether a key in this state may seal (only active keys).
+    pub fn seals(&self) -> bool {
+        matches!(self, KeyState::Active)
+    }
+}
+
+impl std::fmt::Display for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label_value())
     }
 }
 

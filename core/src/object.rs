@@ -344,9 +344,15 @@ pub struct SealedSecretStatus {
     /// The `metadata.generation` the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Conditions (`Synced`).
+    /// Conditions (`Synced`, and `KeyCompromised` when an item opened only with a
+    /// compromised key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<SealedSecretCondition>>,
+    /// The key inventory (sealant only; upstream ignores it): fingerprints of the keys that
+    /// opened this object's items at the last unseal, sorted and distinct. `None` until
+    /// sealant has unsealed it once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprints: Option<Vec<String>>,
     /// Fields written by other tools, kept.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,

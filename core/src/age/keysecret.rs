@@ -142,11 +142,7 @@ pub fn read_age_key_secret(secret: &Secret) -> Result<AgeIdentity, AgeKeySecretE
 /// The state an age key Secret's label gives it (none for Secrets without the label).
 pub fn age_key_state(secret: &Secret) -> Option<KeyState> {
     let value = secret.metadata.labels.as_ref()?.get(AGE_KEY_LABEL)?;
-    Some(match value.as_str() {
-        KEY_STATE_ACTIVE => KeyState::Active,
-        crate::keysecret::KEY_STATE_COMPROMISED => KeyState::Compromised,
-        other => KeyState::Other(other.to_owned()),
-    })
+    Some(KeyState::from_label(value))
 }
 
 /// The time that orders an age key: its [`CREATED_AT_ANNOTATION`], else its
