@@ -14,6 +14,7 @@
 #   bash bench/cli-seal.sh -o report.md   # also write the report there
 #                                         # (default: <target dir>/bench/cli-seal.md)
 #   bash bench/cli-seal.sh --no-install   # never apt-get install hyperfine
+#   bash bench/cli-seal.sh --json r.json  # also write the figures as JSON (for bench/run.sh)
 #
 # Uses hyperfine when it is installed; otherwise installs it with apt-get if that is possible
 # (root, or passwordless sudo), else falls back to a python3 timing loop.
@@ -21,12 +22,13 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 quick=0
 runs=""
 out=""
+json_out=""
 install=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -42,6 +44,11 @@ while [[ $# -gt 0 ]]; do
         -o | --output)
             [[ $# -ge 2 ]] || { echo "cli-seal.sh: $1 needs a path" >&2; exit 2; }
             out="$2"
+            shift
+            ;;
+        --json)
+            [[ $# -ge 2 ]] || { echo "cli-seal.sh: $1 needs a path" >&2; exit 2; }
+            json_out="$2"
             shift
             ;;
         --no-install) install=0 ;;
@@ -65,6 +72,9 @@ else
     warmup=10
 fi
 
+if [[ -n "$json_out" && "$json_out" != /* ]]; then
+    json_out="$PWD/$json_out"
+fi
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup cli-seal.md
@@ -174,7 +184,7 @@ fi
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 report="$(
-    MEDIANS="$work/medians" MODE="$mode" TIMER="$timer" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" \
+    MEDIANS="$work/medians" MODE="$mode" JSON_OUT="$json_out" TIMER="$timer" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" \
     NPROC="$(nproc)" \
     CPU="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)" \
     RUSTC="$rustc_version" OPENSSL_VERSION="$(openssl version)" \
@@ -186,6 +196,15 @@ for line in open(os.environ["MEDIANS"]):
     name, median, low, high, n = line.split()
     rows[name] = (float(median), float(low), float(high), int(n))
 seal, base, floor = rows["sealant"], rows["openssl"], rows["floor"]
+if os.environ.get("JSON_OUT"):
+    import json
+    keys = ("median_ms", "min_ms", "max_ms", "runs")
+    open(os.environ["JSON_OUT"], "w").write(json.dumps({
+        "mode": os.environ["MODE"], "timer": os.environ["TIMER"],
+        "sealant": dict(zip(keys, seal)), "openssl": dict(zip(keys, base)), "floor": dict(zip(keys, floor)),
+        "ratio": seal[0] / base[0],
+        "load_before": os.environ["LOAD_BEFORE"], "load_after": os.environ["LOAD_AFTER"],
+    }, indent=2))
 out = [
     "# sealant CLI whole-process benchmark",
     "",

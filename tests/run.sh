@@ -36,11 +36,8 @@ step "fuzz targets build and replay their corpus"
 bash fuzz/run.sh build
 bash fuzz/run.sh check
 
-step "crypto benchmark, reduced (keeps the script from rotting; figures are not asserted)"
-bash bench/crypto.sh --quick
-
 step "end-to-end tests on the test control plane"
 bash tests/e2e.sh
 
-step "controller benchmark, reduced (N = 50; keeps the script from rotting; figures are not asserted)"
-bash bench/controller.sh --quick
+step "benchmark suite, reduced (bench/run.sh --quick: small N; keeps the scripts from rotting; figures are not asserted)"
+bash bench/run.sh --quick

@@ -13,3 +13,6 @@ bash "$(dirname "$0")/setup-age.sh"
 
 # helm, promtool, musl toolchain and target: deploy/check.sh, tests/tests/deploy.rs
 bash "$(dirname "$0")/setup-deploy.sh"
+
+# openssl and hyperfine for the benchmark suite (bench/run.sh --quick runs in CI)
+bash "$(dirname "$0")/../bench/setup.sh"

@@ -13,21 +13,21 @@
 //! Keys come from `tests/vectors/keys`; RSA-4096 has one vector key, so its four decoys are
 //! generated at start-up.
 //!
-//! Criterion measures wall time, one bench after the other. On a busy machine that goes wrong
-//! twice: a load spike can land on a bench and miss its baseline, and a long operation (five
-//! RSA-4096 decryptions) is preempted far more often than a short one. So when
-//! `SEALANT_BENCH_CPU_OUT` names a file, the same operations are then timed again in thread
-//! CPU time, interleaved (one call of each per round, in a shuffled order, for
-//! `SEALANT_BENCH_CPU_SECS` seconds of wall time per key size, default 5), and their medians
-//! are written there as JSON. `bench/crypto.sh` sets both and reports both passes.
+//! When `SEALANT_BENCH_CPU_OUT` names a file, the same operations are then timed again in
+//! thread CPU time, interleaved (see `common`: a long operation such as five RSA-4096
+//! decryptions is preempted far more often than a short one), for `SEALANT_BENCH_CPU_SECS`
+//! seconds of wall time per key size, and their medians are written there as JSON.
+//! `bench/crypto.sh` sets both and reports both passes.
 #![allow(
     clippy::expect_used,
     clippy::panic,
     reason = "bench set-up: a missing vector or a broken round trip must abort the run loudly"
 )]
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_lc_rs::rsa::{
     OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
@@ -301,74 +301,30 @@ fn bench_fixture(c: &mut Criterion, fixture: &Fixture) {
     group.finish();
 }
 
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
-
-/// CPU time consumed by this thread: unlike wall time, it does not grow while the scheduler
-/// runs someone else's build on our core.
-fn thread_cpu_time() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Duration::new(
-        u64::try_from(t.tv_sec).expect("CPU time is not negative"),
-        u32::try_from(t.tv_nsec).expect("nanoseconds fit u32"),
-    )
-}
-
-/// Times every operation of every fixture in thread CPU time, in rounds (one call of each, in a
-/// shuffled order) for `budget` of wall time per fixture; returns the medians as JSON, minus
-/// the clock's own cost.
+/// Times every operation of every fixture in thread CPU time (see `common`); returns the
+/// medians as JSON, minus the clock's own cost.
 fn cpu_pass(fixtures: &[Fixture], budget: Duration) -> serde_json::Value {
-    let mut clock: Vec<Duration> = (0..1000)
-        .map(|_| {
-            let t = thread_cpu_time();
-            thread_cpu_time().saturating_sub(t)
-        })
-        .collect();
-    let clock = median(&mut clock);
-
+    let clock = common::clock_overhead();
     let mut report = serde_json::Map::new();
     report.insert(
         "clock_overhead_ns".to_owned(),
         serde_json::json!(clock.as_nanos() as f64),
     );
     for fixture in fixtures {
-        let mut scratch = fixture.scratch();
-        for op in Op::ALL {
-            black_box(fixture.run(op, &mut scratch));
-        }
-        let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); Op::ALL.len()];
-        let start = Instant::now();
-        let mut rounds = 0usize;
-        let mut order: Vec<usize> = (0..Op::ALL.len()).collect();
-        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
-        while rounds < 10 || start.elapsed() < budget {
-            // A fresh order each round, so no operation always follows the cache-thrashing
-            // five-key one (Fisher-Yates with xorshift64: statistics, not cryptography).
-            for i in (1..order.len()).rev() {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                order.swap(i, (rng % (i as u64 + 1)) as usize);
-            }
-            for &i in &order {
-                let t = thread_cpu_time();
-                black_box(fixture.run(Op::ALL[i], &mut scratch));
-                samples[i].push(thread_cpu_time().saturating_sub(t));
-            }
-            rounds += 1;
-        }
-        let mut group = serde_json::Map::new();
-        for (op, s) in Op::ALL.into_iter().zip(&mut samples) {
-            let cpu = median(s).saturating_sub(clock);
-            group.insert(
-                op.name().to_owned(),
-                serde_json::json!({ "median_cpu_ns": cpu.as_nanos() as f64 }),
-            );
-        }
-        group.insert("rounds".to_owned(), serde_json::json!(rounds));
-        report.insert(fixture.name.to_owned(), serde_json::Value::Object(group));
+        let scratch = std::cell::RefCell::new(fixture.scratch());
+        let mut ops: Vec<common::Op<'_>> = Op::ALL
+            .into_iter()
+            .map(|op| {
+                let scratch = &scratch;
+                let run: Box<dyn FnMut() -> usize + '_> =
+                    Box::new(move || fixture.run(op, &mut scratch.borrow_mut()));
+                (op.name(), run)
+            })
+            .collect();
+        report.insert(
+            fixture.name.to_owned(),
+            common::interleaved(&mut ops, budget, clock),
+        );
     }
     serde_json::Value::Object(report)
 }
@@ -391,16 +347,7 @@ fn main() {
     }
     Criterion::default().configure_from_args().final_summary();
 
-    if let Some(path) = std::env::var_os("SEALANT_BENCH_CPU_OUT") {
-        let secs: f64 = std::env::var("SEALANT_BENCH_CPU_SECS")
-            .map(|s| {
-                s.parse()
-                    .expect("SEALANT_BENCH_CPU_SECS must be a number of seconds")
-            })
-            .unwrap_or(5.0);
-        let report = cpu_pass(&fixtures, Duration::from_secs_f64(secs));
-        let json = serde_json::to_string_pretty(&report).expect("json");
-        std::fs::write(&path, json)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.to_string_lossy()));
+    if let Some((path, budget)) = common::requested() {
+        common::write(&path, cpu_pass(&fixtures, budget));
     }
 }
