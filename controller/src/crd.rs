@@ -118,7 +118,7 @@ impl JsonSchema for SealedSecret {
                                 "type": "object",
                                 "required": ["status", "type"],
                                 "properties": {
-                                    "type": { "description": "Condition type (Synced).", "type": "string" },
+                                    "type": { "description": "Condition type (Synced; KeyCompromised while the object depends on a compromised key).", "type": "string" },
                                     "status": { "description": "True, False or Unknown.", "type": "string" },
                                     "lastUpdateTime": { "type": "string", "format": "date-time" },
                                     "lastTransitionTime": { "type": "string", "format": "date-time" },
@@ -126,6 +126,11 @@ impl JsonSchema for SealedSecret {
                                     "message": { "type": "string" }
                                 }
                             }
+                        },
+                        "keyFingerprints": {
+                            "description": "Key inventory (sealant): fingerprints of the keys that opened the items at the last unseal, sorted.",
+                            "type": "array",
+                            "items": { "type": "string" }
                         }
                     }
                 }
@@ -222,6 +227,20 @@ mod tests {
             committed == crd_yaml().unwrap(),
             "deploy/crd.yaml is out of date: run `cargo run -p sealant-controller --bin crdgen > deploy/crd.yaml`"
         );
+    }
+
+    #[test]
+    fn status_schema_keeps_the_key_inventory() {
+        let crd = serde_json::to_value(crd()).unwrap();
+        let status = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+            ["properties"];
+        assert_eq!(status["keyFingerprints"]["type"], "array");
+        assert_eq!(status["keyFingerprints"]["items"]["type"], "string");
+        // A status with an inventory survives the typed round trip (no field dropped).
+        let text = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a, namespace: n}\nspec: {encryptedData: {}}\nstatus: {observedGeneration: 1, keyFingerprints: [\"SHA256:x\"]}\n";
+        let typed: SealedSecret = serde_yaml_ng::from_str(text).unwrap();
+        let value = serde_json::to_value(&typed).unwrap();
+        assert_eq!(value["status"]["keyFingerprints"][0], "SHA256:x");
     }
 
     #[test]

@@ -210,11 +210,15 @@ pub async fn run(args: Args) -> Result<(), RunError> {
             keys: keys.clone(),
             metrics: metrics.clone(),
             recorder: Recorder::new(client.clone(), reporter.clone()),
+            reporter: reporter.clone(),
             failures: Default::default(),
             sync_key: Arc::new(sync_key),
             owned: Default::default(),
             status_written: Default::default(),
+            inventory: Default::default(),
         });
+        // The per-key usage metrics are the leader's: they come from its reconciles.
+        metrics.watch_inventory(Some(ctx.inventory.clone()));
         let _ = ready_tx.send(false);
         let stop = CancellationToken::new();
         let (lost, stopper, done) = (leader.clone(), stop.clone(), shutdown.clone());
@@ -226,6 +230,7 @@ pub async fn run(args: Args) -> Result<(), RunError> {
             stopper.cancel();
         });
         run_controllers(&client, &args, &scopes, ctx, stop, ready_tx.clone()).await;
+        metrics.watch_inventory(None);
         if shutdown.is_cancelled() {
             break;
         }

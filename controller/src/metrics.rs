@@ -17,8 +17,17 @@
 //! |---|---|---|
 //! | `sealant_unseal_rsa_operations_total` | counter | `source` (reconcile, verify, rotate) |
 //! | `sealant_sealedsecrets` | gauge: SealedSecrets per condition status | `namespace`, `condition`, `status` (True, False, Unknown) |
-//! | `sealant_keys` | gauge: sealing keys | `state` (active) |
-//! | `sealant_key_age_seconds` | gauge: age of each key (from its order time) | `fingerprint` |
+//! | `sealant_keys` | gauge: loaded keys (0 included) | `kind` (rsa, age), `state` (active, compromised) |
+//! | `sealant_key_age_seconds` | gauge: age of each loaded key (from its order time) | `fingerprint`, `kind`, `state` |
+//! | `sealant_key_renewal_seconds` | gauge: time until the newest active RSA key is one `--key-renew-period` old (negative: overdue); absent with renewal off or no active key | – |
+//! | `sealant_key_sealedsecrets` | gauge: SealedSecrets whose inventory (`status.keyFingerprints`) lists the key; 0 for a loaded key nothing uses (it can be retired) | `fingerprint`, `kind`, `state` |
+//! | `sealant_key_sealedsecrets_unknown` | gauge: SealedSecrets whose keys are not known yet (never unsealed by sealant, failing, or v1 blobs) | – |
+//!
+//! The key metrics come from the keys loaded (active and compromised: retired keys are not
+//! loaded) at scrape time, on every replica. The two `sealant_key_sealedsecrets*` metrics come
+//! from the leader's reconciles and only the leader reports them. A fingerprint that an
+//! inventory lists but that no loaded key has (a retired or deleted key) is reported with
+//! `kind="unknown", state="unloaded"`: objects that will fail once they need decrypting.
 //!
 //! `sealant_unseal_rsa_operations_total` counts items (one per item, one per v1 blob): for
 //! `reconcile` every item it tries to open, successful or not; for verify and rotate the items
@@ -58,7 +67,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::flags::Args;
 use crate::http::{Body, Timeouts};
-use crate::keys::KeyStore;
+use crate::keys::{KIND_AGE, KIND_RSA, KeySnapshot, KeyStore};
+use crate::reconcile::{Inventory, KeyUsage};
 
 /// Content type of the `/metrics` answer.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -163,13 +173,16 @@ impl KubeRequests {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StateLabels {
+struct KindStateLabels {
+    kind: String,
     state: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct FingerprintLabels {
+struct KeyLabels {
     fingerprint: String,
+    kind: String,
+    state: String,
 }
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -202,6 +215,7 @@ pub struct Metrics {
     rsa_operations: Family<SourceLabels, Counter>,
     kube_requests: KubeRequests,
     keys: Arc<Mutex<Option<KeyStore>>>,
+    inventory: Arc<Mutex<Option<Arc<Inventory>>>>,
 }
 
 impl fmt::Debug for Metrics {
@@ -222,10 +236,11 @@ impl Metrics {
                 read: args.read_timeout,
                 write: args.write_timeout,
             },
+            args.renew_period(),
         )
     }
 
-    fn with_options(omit_secret_labels: bool, timeouts: Timeouts) -> Self {
+    fn with_options(omit_secret_labels: bool, timeouts: Timeouts, renew_period: Duration) -> Self {
         let mut registry = Registry::default();
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
@@ -295,8 +310,11 @@ impl Metrics {
             kube_requests.0.clone(),
         );
         let keys = Arc::new(Mutex::new(None));
+        let inventory = Arc::new(Mutex::new(None));
         registry.register_collector(Box::new(KeyCollector {
             store: keys.clone(),
+            inventory: inventory.clone(),
+            renew_period,
         }));
         Self {
             registry,
@@ -312,10 +330,11 @@ impl Metrics {
             rsa_operations,
             kube_requests,
             keys,
+            inventory,
         }
     }
 
-    /// Metrics for tests: names kept (or not), 2-minute timeouts.
+    /// Metrics for tests: names kept (or not), 2-minute timeouts, 720 h renewal.
     #[cfg(test)]
     pub(crate) fn for_tests(omit_secret_labels: bool) -> Self {
         Self::with_options(
@@ -324,13 +343,24 @@ impl Metrics {
                 read: Duration::from_secs(120),
                 write: Duration::from_secs(120),
             },
+            Duration::from_secs(720 * 3600),
         )
     }
 
-    /// Reports the sealing keys (`sealant_keys`, `sealant_key_age_seconds`) from `keys` at
-    /// each scrape. [`crate::http::serve_api`] calls it with the API's keys.
+    /// Reports the sealing keys (`sealant_keys`, `sealant_key_age_seconds`,
+    /// `sealant_key_renewal_seconds`) from `keys` at each scrape. [`crate::http::serve_api`]
+    /// calls it with the API's keys.
     pub fn watch_keys(&self, keys: KeyStore) {
         *self.keys.lock().unwrap_or_else(PoisonError::into_inner) = Some(keys);
+    }
+
+    /// Reports the key usage (`sealant_key_sealedsecrets*`) from `inventory` at each scrape
+    /// while leading; `None` stops it (leadership lost).
+    pub fn watch_inventory(&self, inventory: Option<Arc<Inventory>>) {
+        *self
+            .inventory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = inventory;
     }
 
     /// One reconcile started (upstream counts deletes too).
@@ -478,15 +508,148 @@ pub fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Reads the current keys at scrape time.
+/// Reads the current keys (and the leader's inventory) at scrape time.
 struct KeyCollector {
     store: Arc<Mutex<Option<KeyStore>>>,
+    inventory: Arc<Mutex<Option<Arc<Inventory>>>>,
+    renew_period: Duration,
 }
 
 impl fmt::Debug for KeyCollector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyCollector").finish_non_exhaustive()
     }
+}
+
+/// `(fingerprint, kind, state)` of every loaded key, RSA first, oldest first.
+fn loaded_keys(
+    snapshot: &KeySnapshot,
+) -> Vec<(String, &'static str, String, time::OffsetDateTime)> {
+    let rsa = snapshot.keys.iter().map(|k| {
+        (
+            k.fingerprint.to_string(),
+            KIND_RSA,
+            k.state.to_string(),
+            k.order_time,
+        )
+    });
+    let age = snapshot.age.iter().map(|k| {
+        (
+            k.fingerprint.to_string(),
+            KIND_AGE,
+            k.state.to_string(),
+            k.order_time,
+        )
+    });
+    rsa.chain(age).collect()
+}
+
+fn gauge_value(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Encodes the key metrics of `snapshot` at `now`; the usage ones only with `usage`.
+fn encode_keys(
+    encoder: &mut DescriptorEncoder,
+    snapshot: &KeySnapshot,
+    usage: Option<&KeyUsage>,
+    renew_period: Duration,
+    now: time::OffsetDateTime,
+) -> Result<(), fmt::Error> {
+    let loaded = loaded_keys(snapshot);
+    let count = Family::<KindStateLabels, Gauge>::default();
+    for kind in [KIND_RSA, KIND_AGE] {
+        for state in ["active", "compromised"] {
+            let n = loaded
+                .iter()
+                .filter(|(_, k, s, _)| *k == kind && s == state)
+                .count();
+            count
+                .get_or_create(&KindStateLabels {
+                    kind: kind.to_owned(),
+                    state: state.to_owned(),
+                })
+                .set(gauge_value(n));
+        }
+    }
+    count.encode(encoder.encode_descriptor(
+        "sealant_keys",
+        "Loaded keys by kind and state (compromised keys unseal but never seal)",
+        None,
+        count.metric_type(),
+    )?)?;
+
+    let age = Family::<KeyLabels, Gauge<f64, AtomicU64>>::default();
+    for (fingerprint, kind, state, order_time) in &loaded {
+        age.get_or_create(&KeyLabels {
+            fingerprint: fingerprint.clone(),
+            kind: (*kind).to_owned(),
+            state: state.clone(),
+        })
+        .set((now - *order_time).as_seconds_f64());
+    }
+    if !age.is_empty() {
+        age.encode(encoder.encode_descriptor(
+            "sealant_key_age",
+            "Age of each loaded key, from the time keys are ordered by",
+            Some(&Unit::Seconds),
+            age.metric_type(),
+        )?)?;
+    }
+
+    if let Some(newest) = snapshot.newest().filter(|_| !renew_period.is_zero()) {
+        let due = newest.order_time + renew_period;
+        let renewal = Gauge::<f64, AtomicU64>::default();
+        renewal.set((due - now).as_seconds_f64());
+        renewal.encode(encoder.encode_descriptor(
+            "sealant_key_renewal",
+            "Time until the newest active key is due for renewal (negative: overdue)",
+            Some(&Unit::Seconds),
+            renewal.metric_type(),
+        )?)?;
+    }
+
+    let Some(usage) = usage else {
+        return Ok(());
+    };
+    let used = Family::<KeyLabels, Gauge>::default();
+    for (fingerprint, kind, state, _) in &loaded {
+        let n = usage.by_key.get(fingerprint).copied().unwrap_or(0);
+        used.get_or_create(&KeyLabels {
+            fingerprint: fingerprint.clone(),
+            kind: (*kind).to_owned(),
+            state: state.clone(),
+        })
+        .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    for (fingerprint, n) in &usage.by_key {
+        if loaded.iter().any(|(f, ..)| f == fingerprint) {
+            continue;
+        }
+        used.get_or_create(&KeyLabels {
+            fingerprint: fingerprint.clone(),
+            kind: "unknown".to_owned(),
+            state: "unloaded".to_owned(),
+        })
+        .set(i64::try_from(*n).unwrap_or(i64::MAX));
+    }
+    if !used.is_empty() {
+        used.encode(encoder.encode_descriptor(
+            "sealant_key_sealedsecrets",
+            "SealedSecrets whose key inventory lists the key (0: nothing depends on it)",
+            None,
+            used.metric_type(),
+        )?)?;
+    }
+    let unknown = Gauge::<i64>::default();
+    unknown.set(i64::try_from(usage.unknown).unwrap_or(i64::MAX));
+    unknown.encode(encoder.encode_descriptor(
+        "sealant_key_sealedsecrets_unknown",
+        "SealedSecrets whose keys are not known yet",
+        None,
+        unknown.metric_type(),
+    )?)?;
+    Ok(())
 }
 
 impl Collector for KeyCollector {
@@ -499,36 +662,19 @@ impl Collector for KeyCollector {
         let Some(store) = store else {
             return Ok(());
         };
-        let snapshot = store.snapshot();
-        let count = Family::<StateLabels, Gauge>::default();
-        count
-            .get_or_create(&StateLabels {
-                state: "active".to_owned(),
-            })
-            .set(i64::try_from(snapshot.keys.len()).unwrap_or(i64::MAX));
-        count.encode(encoder.encode_descriptor(
-            "sealant_keys",
-            "Sealing keys by state",
-            None,
-            count.metric_type(),
-        )?)?;
-        let now = time::OffsetDateTime::now_utc();
-        let age = Family::<FingerprintLabels, Gauge<f64, AtomicU64>>::default();
-        for key in &snapshot.keys {
-            age.get_or_create(&FingerprintLabels {
-                fingerprint: key.fingerprint.to_string(),
-            })
-            .set((now - key.order_time).as_seconds_f64());
-        }
-        if !age.is_empty() {
-            age.encode(encoder.encode_descriptor(
-                "sealant_key_age",
-                "Age of each sealing key, from the time keys are ordered by",
-                Some(&Unit::Seconds),
-                age.metric_type(),
-            )?)?;
-        }
-        Ok(())
+        let inventory = self
+            .inventory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let usage = inventory.map(|inventory| inventory.usage());
+        encode_keys(
+            &mut encoder,
+            &store.snapshot(),
+            usage.as_ref(),
+            self.renew_period,
+            time::OffsetDateTime::now_utc(),
+        )
     }
 }
 
@@ -680,6 +826,167 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("sealant_sealedsecrets{namespace=\"team-a\",condition=\"Synced\",status=\"False\"} 1"), "{text}");
+    }
+
+    const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/vectors/keys/");
+
+    fn key_info(
+        name: &str,
+        state: sealant_core::keysecret::KeyState,
+        age: time::Duration,
+    ) -> (crate::keys::KeyInfo, sealant_core::PrivateKey) {
+        let read = |ext: &str| std::fs::read(format!("{KEYS}{name}.{ext}")).unwrap();
+        let key = sealant_core::PrivateKey::from_pem(&read("key")).unwrap();
+        let cert = sealant_core::Certificate::from_pem(&read("crt")).unwrap();
+        let info = crate::keys::KeyInfo {
+            fingerprint: key.fingerprint().clone(),
+            secret_name: name.to_owned(),
+            order_time: time::OffsetDateTime::now_utc() - age,
+            cert,
+            state,
+        };
+        (info, key)
+    }
+
+    /// rsa2048 active (700 h old), other-2048 compromised, one active age key.
+    fn keys(active_age: time::Duration) -> (KeySnapshot, [String; 3]) {
+        use sealant_core::keysecret::KeyState;
+        let mut snapshot = KeySnapshot::default();
+        let mut fingerprints = Vec::new();
+        for (info, key) in [
+            key_info(
+                "other-2048",
+                KeyState::Compromised,
+                time::Duration::hours(900),
+            ),
+            key_info("rsa2048", KeyState::Active, active_age),
+        ] {
+            fingerprints.push(info.fingerprint.to_string());
+            snapshot.keys.push(info);
+            snapshot.ring.insert(key);
+        }
+        let identity =
+            sealant_core::AgeIdentity::generate(sealant_core::age::IdentityKind::X25519).unwrap();
+        fingerprints.push(identity.fingerprint().to_string());
+        snapshot.age.push(crate::keys::AgeKeyInfo {
+            fingerprint: identity.fingerprint().clone(),
+            secret_name: "age".into(),
+            order_time: time::OffsetDateTime::now_utc(),
+            recipient: identity.recipient().clone(),
+            state: KeyState::Active,
+        });
+        snapshot.ring.insert_age(identity);
+        let [compromised, active, age] = <[String; 3]>::try_from(fingerprints).unwrap();
+        (snapshot, [active, compromised, age])
+    }
+
+    /// The value of the one series whose line starts with `prefix`.
+    fn value(text: &str, prefix: &str) -> Option<f64> {
+        let mut found = text
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse().ok());
+        let value = found.next();
+        assert!(found.next().is_none(), "{prefix} twice in\n{text}");
+        value
+    }
+
+    #[test]
+    fn key_metrics_report_states_usage_and_renewal() {
+        let metrics = Metrics::for_tests(false);
+        let (snapshot, [active, compromised, age]) = keys(time::Duration::hours(700));
+        metrics.watch_keys(KeyStore::fixed(snapshot));
+        // A follower: keys, no usage.
+        let text = metrics.encode().unwrap();
+        for (line, n) in [
+            ("sealant_keys{kind=\"rsa\",state=\"active\"} ", 1.0),
+            ("sealant_keys{kind=\"rsa\",state=\"compromised\"} ", 1.0),
+            ("sealant_keys{kind=\"age\",state=\"active\"} ", 1.0),
+            ("sealant_keys{kind=\"age\",state=\"compromised\"} ", 0.0),
+        ] {
+            assert_eq!(value(&text, line), Some(n), "{line} in\n{text}");
+        }
+        let compromised_age = value(
+            &text,
+            &format!("sealant_key_age_seconds{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\"}}"),
+        )
+        .unwrap();
+        assert!((900.0 * 3600.0..900.0 * 3600.0 + 60.0).contains(&compromised_age));
+        // 720 h period, newest active key 700 h old: due in 20 h (the compromised one is older
+        // and the age key newer: neither counts).
+        let renewal = value(&text, "sealant_key_renewal_seconds ").unwrap();
+        assert!(
+            (20.0 * 3600.0 - 60.0..=20.0 * 3600.0).contains(&renewal),
+            "{renewal}"
+        );
+        assert!(!text.contains("sealant_key_sealedsecrets"), "{text}");
+
+        // The leader: usage per loaded key, 0 included, and the unknown ones.
+        let inventory = Arc::new(Inventory::default());
+        inventory.record("a", "one", Some(vec![active.clone()]));
+        inventory.record("a", "two", Some(vec![active.clone(), compromised.clone()]));
+        inventory.record("b", "three", None);
+        inventory.record("b", "four", Some(vec!["SHA256:retiredkey".into()]));
+        metrics.watch_inventory(Some(inventory.clone()));
+        let text = metrics.encode().unwrap();
+        for (line, n) in [
+            (format!("sealant_key_sealedsecrets{{fingerprint=\"{active}\",kind=\"rsa\",state=\"active\"}} "), 2.0),
+            (format!("sealant_key_sealedsecrets{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\"}} "), 1.0),
+            (format!("sealant_key_sealedsecrets{{fingerprint=\"{age}\",kind=\"age\",state=\"active\"}} "), 0.0),
+            ("sealant_key_sealedsecrets{fingerprint=\"SHA256:retiredkey\",kind=\"unknown\",state=\"unloaded\"} ".to_owned(), 1.0),
+            ("sealant_key_sealedsecrets_unknown ".to_owned(), 1.0),
+        ] {
+            assert_eq!(value(&text, &line), Some(n), "{line} in\n{text}");
+        }
+        inventory.forget("a", "two");
+        inventory.record("b", "three", Some(vec![age.clone()]));
+        let text = metrics.encode().unwrap();
+        assert_eq!(
+            value(
+                &text,
+                &format!(
+                    "sealant_key_sealedsecrets{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\"}} "
+                )
+            ),
+            Some(0.0),
+            "{text}"
+        );
+        assert_eq!(
+            value(&text, "sealant_key_sealedsecrets_unknown "),
+            Some(0.0)
+        );
+        // Leadership lost: usage goes.
+        metrics.watch_inventory(None);
+        assert!(
+            !metrics
+                .encode()
+                .unwrap()
+                .contains("sealant_key_sealedsecrets")
+        );
+    }
+
+    #[test]
+    fn renewal_is_negative_when_overdue_and_absent_when_off() {
+        let metrics = Metrics::for_tests(false);
+        metrics.watch_keys(KeyStore::fixed(keys(time::Duration::hours(730)).0));
+        let renewal = value(&metrics.encode().unwrap(), "sealant_key_renewal_seconds ").unwrap();
+        assert!(
+            (-10.0 * 3600.0 - 60.0..=-10.0 * 3600.0).contains(&renewal),
+            "{renewal}"
+        );
+
+        let off = Metrics::with_options(
+            false,
+            Timeouts {
+                read: Duration::from_secs(1),
+                write: Duration::from_secs(1),
+            },
+            Duration::ZERO,
+        );
+        off.watch_keys(KeyStore::fixed(keys(time::Duration::hours(730)).0));
+        let text = off.encode().unwrap();
+        assert!(!text.contains("sealant_key_renewal"), "{text}");
+        assert!(text.contains("sealant_key_age_seconds{"), "{text}");
     }
 
     #[test]

@@ -62,6 +62,7 @@ fn snapshot(keys: Vec<TestKey>) -> KeySnapshot {
             secret_name: test_key.name.to_owned(),
             order_time: test_key.cert.not_before(),
             cert: test_key.cert,
+            state: sealant_core::keysecret::KeyState::Active,
         });
         snapshot.ring.insert(test_key.key);
     }
@@ -742,7 +743,7 @@ async fn metrics_endpoint_renders_upstream_names() {
         "sealed_secrets_controller_condition_info{namespace=\"ns\",name=\"db\",condition=\"Synced\",ss_app_kubernetes_io_instance=\"\"} 1",
         "sealed_secrets_controller_http_requests_total{path=\"/v1/cert.pem\",code=\"200\",method=\"get\"} 1",
         "# TYPE sealed_secrets_controller_http_request_duration_seconds histogram",
-        "sealant_keys{state=\"active\"} 2",
+        "sealant_keys{kind=\"rsa\",state=\"active\"} 2",
         "# TYPE sealant_key_age_seconds gauge",
         "sealant_unseal_rsa_operations_total{source=\"reconcile\"} 0",
         "# EOF",
@@ -797,6 +798,7 @@ fn with_age(mut snapshot: KeySnapshot, identity: &sealant_core::AgeIdentity) -> 
         secret_name: "sealant-age-keyaaaaa".into(),
         order_time: time::OffsetDateTime::UNIX_EPOCH,
         recipient: identity.recipient().clone(),
+        state: sealant_core::keysecret::KeyState::Active,
     });
     snapshot.ring.insert_age(identity.clone());
     snapshot
