@@ -28,6 +28,10 @@ Examples:
   # Back up every key of the controller, encrypted to an offline age recipient
   sealant keys backup --recipient age1... -o keys.age
 
+  # Rotate: a new key now, re-encrypt the repository, retire the old key once nothing needs it
+  sealant keys rotate && sealant reencrypt manifests/ && sealant keys list
+  sealant keys retire SHA256:old...
+
   # Before a commit: no plain Secret anywhere, no broken SealedSecret
   sealant lint .
 
@@ -35,7 +39,7 @@ Examples:
   sealant diff --git HEAD
 
 Exit codes: 0 success, 1 failure, 2 usage error. lint and diff: 0 clean, 1 findings or
-differences, 2 error.";
+differences, 2 error. keys retire: 2 when it refuses (something may still need the key).";
 
 /// Seal Kubernetes Secrets for GitOps: encrypt them to a cluster's key so that the result can be
 /// committed to git. Compatible with Bitnami Sealed Secrets.
@@ -57,7 +61,7 @@ pub enum Command {
     /// Print or save the controller's certificate (and age recipient), with fingerprint, key
     /// size and expiry.
     Cert(CertArgs),
-    /// Back up a controller's keys encrypted to an offline age recipient, and restore them.
+    /// The controller's keys: list, rotate, retire, mark compromised, back up, restore.
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Ask the controller whether SealedSecrets can be unsealed.
@@ -350,8 +354,9 @@ pub struct ValidateArgs {
 /// `sealant reencrypt`.
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
-With PATHs, every SealedSecret document in those files (directories are walked for *.yaml, \
-*.yml and *.json, skipping hidden entries, target and node_modules) is re-encrypted to the \
+With PATHs, every SealedSecret in those files, documents and items of List documents \
+(directories are walked for *.yaml, *.yml and *.json, skipping hidden entries, target and \
+node_modules), is re-encrypted to the \
 newest key and only its ciphertexts and sealant.dev/key-hint annotation are rewritten in \
 place: other documents, comments, key order and formatting stay. With -f (or stdin) the \
 re-encrypted objects are printed instead, as before.
@@ -513,6 +518,112 @@ pub enum KeysCommand {
     /// Decrypt a key backup and create its key Secrets in the controller namespace (--apply),
     /// or print them as YAML.
     Restore(KeysRestoreArgs),
+    /// List the controller's keys (RSA and age, every state) and how many SealedSecrets in the
+    /// cluster still need each one.
+    List(KeysListArgs),
+    /// Ask the controller for a new sealing key now, and wait for it.
+    Rotate(KeysRotateArgs),
+    /// Take a key out of service: it no longer seals nor unseals. Refused while anything in
+    /// the cluster may still need it, unless --force.
+    Retire(KeysRetireArgs),
+    /// Mark a key as exposed: it never seals again, but still unseals until everything sealed
+    /// to it is re-encrypted; objects that need it get a KeyCompromised condition.
+    Compromise(KeysStateArgs),
+    /// Put a retired or compromised key back into service (active).
+    Reactivate(KeysStateArgs),
+}
+
+/// Encodings of `sealant keys list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeysListFormat {
+    /// A table for people.
+    Table,
+    /// One JSON document for programs (schema in docs/rotation.md).
+    Json,
+}
+
+const KEYS_STATES_HELP: &str = "\
+Key states are the value of the key Secret's label (sealedsecrets.bitnami.com/sealed-secrets-key \
+for RSA keys, sealant.dev/age-key for age keys): active (unseals; the newest seals), compromised \
+(unseals, never seals), retired (neither). FINGERPRINT is the full SHA256:… of `sealant keys \
+list` or an unambiguous prefix of at least 8 characters after SHA256:. Runbook: docs/rotation.md.";
+
+/// `sealant keys list`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+Reads the key Secrets in --controller-namespace and every SealedSecret in the cluster (their \
+status.keyFingerprints, which the controller records at each unseal). A key with 0 \
+SealedSecrets and no SealedSecret without inventory can be retired. The sealing key (the newest \
+active one) is marked with *. Private key material is never printed.")]
+pub struct KeysListArgs {
+    /// Output format.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        default_value = "table",
+        value_name = "FORMAT"
+    )]
+    pub output: KeysListFormat,
+    #[command(flatten)]
+    pub scope: InventoryScopeArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Which SealedSecrets the key inventory counts.
+#[derive(Debug, Clone, Args)]
+pub struct InventoryScopeArgs {
+    /// Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a
+    /// controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`),
+    /// when other controllers' SealedSecrets share the cluster. Default: every namespace.
+    #[arg(long, value_name = "NAMESPACE", value_delimiter = ',')]
+    pub sealed_secrets_namespace: Vec<String>,
+}
+
+/// `sealant keys rotate`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+Puts the sealant.dev/renew-requested annotation on the newest active RSA key Secret; the \
+controller's leader generates a new key when it next reads its keys, as it does every renewal \
+period. The new key's fingerprint is printed on stdout. Then re-encrypt the repository \
+(`sealant reencrypt PATH…`). Runbook: docs/rotation.md.")]
+pub struct KeysRotateArgs {
+    /// How long to wait for the new key (`30s`, `2m`); `0` asks without waiting.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub wait: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `sealant keys retire`.
+#[derive(Debug, Args)]
+#[command(after_long_help = KEYS_STATES_HELP)]
+pub struct KeysRetireArgs {
+    /// The key's fingerprint (or a prefix of it).
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    /// Retire it even though SealedSecrets still need it, have no inventory yet, or it is the
+    /// sealing key. SealedSecrets that need it can no longer be unsealed.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub scope: InventoryScopeArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `sealant keys compromise` and `sealant keys reactivate`.
+#[derive(Debug, Args)]
+#[command(after_long_help = KEYS_STATES_HELP)]
+pub struct KeysStateArgs {
+    /// The key's fingerprint (or a prefix of it).
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    #[command(flatten)]
+    pub scope: InventoryScopeArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// `sealant keys backup`.

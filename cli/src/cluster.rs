@@ -469,10 +469,15 @@ impl Controller {
     }
 }
 
+/// The gist of an error response: the `message` of a Kubernetes `Status` (what the API server's
+/// service proxy answers when the controller cannot be reached), else the body's first 200
+/// characters.
 fn short_body(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    text.chars().take(200).collect()
+    let status_message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| Some(value.get("message")?.as_str()?.to_owned()));
+    let text = status_message.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    text.trim().chars().take(200).collect()
 }
 
 fn kube_message(err: &kube::Error) -> String {
@@ -485,6 +490,17 @@ fn kube_message(err: &kube::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_body_reports_a_status_message_not_its_json() {
+        let status = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"error trying to reach service: dial tcp 10.0.0.1:8080: connect: connection refused","reason":"ServiceUnavailable","code":503}"#;
+        assert_eq!(
+            short_body(status),
+            "error trying to reach service: dial tcp 10.0.0.1:8080: connect: connection refused"
+        );
+        assert_eq!(short_body(b"  plain text\n"), "plain text");
+        assert_eq!(short_body(&[b'x'; 300]).len(), 200);
+    }
 
     #[test]
     fn go_durations() {

@@ -3,7 +3,8 @@
 //! Exit codes (also in README.md and `sealant --help`):
 //! - 0: success
 //! - 1: failure (bad input, cannot decrypt, I/O, cluster or controller errors)
-//! - 2: usage error (unknown flag, missing or conflicting arguments)
+//! - 2: usage error (unknown flag, missing or conflicting arguments), or a refusal by a safety
+//!   check (`keys retire` while something may still need the key)
 
 use std::fmt;
 
@@ -13,6 +14,10 @@ pub const EXIT_SUCCESS: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 /// The command line itself is wrong.
 pub const EXIT_USAGE: u8 = 2;
+/// A safety check refused the command and nothing was changed (`sealant keys retire` while
+/// something may still need the key); `--force` overrides it. Same code as a usage error: the
+/// command, as given, is not one to run.
+pub const EXIT_REFUSED: u8 = 2;
 
 /// An error for the user: what went wrong, what to do, and the exit code.
 #[derive(Debug)]
@@ -41,6 +46,15 @@ impl CliError {
             message: message.into(),
             hint: None,
             exit_code: EXIT_USAGE,
+        }
+    }
+
+    /// A refusal by a safety check (exit code [`EXIT_REFUSED`]): nothing was changed.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            hint: None,
+            exit_code: EXIT_REFUSED,
         }
     }
 

@@ -1,5 +1,6 @@
 //! age recipients and identities on the command line, and `sealant keys backup|restore`:
-//! a controller's key Secrets (RSA and age) as one age file for an offline recipient.
+//! a controller's key Secrets (RSA and age) as one age file for an offline recipient. The
+//! other `sealant keys` subcommands (list, rotate, retire, …) are in [`crate::keystate`].
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -27,6 +28,11 @@ pub fn run(command: &KeysCommand) -> Result<()> {
     match command {
         KeysCommand::Backup(args) => backup(args),
         KeysCommand::Restore(args) => restore(args),
+        KeysCommand::List(args) => crate::keystate::list(args),
+        KeysCommand::Rotate(args) => crate::keystate::rotate_cmd(args),
+        KeysCommand::Retire(args) => crate::keystate::retire(args),
+        KeysCommand::Compromise(args) => crate::keystate::compromise(args),
+        KeysCommand::Reactivate(args) => crate::keystate::reactivate(args),
     }
 }
 
@@ -225,14 +231,14 @@ fn cluster_key_secrets(args: &KeysBackupArgs) -> Result<Vec<Secret>> {
     })
 }
 
-fn kube_message(err: &kube::Error) -> String {
+pub(crate) fn kube_message(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
         other => other.to_string(),
     }
 }
 
-fn to_core(secret: &K8sSecret) -> Result<Secret> {
+pub(crate) fn to_core(secret: &K8sSecret) -> Result<Secret> {
     serde_json::to_value(secret)
         .ok()
         .and_then(|value| serde_json::from_value(value).ok())

@@ -12,6 +12,7 @@ pub mod error;
 pub mod inspect;
 pub mod io;
 pub mod keys;
+pub mod keystate;
 pub mod kubeseal;
 pub mod kustomize;
 pub mod lint;

@@ -7,11 +7,16 @@
 //! for byte. The edit is checked by parsing the document again; when it cannot be done that
 //! way (a v1 `spec.data` blob, a value folded over several lines, a template that claimed
 //! another scope) only that document is rendered anew.
+//!
+//! SealedSecrets inside a `kind: List` document (`kubectl get sealedsecrets -o yaml` prints
+//! one) are found and edited the same way, within the lines of their list item; the whole
+//! List is checked by parsing it again, and rendered anew (with a warning: its comments and
+//! formatting go) only when the edit cannot be done in place, as for JSON Lists.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sealant_core::object::{read_documents, to_text};
 use sealant_core::rotate::{Rotated, reencrypt};
@@ -132,8 +137,18 @@ pub fn run(args: &ReencryptArgs) -> Result<u8> {
             }
         }
         if mode == Mode::Write && !replacements.is_empty() {
-            let written = rewrite(&file.text, file.json, &file.found, &replacements)
-                .and_then(|text| crate::io::write_file_keeping_mode(path, text.as_bytes()));
+            let mut warnings = Vec::new();
+            let written = rewrite(
+                &file.text,
+                file.json,
+                &file.found,
+                &replacements,
+                &mut warnings,
+            )
+            .and_then(|text| crate::io::write_file_keeping_mode(path, text.as_bytes()));
+            for warning in warnings {
+                errors.push_str(&format!("warning: {}:{warning}\n", path.display()));
+            }
             if let Err(err) = written {
                 summary.stale -= replacements.len();
                 summary.failed += replacements.len();
@@ -141,8 +156,12 @@ pub fn run(args: &ReencryptArgs) -> Result<u8> {
             }
         }
     }
-    if summary.failed > 0 && offline.is_some() && !errors.contains("\nhint: ") {
-        errors.push_str("hint: check that --private-key holds the key each one was sealed to, and that its name, namespace and scope were not changed after sealing\n");
+    if summary.failed > 0 && !errors.contains("\nhint: ") {
+        errors.push_str(if offline.is_some() {
+            "hint: check that --private-key holds the key each one was sealed to, and that its name, namespace and scope were not changed after sealing\n"
+        } else {
+            "hint: the rest were re-encrypted and written; if the controller did not answer, run the same command again once it does, or re-encrypt offline with --private-key and --cert\n"
+        });
     }
     crate::io::write_stdout(report.as_bytes())?;
     let _ = std::io::stderr().lock().write_all(errors.as_bytes());
@@ -293,26 +312,40 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// A SealedSecret document of a file.
+/// A SealedSecret of a file: a document, or an item of a `List` document.
 struct Found {
-    /// Byte range of the document in the file's text.
+    /// Byte range of the document in the file's text (the whole List for a List item).
     start: usize,
     end: usize,
     /// Offset of its first content line inside the document (after `---` and comments).
     content: usize,
     line: usize,
+    /// The SealedSecret's own value (the item's, for a List item).
     value: Value,
     sealed: SealedSecret,
+    /// For a List item: its index, and the whole List (shared by its items) to check an edit.
+    list: Option<(usize, Arc<Value>)>,
 }
 
 impl Found {
     fn describe(&self) -> String {
         let meta = &self.sealed.metadata;
-        match meta.namespace.as_deref().filter(|ns| !ns.is_empty()) {
+        let name = match meta.namespace.as_deref().filter(|ns| !ns.is_empty()) {
             Some(ns) => format!("SealedSecret {ns}/{}", meta.name_or_empty()),
             None => format!("SealedSecret {}", meta.name_or_empty()),
+        };
+        match &self.list {
+            Some((index, _)) => format!("{name} (List item {})", index + 1),
+            None => name,
         }
     }
+}
+
+/// The items of a `kind: List` document, if it is one.
+fn list_items(value: &Value) -> Option<&Vec<Value>> {
+    (value.get("kind").and_then(Value::as_str) == Some("List"))
+        .then(|| value.get("items").and_then(Value::as_array))
+        .flatten()
 }
 
 struct Scanned {
@@ -340,11 +373,6 @@ fn scan(path: &Path) -> Result<Scanned> {
                 .hint("check the file is valid YAML or JSON"));
             }
         };
-        if !is_sealed_secret_kind(&value) {
-            continue;
-        }
-        let sealed = sealant_core::object::sealed_secret_from_value(value.clone(), doc.index)
-            .map_err(|e| CliError::new(format!("{}:{}: {e}", path.display(), doc.line)))?;
         let start = doc.text.as_ptr().addr() - text.as_ptr().addr();
         let content = doc
             .text
@@ -352,6 +380,47 @@ fn scan(path: &Path) -> Result<Scanned> {
             .take(doc.line.saturating_sub(doc.first_line))
             .map(str::len)
             .sum();
+        let read = |value: Value, line: usize| {
+            sealant_core::object::sealed_secret_from_value(value, doc.index)
+                .map_err(|e| CliError::new(format!("{}:{line}: {e}", path.display())))
+        };
+        if let Some(items) = list_items(&value) {
+            if !items.iter().any(is_sealed_secret_kind) {
+                continue;
+            }
+            // Item lines, for reports; the List's own line when the layout is not block YAML.
+            let spans = if json {
+                None
+            } else {
+                list_item_spans(doc.text, content, items.len())
+            };
+            let list = Arc::new(value.clone());
+            for (index, item) in items.iter().enumerate() {
+                if !is_sealed_secret_kind(item) {
+                    continue;
+                }
+                let line = spans
+                    .as_ref()
+                    .and_then(|s| s.get(index))
+                    .map_or(doc.line, |span| {
+                        doc.first_line + doc.text[..span.start].matches('\n').count()
+                    });
+                found.push(Found {
+                    start,
+                    end: start + doc.text.len(),
+                    content,
+                    line,
+                    value: item.clone(),
+                    sealed: read(item.clone(), line)?,
+                    list: Some((index, list.clone())),
+                });
+            }
+            continue;
+        }
+        if !is_sealed_secret_kind(&value) {
+            continue;
+        }
+        let sealed = read(value.clone(), doc.line)?;
         found.push(Found {
             start,
             end: start + doc.text.len(),
@@ -359,6 +428,7 @@ fn scan(path: &Path) -> Result<Scanned> {
             line: doc.line,
             value,
             sealed,
+            list: None,
         });
     }
     Ok(Scanned { text, json, found })
@@ -468,46 +538,239 @@ fn online_outcomes(
     Ok(outcomes)
 }
 
-/// The file's text with each re-encrypted document edited in place (or rendered anew).
+/// The file's text with each re-encrypted document edited in place (or rendered anew). A List
+/// rendered anew is reported in `warnings`: its comments and formatting are not kept.
 fn rewrite(
     text: &str,
     json: bool,
     found: &[Found],
     replacements: &[(usize, Box<Rotated>)],
+    warnings: &mut Vec<String>,
 ) -> Result<Zeroizing<String>> {
     let mut out = Zeroizing::new(String::with_capacity(text.len() + 256));
     let mut at = 0;
-    for (doc, rotated) in replacements {
-        let Some(found) = found.get(*doc) else {
+    let mut next = 0;
+    while let Some((doc, rotated)) = replacements.get(next) {
+        let Some(first) = found.get(*doc) else {
+            next += 1;
             continue;
         };
-        out.push_str(&text[at..found.start]);
-        let original = &text[found.start..found.end];
+        out.push_str(&text[at..first.start]);
+        let original = &text[first.start..first.end];
+        if let Some((_, list)) = &first.list {
+            // Every re-encrypted item of this List is edited in one go.
+            let group: Vec<(&Found, &Rotated)> = replacements[next..]
+                .iter()
+                .filter_map(|(doc, rotated)| Some((found.get(*doc)?, rotated.as_ref())))
+                .take_while(|(f, _)| f.start == first.start)
+                .collect();
+            next += group.len().max(1);
+            let edited = if json || group.iter().any(|(_, r)| r.template_aligned) {
+                None
+            } else {
+                edit_list_in_place(original, first.content, &group)
+            };
+            match edited {
+                Some(edited) => out.push_str(&edited),
+                None => {
+                    out.push_str(&render_list(original, first, list, &group, json)?);
+                    warnings.push(format!(
+                        "{}: the List could not be edited in place and was rendered anew: keys sorted, comments and formatting not kept",
+                        first.line
+                    ));
+                }
+            }
+            at = first.end;
+            continue;
+        }
+        next += 1;
         let edited = if rotated.template_aligned {
             None
         } else {
-            edit_in_place(original, found, &rotated.sealed, json)
+            edit_in_place(original, first, &rotated.sealed, json)
         };
         match edited {
             Some(edited) => out.push_str(&edited),
-            None => out.push_str(&render(original, found, &rotated.sealed, json)?),
+            None => out.push_str(&render(original, first, &rotated.sealed, json)?),
         }
-        at = found.end;
+        at = first.end;
     }
     out.push_str(&text[at..]);
     Ok(out)
 }
 
+/// The List document rendered anew with its re-encrypted items replaced.
+fn render_list(
+    doc: &str,
+    first: &Found,
+    list: &Value,
+    group: &[(&Found, &Rotated)],
+    json: bool,
+) -> Result<String> {
+    let mut value = list.clone();
+    for (item, rotated) in group {
+        let slot = item
+            .list
+            .as_ref()
+            .and_then(|(index, _)| value.get_mut("items")?.get_mut(*index));
+        if let Some(slot) = slot {
+            *slot = serde_json::to_value(&rotated.sealed)
+                .map_err(|e| CliError::new(format!("cannot encode SealedSecret: {e}")))?;
+        }
+    }
+    render(doc, first, &value, json)
+}
+
 /// Replaces the changed ciphertexts and the key hint inside the document's text; `None` when
 /// that cannot be done safely (checked by parsing the result).
 fn edit_in_place(doc: &str, found: &Found, rotated: &SealedSecret, json: bool) -> Option<String> {
+    let (text, expected) = edit_text(doc, found.content, 0, found, rotated, json)?;
+    let parsed = if json {
+        serde_json::from_str::<Value>(&text).ok()?
+    } else {
+        parse_one(&text)?
+    };
+    (parsed == expected).then_some(text)
+}
+
+fn parse_one(text: &str) -> Option<Value> {
+    let mut values = read_documents::<Value>(text).ok()?;
+    if values.len() != 1 {
+        return None;
+    }
+    values.pop()
+}
+
+/// Edits the re-encrypted items of a block-style YAML List, each within the lines of its list
+/// item; `None` when that cannot be done safely (checked by parsing the whole List again).
+fn edit_list_in_place(doc: &str, content: usize, group: &[(&Found, &Rotated)]) -> Option<String> {
+    let (_, list) = group.first()?.0.list.as_ref()?;
+    let items = list_items(list)?;
+    let spans = list_item_spans(doc, content, items.len())?;
+    let mut expected = Value::clone(list);
+    let mut out = String::with_capacity(doc.len() + 256);
+    let mut at = 0;
+    for (found, rotated) in group {
+        let (index, _) = found.list.as_ref()?;
+        let span = spans.get(*index)?;
+        if span.start < at {
+            return None;
+        }
+        out.push_str(&doc[at..span.start]);
+        let (text, item) = edit_text(
+            &doc[span.start..span.end],
+            0,
+            span.indent,
+            found,
+            &rotated.sealed,
+            false,
+        )?;
+        out.push_str(&text);
+        *expected.get_mut("items")?.get_mut(*index)? = item;
+        at = span.end;
+    }
+    out.push_str(&doc[at..]);
+    (parse_one(&out)? == expected).then_some(out)
+}
+
+/// Where one item of a block-style YAML sequence lies in its document.
+#[derive(Debug, PartialEq, Eq)]
+struct ItemSpan {
+    /// Byte range, from the line of its `-` to the next item's (or the sequence's end).
+    start: usize,
+    end: usize,
+    /// The column of the item's keys (after `- `).
+    indent: usize,
+}
+
+/// The spans of the `items:` sequence of a block-style YAML List document; `None` for another
+/// layout (flow style, items not one per `- ` line) or a count other than `expected`.
+fn list_item_spans(doc: &str, content: usize, expected: usize) -> Option<Vec<ItemSpan>> {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let is_entry = |trimmed: &str| trimmed == "-" || trimmed.starts_with("- ");
+    let mut offset = content;
+    let mut lines = doc[content..].split_inclusive('\n').map(|line| {
+        let at = offset;
+        offset += line.len();
+        (at, line)
+    });
+    // `items:` at the top level, with the sequence below it (not `items: []`).
+    lines.find(|(_, line)| {
+        indent(line) == 0
+            && line.trim_end().strip_prefix("items:").is_some_and(|rest| {
+                let rest = rest.trim();
+                rest.is_empty() || rest.starts_with('#')
+            })
+    })?;
+    let mut sequence_indent = None;
+    let mut entries: Vec<(usize, usize)> = Vec::new();
+    let mut end = doc.len();
+    let mut pending_dash: Option<usize> = None;
+    for (at, line) in lines {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let column = indent(line);
+        if let Some(entry) = pending_dash.take() {
+            // A bare `-` line: the item's keys start on the next line.
+            entries.push((entry, column));
+            if column <= sequence_indent? {
+                return None;
+            }
+            continue;
+        }
+        match sequence_indent {
+            None if is_entry(trimmed) => sequence_indent = Some(column),
+            None => return None,
+            Some(sequence) if column == sequence && is_entry(trimmed) => {}
+            Some(sequence) if column <= sequence => {
+                end = at;
+                break;
+            }
+            Some(_) => continue,
+        }
+        if trimmed == "-" {
+            pending_dash = Some(at);
+        } else {
+            let after_dash = &trimmed[1..];
+            let keys = column + 1 + (after_dash.len() - after_dash.trim_start().len());
+            entries.push((at, keys));
+        }
+    }
+    if pending_dash.is_some() || entries.len() != expected {
+        return None;
+    }
+    let mut spans = Vec::with_capacity(entries.len());
+    for (i, (start, indent)) in entries.iter().enumerate() {
+        let end = entries.get(i + 1).map_or(end, |(next, _)| *next);
+        spans.push(ItemSpan {
+            start: *start,
+            end,
+            indent: *indent,
+        });
+    }
+    Some(spans)
+}
+
+/// Replaces the changed ciphertexts and the key hint of one SealedSecret inside `text` (a
+/// document, or the lines of a List item whose keys are at column `base`); returns the text
+/// and the value the SealedSecret must now parse to. `None` when an edit is not unambiguous.
+fn edit_text(
+    text: &str,
+    content: usize,
+    base: usize,
+    found: &Found,
+    rotated: &SealedSecret,
+    json: bool,
+) -> Option<(String, Value)> {
     let original = &found.sealed;
     if original.spec.data.is_some()
         || rotated.spec.encrypted_data.len() != original.spec.encrypted_data.len()
     {
         return None;
     }
-    let mut text = doc.to_owned();
+    let mut text = text.to_owned();
     let mut expected = found.value.clone();
     for (item, new) in &rotated.spec.encrypted_data {
         let old = original.spec.encrypted_data.get(item)?;
@@ -529,7 +792,7 @@ fn edit_in_place(doc: &str, found: &Found, rotated: &SealedSecret, json: bool) -
         let new_hint = new_hint?;
         text = match old_hint {
             Some(old_hint) => replace_hint(&text, old_hint, new_hint)?,
-            None if !json => insert_hint(&text, found.content, new_hint)?,
+            None if !json => insert_hint(&text, content, base, new_hint)?,
             None => return None,
         };
         let meta = expected.get_mut("metadata")?.as_object_mut()?;
@@ -544,16 +807,7 @@ fn edit_in_place(doc: &str, found: &Found, rotated: &SealedSecret, json: bool) -
             Value::String(new_hint.into()),
         );
     }
-    let parsed = if json {
-        serde_json::from_str::<Value>(&text).ok()?
-    } else {
-        let mut values = read_documents::<Value>(&text).ok()?;
-        if values.len() != 1 {
-            return None;
-        }
-        values.pop()?
-    };
-    (parsed == expected).then_some(text)
+    Some((text, expected))
 }
 
 /// Replaces the hint's value on the one line that names the annotation.
@@ -575,38 +829,58 @@ fn replace_hint(text: &str, old: &str, new: &str) -> Option<String> {
     ))
 }
 
-/// Adds the hint to a block-style YAML document's top-level `metadata` (under its
-/// `annotations`, created if missing), indented like its neighbours.
-fn insert_hint(text: &str, content: usize, hint: &str) -> Option<String> {
+/// Adds the hint to a block-style YAML SealedSecret's `metadata` (under its `annotations`,
+/// created if missing), indented like its neighbours. The SealedSecret's keys are at column
+/// `base`: 0 for a document, the item's column for a List item, whose first line starts with
+/// the sequence's `- `.
+fn insert_hint(text: &str, content: usize, base: usize, hint: &str) -> Option<String> {
     let lines: Vec<&str> = text[content..].split_inclusive('\n').collect();
-    let indent = |line: &str| line.len() - line.trim_start().len();
-    let meta = lines
+    // Column and text of a line, the first line's `- ` counting as indentation.
+    let view = |i: usize, line: &'_ str| -> (usize, String) {
+        let trimmed = line.trim_start();
+        let mut column = line.len() - trimmed.len();
+        let mut body = trimmed;
+        if i == 0 && base > 0 && (trimmed.starts_with("- ") || trimmed.starts_with("-\t")) {
+            let after = &trimmed[1..];
+            body = after.trim_start();
+            column += 1 + after.len() - body.len();
+        }
+        (column, body.trim_end().to_owned())
+    };
+    let is_skippable = |body: &str| body.is_empty() || body.starts_with('#');
+    let meta = lines.iter().enumerate().position(|(i, l)| {
+        let (column, body) = view(i, l);
+        column == base && body == "metadata:"
+    })?;
+    let children: Vec<(usize, usize, String)> = lines[meta + 1..]
         .iter()
-        .position(|l| l.trim_end() == "metadata:" && indent(l) == 0)?;
-    let child_lines = lines[meta + 1..]
-        .iter()
-        .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || indent(l) > 0);
-    let children: Vec<(usize, &&str)> = child_lines
         .enumerate()
-        .map(|(i, l)| (meta + 1 + i, l))
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| {
+            let (column, body) = view(meta + 1 + i, l);
+            (meta + 1 + i, column, body)
+        })
+        .take_while(|(_, column, body)| is_skippable(body) || *column > base)
+        .filter(|(_, _, body)| !is_skippable(body))
         .collect();
-    let child_indent = indent(children.first()?.1);
-    let block = format!("{}annotations:", " ".repeat(child_indent));
+    let child_indent = children.first()?.1;
     // A flow-style or commented `annotations:` would get a second key: render anew instead.
-    if children
-        .iter()
-        .any(|(_, l)| l.trim_start().starts_with("annotations:") && l.trim_end() != block)
-    {
+    if children.iter().any(|(_, column, body)| {
+        body.starts_with("annotations:") && (body != "annotations:" || *column != child_indent)
+    }) {
         return None;
     }
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let (after, insert) = match children.iter().find(|(_, l)| l.trim_end() == block) {
-        Some((at, _)) => {
+    let existing = children
+        .iter()
+        .find(|(_, column, body)| *column == child_indent && body == "annotations:");
+    let (after, insert) = match existing {
+        Some((at, _, _)) => {
             let grand = children
                 .iter()
-                .find(|(i, l)| i > at && indent(l) > child_indent)
-                .map_or(child_indent * 2, |(_, l)| indent(l));
+                .find(|(i, column, _)| i > at && *column > child_indent)
+                .map_or(child_indent + (child_indent - base), |(_, column, _)| {
+                    *column
+                });
             (
                 *at,
                 format!(
@@ -618,8 +892,9 @@ fn insert_hint(text: &str, content: usize, hint: &str) -> Option<String> {
         None => (
             meta,
             format!(
-                "{pad}annotations:{newline}{pad}{pad}{KEY_HINT_ANNOTATION}: {hint}{newline}",
-                pad = " ".repeat(child_indent)
+                "{pad}annotations:{newline}{pad}{step}{KEY_HINT_ANNOTATION}: {hint}{newline}",
+                pad = " ".repeat(child_indent),
+                step = " ".repeat(child_indent - base),
             ),
         ),
     };
@@ -638,7 +913,12 @@ fn insert_hint(text: &str, content: usize, hint: &str) -> Option<String> {
 }
 
 /// Renders the document anew, keeping what precedes its content (`---`, comments).
-fn render(doc: &str, found: &Found, rotated: &SealedSecret, json: bool) -> Result<String> {
+fn render<T: serde::Serialize>(
+    doc: &str,
+    found: &Found,
+    rotated: &T,
+    json: bool,
+) -> Result<String> {
     let format = if json { Format::Json } else { Format::Yaml };
     let body = to_text(rotated, format)
         .map_err(|e| CliError::new(format!("cannot encode SealedSecret: {e}")))?;
@@ -776,7 +1056,7 @@ mod tests {
     #[test]
     fn hint_goes_under_existing_block_annotations() {
         let text = DOC.replace("  name: a\n", "  annotations:\n      x: y\n  name: a\n");
-        let out = insert_hint(&text, 8, "SHA256:abc").unwrap();
+        let out = insert_hint(&text, 8, 0, "SHA256:abc").unwrap();
         assert!(
             out.contains("  annotations:\n      sealant.dev/key-hint: SHA256:abc\n      x: y\n"),
             "{out}"
@@ -785,7 +1065,7 @@ mod tests {
 
     #[test]
     fn hint_creates_annotations_when_missing() {
-        let out = insert_hint(DOC, 8, "SHA256:abc").unwrap();
+        let out = insert_hint(DOC, 8, 0, "SHA256:abc").unwrap();
         assert!(
             out.contains(
                 "metadata:\n  annotations:\n    sealant.dev/key-hint: SHA256:abc\n  name: a\n"
@@ -797,7 +1077,7 @@ mod tests {
     #[test]
     fn flow_annotations_are_not_edited_in_place() {
         let text = DOC.replace("  name: a\n", "  annotations: {}\n  name: a\n");
-        assert_eq!(insert_hint(&text, 8, "SHA256:abc"), None);
+        assert_eq!(insert_hint(&text, 8, 0, "SHA256:abc"), None);
     }
 
     #[test]
@@ -808,5 +1088,43 @@ mod tests {
             "metadata:\n  annotations:\n    sealant.dev/key-hint: \"SHA256:new\" # k\n"
         );
         assert_eq!(replace_hint(text, "SHA256:gone", "SHA256:new"), None);
+    }
+
+    #[test]
+    fn list_items_are_located_one_per_dash_line() {
+        let doc = "---\n# c\nkind: List\nitems:\n  # first\n  - a: 1\n    b: [x,\n      y]\n  -\n    c: 2\n  -   d: 3\nmetadata: {}\n";
+        let spans = list_item_spans(doc, 8, 3).unwrap();
+        let texts: Vec<(&str, usize)> = spans
+            .iter()
+            .map(|s| (&doc[s.start..s.end], s.indent))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("  - a: 1\n    b: [x,\n      y]\n", 4),
+                ("  -\n    c: 2\n", 4),
+                ("  -   d: 3\n", 6),
+            ]
+        );
+        // Sequences at column 0 end at the next top-level key.
+        let flush = "kind: List\nitems:\n- a: 1\n- b: 2\nmetadata: {}\n";
+        let spans = list_item_spans(flush, 0, 2).unwrap();
+        assert_eq!(&flush[spans[1].start..spans[1].end], "- b: 2\n");
+        assert_eq!(spans[1].indent, 2);
+        // Another count, or flow style: not located, so the List is rendered anew.
+        assert_eq!(list_item_spans(flush, 0, 3), None);
+        assert_eq!(list_item_spans("kind: List\nitems: [{a: 1}]\n", 0, 1), None);
+    }
+
+    #[test]
+    fn hint_goes_into_a_list_item_metadata() {
+        let item = "  - metadata:\n      name: a\n    kind: SealedSecret\n";
+        assert_eq!(
+            insert_hint(item, 0, 4, "SHA256:abc").unwrap(),
+            "  - metadata:\n      annotations:\n        sealant.dev/key-hint: SHA256:abc\n      name: a\n    kind: SealedSecret\n"
+        );
+        // A nested `metadata:` (the template's) is not the item's.
+        let nested = "  - kind: SealedSecret\n    spec:\n      template:\n        metadata:\n          name: a\n";
+        assert_eq!(insert_hint(nested, 0, 4, "SHA256:abc"), None);
     }
 }

@@ -57,13 +57,30 @@ fn ring(key: &str) -> KeyRing {
     ring
 }
 
+/// The SealedSecrets of `text`: its documents, and the items of its `List` documents.
+fn sealed_values(text: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for value in read_documents::<Value>(text).unwrap() {
+        if value["kind"] == "List" {
+            out.extend(
+                value["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|item| item["kind"] == "SealedSecret")
+                    .cloned(),
+            );
+        } else if value["kind"] == "SealedSecret" {
+            out.push(value);
+        }
+    }
+    out
+}
+
 /// Every ciphertext and key hint of the SealedSecrets in `text`.
 fn sealed_strings(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for value in read_documents::<Value>(text).unwrap() {
-        if value["kind"] != "SealedSecret" {
-            continue;
-        }
+    for value in sealed_values(text) {
         if let Some(items) = value["spec"]["encryptedData"].as_object() {
             out.extend(items.values().map(|v| v.as_str().unwrap().to_owned()));
         }
@@ -86,10 +103,7 @@ fn normalized(text: &str) -> String {
 /// Plaintexts of every SealedSecret in `text`, unsealed with `ring`.
 fn unsealed(text: &str, ring: &KeyRing) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
-    for value in read_documents::<Value>(text).unwrap() {
-        if value["kind"] != "SealedSecret" {
-            continue;
-        }
+    for value in sealed_values(text) {
         let sealed = sealant_core::object::sealed_secret_from_value(value, 1).unwrap();
         let opened = unseal(&sealed, ring, UnsealOptions::default()).map_err(|e| e.to_string())?;
         for (item, bytes) in opened.data() {
@@ -229,4 +243,93 @@ fn failed_reencrypt_writes_nothing() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no key could decrypt secret"), "{stderr}");
     assert!(!stderr.contains("correct horse"), "no plaintext in errors");
+}
+
+/// Lines of `new` that are not in `old` (after normalizing both), with their line numbers;
+/// panics when a line of `old` is missing from `new`.
+fn inserted_lines(old: &str, new: &str) -> Vec<(usize, String)> {
+    let (old, new) = (normalized(old), normalized(new));
+    let old_lines: Vec<&str> = old.lines().collect();
+    let mut inserted = Vec::new();
+    let mut o = 0;
+    for (n, line) in new.lines().enumerate() {
+        if old_lines.get(o) == Some(&line) {
+            o += 1;
+        } else {
+            inserted.push((n + 1, line.to_owned()));
+        }
+    }
+    assert_eq!(o, old_lines.len(), "lines lost:\n{new}");
+    inserted
+}
+
+/// SealedSecrets inside a `kind: List` (what `kubectl get sealedsecrets -o yaml` prints) are
+/// found, reported with their item's line, and re-encrypted in place like documents.
+#[test]
+fn sealed_secrets_inside_a_list_are_reencrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(&fixtures().join("rotation/list"), &repo);
+    let (yaml, json) = (repo.join("sealed-list.yaml"), repo.join("sealed-list.json"));
+    let old_yaml = std::fs::read_to_string(&yaml).unwrap();
+    let old_json = std::fs::read_to_string(&json).unwrap();
+
+    let check = reencrypt(dir.path(), &["--check"]);
+    assert_eq!(check.status.code(), Some(1), "stale before: {check:?}");
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "stale: repo/sealed-list.json:1 SealedSecret prod/list-cache (List item 1) (sealed to SHA256:HKMhMS0Ly40sp738L7Yt7537+0RKdB1STTybrCASdGI)",
+            "stale: repo/sealed-list.yaml:6 SealedSecret prod/list-db (List item 1) (sealed to SHA256:HKMhMS0Ly40sp738L7Yt7537+0RKdB1STTybrCASdGI)",
+            "stale: repo/sealed-list.yaml:27 SealedSecret prod/list-token (List item 3) (no key hint; opened with an older key)",
+        ]
+    );
+
+    let run = reencrypt(dir.path(), &[]);
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("re-encrypted              3"), "{stderr}");
+    // JSON Lists are rendered anew, and say so; the YAML List is edited in place, silently.
+    assert!(
+        stderr.contains("warning: repo/sealed-list.json:1: the List could not be edited in place"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sealed-list.yaml:"), "{stderr}");
+    let check = reencrypt(dir.path(), &["--check"]);
+    assert_eq!(check.status.code(), Some(0), "current after: {check:?}");
+
+    // YAML: comments, the ConfigMap item, quoting, flow style, the document after the List are
+    // kept byte for byte; the item without a hint gains it under a new `annotations:`.
+    let new_yaml = std::fs::read_to_string(&yaml).unwrap();
+    assert_eq!(
+        inserted_lines(&old_yaml, &new_yaml),
+        [
+            (28, "      annotations:".to_owned()),
+            (29, "        sealant.dev/key-hint: <SEALED>".to_owned()),
+        ],
+        "{new_yaml}"
+    );
+    // JSON: the same object, only ciphertexts and hint changed.
+    let new_json = std::fs::read_to_string(&json).unwrap();
+    let parse = |text: &str| serde_json::from_str::<Value>(&normalized(text)).unwrap();
+    assert_eq!(parse(&new_json), parse(&old_json));
+
+    let (old, new) = (ring("keys/rsa4096.key"), ring("keys/other-2048.key"));
+    for (old_text, new_text) in [(&old_yaml, &new_yaml), (&old_json, &new_json)] {
+        for secret in sealed_strings(old_text) {
+            assert!(
+                !new_text.contains(&secret),
+                "an old ciphertext or hint was kept"
+            );
+        }
+        assert_eq!(
+            unsealed(new_text, &new).unwrap(),
+            unsealed(old_text, &old).unwrap()
+        );
+        assert!(unsealed(new_text, &old).is_err());
+    }
+    let plaintexts = unsealed(&new_yaml, &new).unwrap();
+    assert_eq!(plaintexts["list-db/password"], "list-s3cret");
+    assert_eq!(plaintexts["list-token/token"], "list-t0ken");
 }

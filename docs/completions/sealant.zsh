@@ -170,6 +170,89 @@ _arguments "${_arguments_options[@]}" : \
 '--version[Print version]' \
 && ret=0
 ;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'-o+[Output format]:FORMAT:((table\:"A table for people"
+json\:"One JSON document for programs (schema in docs/rotation.md)"))' \
+'--output=[Output format]:FORMAT:((table\:"A table for people"
+json\:"One JSON document for programs (schema in docs/rotation.md)"))' \
+'*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(rotate)
+_arguments "${_arguments_options[@]}" : \
+'--wait=[How long to wait for the new key (\`30s\`, \`2m\`); \`0\` asks without waiting]:DURATION:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(retire)
+_arguments "${_arguments_options[@]}" : \
+'*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'--force[Retire it even though SealedSecrets still need it, have no inventory yet, or it is the sealing key. SealedSecrets that need it can no longer be unsealed]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':fingerprint -- The key'\''s fingerprint (or a prefix of it):_default' \
+&& ret=0
+;;
+(compromise)
+_arguments "${_arguments_options[@]}" : \
+'*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':fingerprint -- The key'\''s fingerprint (or a prefix of it):_default' \
+&& ret=0
+;;
+(reactivate)
+_arguments "${_arguments_options[@]}" : \
+'*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':fingerprint -- The key'\''s fingerprint (or a prefix of it):_default' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_sealant__subcmd__keys__subcmd__help_commands" \
@@ -187,6 +270,26 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (restore)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rotate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(retire)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(compromise)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(reactivate)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -374,6 +477,26 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rotate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(retire)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(compromise)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(reactivate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
         esac
     ;;
 esac
@@ -433,7 +556,7 @@ _sealant_commands() {
 'seal:Seal Secrets (from files, stdin, or built from literals) into SealedSecrets' \
 'unseal:Recover Secrets from SealedSecrets offline, with the controller'\''s private keys' \
 'cert:Print or save the controller'\''s certificate (and age recipient), with fingerprint, key size and expiry' \
-'keys:Back up a controller'\''s keys encrypted to an offline age recipient, and restore them' \
+'keys:The controller'\''s keys\: list, rotate, retire, mark compromised, back up, restore' \
 'validate:Ask the controller whether SealedSecrets can be unsealed' \
 'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
 'lint:Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)' \
@@ -468,7 +591,7 @@ _sealant__subcmd__help_commands() {
 'seal:Seal Secrets (from files, stdin, or built from literals) into SealedSecrets' \
 'unseal:Recover Secrets from SealedSecrets offline, with the controller'\''s private keys' \
 'cert:Print or save the controller'\''s certificate (and age recipient), with fingerprint, key size and expiry' \
-'keys:Back up a controller'\''s keys encrypted to an offline age recipient, and restore them' \
+'keys:The controller'\''s keys\: list, rotate, retire, mark compromised, back up, restore' \
 'validate:Ask the controller whether SealedSecrets can be unsealed' \
 'reencrypt:Re-encrypt SealedSecrets to the controller'\''s newest key' \
 'lint:Find plain Secrets and broken SealedSecrets in files and directories (pre-commit, CI)' \
@@ -512,6 +635,11 @@ _sealant__subcmd__help__subcmd__keys_commands() {
     local commands; commands=(
 'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
 'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'list:List the controller'\''s keys (RSA and age, every state) and how many SealedSecrets in the cluster still need each one' \
+'rotate:Ask the controller for a new sealing key now, and wait for it' \
+'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
+'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
+'reactivate:Put a retired or compromised key back into service (active)' \
     )
     _describe -t commands 'sealant help keys commands' commands "$@"
 }
@@ -520,10 +648,35 @@ _sealant__subcmd__help__subcmd__keys__subcmd__backup_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help keys backup commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__compromise_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__compromise_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys compromise commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__list_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys list commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__reactivate_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__reactivate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys reactivate commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__restore_commands] )) ||
 _sealant__subcmd__help__subcmd__keys__subcmd__restore_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help keys restore commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__retire_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__retire_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys retire commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__rotate_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__rotate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys rotate commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__help__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__help__subcmd__kubeseal_commands() {
@@ -575,6 +728,11 @@ _sealant__subcmd__keys_commands() {
     local commands; commands=(
 'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
 'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'list:List the controller'\''s keys (RSA and age, every state) and how many SealedSecrets in the cluster still need each one' \
+'rotate:Ask the controller for a new sealing key now, and wait for it' \
+'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
+'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
+'reactivate:Put a retired or compromised key back into service (active)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'sealant keys commands' commands "$@"
@@ -584,11 +742,21 @@ _sealant__subcmd__keys__subcmd__backup_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys backup commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__keys__subcmd__compromise_commands] )) ||
+_sealant__subcmd__keys__subcmd__compromise_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys compromise commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__keys__subcmd__help_commands] )) ||
 _sealant__subcmd__keys__subcmd__help_commands() {
     local commands; commands=(
 'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
 'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'list:List the controller'\''s keys (RSA and age, every state) and how many SealedSecrets in the cluster still need each one' \
+'rotate:Ask the controller for a new sealing key now, and wait for it' \
+'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
+'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
+'reactivate:Put a retired or compromised key back into service (active)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'sealant keys help commands' commands "$@"
@@ -598,20 +766,65 @@ _sealant__subcmd__keys__subcmd__help__subcmd__backup_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys help backup commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__compromise_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__compromise_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help compromise commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__help_commands] )) ||
 _sealant__subcmd__keys__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys help help commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__list_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help list commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__reactivate_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__reactivate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help reactivate commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__restore_commands] )) ||
 _sealant__subcmd__keys__subcmd__help__subcmd__restore_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys help restore commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__retire_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__retire_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help retire commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__rotate_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__rotate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help rotate commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__list_commands] )) ||
+_sealant__subcmd__keys__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys list commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__reactivate_commands] )) ||
+_sealant__subcmd__keys__subcmd__reactivate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys reactivate commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__keys__subcmd__restore_commands] )) ||
 _sealant__subcmd__keys__subcmd__restore_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys restore commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__retire_commands] )) ||
+_sealant__subcmd__keys__subcmd__retire_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys retire commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__rotate_commands] )) ||
+_sealant__subcmd__keys__subcmd__rotate_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys rotate commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__kubeseal_commands() {
