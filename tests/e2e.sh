@@ -27,8 +27,10 @@ started=$SECONDS
 # Build before starting the cluster, so it does not idle while things compile.
 bash "$cluster/build.sh" >/dev/null
 cargo test --locked -p sealant-tests --no-run
-cargo build --locked -p sealant-controller
+cargo build --locked -p sealant-controller -p sealant
 export SEALANT_CONTROLLER_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/sealant-controller"
+# The CLI as users run it (sealant_tests::cli), with its output checked for the leak canary.
+export SEALANT_CLI_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/sealant"
 
 dir="$(mktemp -d "${TMPDIR:-/tmp}/sealant-e2e.XXXXXX")"
 teardown() {

@@ -64,7 +64,8 @@ pub async fn post(addr: &str, path: &str, body: &[u8]) -> anyhow::Result<Reply> 
 /// Sends `bytes` to `addr` and reads the response until the server closes the connection.
 /// With `pause`, the request is sent in two halves with `pause` in between (a slow client).
 /// A write that fails because the server already answered and closed is not an error: the
-/// answer is what the test wants.
+/// answer is what the test wants. The answer (head and body) is checked for the leak canary
+/// ([`crate::canary`]), whatever was sent: no answer may echo a sealed value.
 pub async fn send_raw(
     addr: &str,
     bytes: Vec<u8>,
@@ -94,6 +95,7 @@ pub async fn send_raw(
         {
             return Err(err).context("reading the response");
         }
+        crate::canary::check_bytes(&format!("HTTP answer from {addr}"), &response)?;
         parse_reply(&response)
     })
     .await?

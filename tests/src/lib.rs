@@ -10,10 +10,17 @@
 //! - [`TestNamespace`] is a throwaway namespace per test.
 //! - [`wait_for`] polls for a condition, with a timeout that only guards
 //!   against hangs.
+//! - [`canary`] is the suite-wide leak canary: every value the helpers seal
+//!   carries it, and the helpers fail a test that lets it out (controller
+//!   logs and metrics, namespace events and statuses, HTTP answers, CLI
+//!   output).
+//! - [`cli`] runs the built `sealant` binary with its output checked.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
+pub mod canary;
+pub mod cli;
 pub mod controller;
 pub mod faults;
 pub mod netns;
@@ -198,6 +205,10 @@ fn is_established(crd: &CustomResourceDefinition) -> bool {
 /// Call [`TestNamespace::cleanup`] at the end of a test to delete it and see
 /// any error. If the test fails (panics) first, dropping the value deletes the
 /// namespace anyway, on a helper thread, and only logs failures.
+///
+/// Either way, before it is deleted its Events, SealedSecret statuses and
+/// Secret metadata are checked for the leak canary ([`canary`]): a find fails
+/// the test (an error from `cleanup`, a panic from `Drop`).
 pub struct TestNamespace {
     name: String,
     config: Config,
@@ -260,7 +271,95 @@ impl TestNamespace {
     /// Fails when the API server refuses the deletion.
     pub async fn cleanup(mut self) -> anyhow::Result<()> {
         self.cleaned_up = true;
-        delete_namespace(self.client.clone(), &self.name).await
+        let scanned = scan_namespace(&self.client, &self.name).await;
+        delete_namespace(self.client.clone(), &self.name).await?;
+        Ok(scanned?)
+    }
+
+    /// Checks the namespace's Events, SealedSecret statuses and Secret metadata for the leak
+    /// canary now (cleaning up does it too).
+    ///
+    /// # Errors
+    /// [`canary::Leak`] when the canary is there.
+    pub async fn check_leaks(&self) -> Result<(), canary::Leak> {
+        scan_namespace(&self.client, &self.name).await
+    }
+}
+
+/// The leak-canary check of [`TestNamespace`]. The API server being unreachable is only
+/// warned about: the objects cannot be read, and the test has failed for that already.
+async fn scan_namespace(client: &Client, namespace: &str) -> Result<(), canary::Leak> {
+    use k8s_openapi::api::core::v1::{Event, Secret};
+    use kube::api::{ApiResource, DynamicObject, ListParams};
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let list = ListParams::default();
+    match Api::<Event>::namespaced(client.clone(), namespace)
+        .list(&list)
+        .await
+    {
+        Ok(events) => texts.push((
+            format!("events of namespace {namespace}"),
+            serde_json::to_string(&events.items).unwrap_or_default(),
+        )),
+        Err(err) => eprintln!("warning: leak canary: cannot list events in {namespace}: {err}"),
+    }
+    let resource = ApiResource {
+        group: "bitnami.com".into(),
+        version: "v1alpha1".into(),
+        api_version: "bitnami.com/v1alpha1".into(),
+        kind: "SealedSecret".into(),
+        plural: "sealedsecrets".into(),
+    };
+    match Api::<DynamicObject>::namespaced_with(client.clone(), namespace, &resource)
+        .list(&list)
+        .await
+    {
+        // The spec is what the test wrote (ciphertexts, templates); the rest is the
+        // controller's and the API server's.
+        Ok(objects) => texts.extend(objects.items.into_iter().map(|mut object| {
+            let name = object.metadata.name.clone().unwrap_or_default();
+            if let Some(fields) = object.data.as_object_mut() {
+                fields.remove("spec");
+            }
+            (
+                format!("SealedSecret {namespace}/{name} (status, metadata)"),
+                serde_json::to_string(&object).unwrap_or_default(),
+            )
+        })),
+        // No CRD installed: no SealedSecrets.
+        Err(err) if is_not_found(&err) => {}
+        Err(err) => {
+            eprintln!("warning: leak canary: cannot list SealedSecrets in {namespace}: {err}")
+        }
+    }
+    match Api::<Secret>::namespaced(client.clone(), namespace)
+        .list(&list)
+        .await
+    {
+        // Data is where the canary belongs; metadata (the controller's annotations) is not.
+        Ok(secrets) => texts.extend(secrets.items.into_iter().map(|mut secret| {
+            secret.data = None;
+            secret.string_data = None;
+            (
+                format!(
+                    "metadata of Secret {namespace}/{}",
+                    secret.metadata.name.clone().unwrap_or_default()
+                ),
+                serde_json::to_string(&secret).unwrap_or_default(),
+            )
+        })),
+        Err(err) => eprintln!("warning: leak canary: cannot list Secrets in {namespace}: {err}"),
+    }
+    let mut findings = Vec::new();
+    for (source, text) in &texts {
+        if let Err(leak) = canary::check(source, text) {
+            findings.extend(leak.0);
+        }
+    }
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(canary::Leak(findings))
     }
 }
 
@@ -274,18 +373,25 @@ impl Drop for TestNamespace {
         // and a new client on a helper thread.
         let name = self.name.clone();
         let config = self.config.clone();
-        let outcome = std::thread::spawn(move || -> anyhow::Result<()> {
+        type Outcome = (Result<(), canary::Leak>, anyhow::Result<()>);
+        let outcome = std::thread::spawn(move || -> anyhow::Result<Outcome> {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
                 let client = Client::try_from(config)?;
-                delete_namespace(client, &name).await
+                let scanned = scan_namespace(&client, &name).await;
+                Ok((scanned, delete_namespace(client, &name).await))
             })
         })
         .join();
         match outcome {
-            Ok(Ok(())) => {}
+            Ok(Ok((scanned, deleted))) => {
+                if let Err(err) = deleted {
+                    eprintln!("warning: deleting test namespace {}: {err:#}", self.name);
+                }
+                canary::fail_loudly(scanned);
+            }
             Ok(Err(err)) => eprintln!("warning: deleting test namespace {}: {err:#}", self.name),
             Err(_) => eprintln!(
                 "warning: deleting test namespace {}: helper thread panicked",

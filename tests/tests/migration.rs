@@ -326,11 +326,31 @@ async fn upstream_keys_sealed_secrets_and_secrets_are_adopted_in_place() -> anyh
 
     let sealed_api: Api<SealedSecret> = Api::namespaced(cluster.client(), app.name());
     let secrets: Api<Secret> = Api::namespaced(cluster.client(), app.name());
-    let mut before: BTreeMap<&str, (Secret, String)> = BTreeMap::new();
+    let fingerprint = |key: &UpstreamKey| -> anyhow::Result<String> {
+        let cert = Certificate::from_pem(&std::fs::read(&key.cert_file)?)?;
+        Ok(cert.public_key().fingerprint().to_string())
+    };
+    let (old_fingerprint, new_fingerprint) = (fingerprint(&old)?, fingerprint(&new)?);
+    let mut before: BTreeMap<&str, (Secret, SealedSecret)> = BTreeMap::new();
+    let mut inventories: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for fixture in fixtures() {
         let label = label(&fixture, app.name());
         let mut encrypted = serde_json::Map::new();
         let mut data = BTreeMap::new();
+        let mut inventory: Vec<String> = fixture
+            .items
+            .iter()
+            .map(|(_, newest, _)| {
+                if *newest {
+                    new_fingerprint.clone()
+                } else {
+                    old_fingerprint.clone()
+                }
+            })
+            .collect();
+        inventory.sort();
+        inventory.dedup();
+        inventories.insert(fixture.name, inventory);
         for (item, newest, plaintext) in &fixture.items {
             let cert = if *newest {
                 &new.cert_file
@@ -402,10 +422,7 @@ async fn upstream_keys_sealed_secrets_and_secrets_are_adopted_in_place() -> anyh
             ..Secret::default()
         };
         let secret = secrets.create(&PostParams::default(), &secret).await?;
-        before.insert(
-            fixture.name,
-            (secret, created.resource_version().unwrap_or_default()),
-        );
+        before.insert(fixture.name, (secret, created));
     }
 
     // --- sealant-controller takes over ----------------------------------------------------
@@ -417,7 +434,7 @@ async fn upstream_keys_sealed_secrets_and_secrets_are_adopted_in_place() -> anyh
         &api_addr,
         &free_local_addr()?,
     )?;
-    for (name, (old_secret, sealed_version)) in &before {
+    for (name, (old_secret, old_sealed)) in &before {
         // Reconciled: the controller marks the Secrets it owns.
         let adopted = wait_for(
             &format!("Secret {name} adopted"),
@@ -444,12 +461,40 @@ async fn upstream_keys_sealed_secrets_and_secrets_are_adopted_in_place() -> anyh
             "{name}: owner changed"
         );
         ensure!(adopted.labels().get("app").map(String::as_str) == Some(*name));
-        // The SealedSecret is untouched: no re-seal, and no status write (already Synced at
-        // this generation), so GitOps tools see no change at all.
-        let sealed = sealed_api.get(name).await?;
+        // The SealedSecret is untouched: no re-seal, spec, metadata and generation as they
+        // were, upstream's Synced condition as it wrote it. The only write is the key inventory
+        // (status.keyFingerprints, which upstream ignores), once: GitOps tools compare the
+        // spec and see no change.
+        let expected = &inventories[name];
+        let sealed = wait_for(
+            &format!("{name}: key inventory"),
+            DEFAULT_TIMEOUT,
+            || async {
+                let sealed = sealed_api.get(name).await?;
+                let recorded = sealed
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.key_fingerprints.as_ref());
+                Ok((recorded == Some(expected)).then_some(sealed))
+            },
+        )
+        .await
+        .with_context(|| controller.log())?;
+        ensure!(sealed.spec == old_sealed.spec, "{name}: the spec changed");
         ensure!(
-            sealed.resource_version().as_deref() == Some(sealed_version.as_str()),
-            "{name}: the SealedSecret or its status was rewritten"
+            sealed.metadata.generation == old_sealed.metadata.generation
+                && sealed.metadata.labels == old_sealed.metadata.labels
+                && sealed.metadata.annotations == old_sealed.metadata.annotations,
+            "{name}: the metadata changed"
+        );
+        let (status, old_status) = (
+            sealed.status.clone().unwrap_or_default(),
+            old_sealed.status.clone().unwrap_or_default(),
+        );
+        ensure!(
+            status.conditions == old_status.conditions
+                && status.observed_generation == old_status.observed_generation,
+            "{name}: upstream's Synced status was rewritten: {status:?}"
         );
     }
     // No key was made: upstream's keys are used as they are.
