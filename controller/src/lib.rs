@@ -281,11 +281,12 @@ async fn run_controllers(
             Some(ns) => Api::namespaced(client.clone(), ns),
             None => Api::all(client.clone()),
         };
-        // managedFields are dropped from the cache: they are often the bulk of an object.
+        // Cached without managedFields, and without ciphertexts once in sync: those are most
+        // of an object's bytes (see reconcile::make_cacheable).
         let (sealed_store, sealed_writer) = kube::runtime::reflector::store();
         let sealed_stream = watcher(sealed, watcher_config.clone())
             .default_backoff()
-            .modify(|sealed: &mut SealedSecret| sealed.metadata.managed_fields = None)
+            .modify(reconcile::make_cacheable)
             .reflect(sealed_writer)
             .applied_objects();
         let mut controller = Controller::for_stream(sealed_stream, sealed_store)

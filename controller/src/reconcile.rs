@@ -211,6 +211,55 @@ pub fn cacheable(mut secret: K8sSecret, key: &SyncKey) -> K8sSecret {
     secret
 }
 
+/// In-memory only annotation of a cached SealedSecret whose ciphertexts were dropped: the
+/// inputs digest ([`sync::inputs_digest`]) of the full object.
+const CACHED_INPUTS_DIGEST: &str = "sealant.dev/cached-inputs-digest";
+
+/// A SealedSecret as the watch cache keeps it. Once its status says it is `Synced` for its
+/// generation with a known key inventory, its ciphertexts (most of its bytes) are needed again
+/// only if its Secret goes out of sync: they are dropped and the inputs digest kept instead,
+/// and [`reconcile`] fetches the object whole when it has to decrypt.
+pub fn make_cacheable(sealed: &mut SealedSecret) {
+    sealed.metadata.managed_fields = None;
+    // Only this function sets the annotation: one that came from the API server is not ours.
+    if let Some(annotations) = sealed.metadata.annotations.as_mut() {
+        annotations.remove(CACHED_INPUTS_DIGEST);
+    }
+    let status = sealed.status.as_ref();
+    let synced = condition(status, CONDITION_SYNCED).is_some_and(|c| c.status == "True")
+        && status.is_some_and(|s| {
+            s.observed_generation == sealed.metadata.generation && s.key_fingerprints.is_some()
+        });
+    if !synced || sealed.spec.inner.data.is_some() {
+        return;
+    }
+    let Ok(core) = sealed.to_core() else {
+        return;
+    };
+    let digest = hex(&sync::inputs_digest(&core));
+    for ciphertext in sealed.spec.inner.encrypted_data.values_mut() {
+        *ciphertext = String::new();
+    }
+    sealed
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert(CACHED_INPUTS_DIGEST.to_owned(), digest);
+}
+
+/// The inputs digest [`make_cacheable`] kept in place of the ciphertexts it dropped.
+fn cached_inputs_digest(sealed: &SealedSecret) -> Option<[u8; 32]> {
+    let hex = sealed.annotations().get(CACHED_INPUTS_DIGEST)?;
+    let mut digest = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(digest)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -492,7 +541,10 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
     let core = sealed
         .to_core()
         .map_err(|e| ReconcileError::Malformed(e.to_string()))?;
-    let inputs = sync::inputs_digest(&core);
+    // A cached object without its ciphertexts (see `make_cacheable`) can prove itself in
+    // sync; to decrypt, it is fetched whole.
+    let cached_inputs = cached_inputs_digest(sealed);
+    let inputs = cached_inputs.unwrap_or_else(|| sync::inputs_digest(&core));
     let shape = to_k8s(sealed, &secret_shape(&core))?;
     let recorded = recorded_inventory(
         sealed,
@@ -503,7 +555,10 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
     // An object synced by upstream or an older sealant has no inventory: it is decrypted once
     // to learn it, even though its Secret is in sync (without status writes it could not be
     // kept, so it is not learnt then).
-    let learn = ctx.args.update_status && recorded.is_none() && core.spec.data.is_none();
+    let learn = ctx.args.update_status
+        && recorded.is_none()
+        && core.spec.data.is_none()
+        && cached_inputs.is_none();
     let in_sync_result = |core: sealant_core::SealedSecret| async move {
         let key_fingerprints = if learn {
             open(core, ctx).await?.1
@@ -556,6 +611,14 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
         return in_sync_result(core).await;
     }
 
+    if cached_inputs.is_some() {
+        let whole = Api::<SealedSecret>::namespaced(ctx.client.clone(), &namespace)
+            .get(&name)
+            .await
+            .map_err(|e| ReconcileError::Update(e.to_string()))?;
+        // The fetched object carries no cached digest, so this recursion is one level deep.
+        return Box::pin(apply(&whole, ctx)).await;
+    }
     let (unsealed, key_fingerprints) = open(core, ctx).await?;
     let desired = to_k8s(sealed, &unsealed)?;
     let unsealed = Applied {
@@ -1396,6 +1459,45 @@ mod tests {
             "status": status,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn cache_drops_ciphertexts_only_of_objects_synced_with_an_inventory() {
+        let full = sealed_object(upstream_status());
+        let inputs = sync::inputs_digest(&full.to_core().unwrap());
+
+        let mut synced_status = upstream_status();
+        synced_status["keyFingerprints"] = json!(["SHA256:abc"]);
+        let mut cached = sealed_object(synced_status.clone());
+        make_cacheable(&mut cached);
+        assert_eq!(cached.spec.inner.encrypted_data["k"], "", "ciphertext kept");
+        assert_eq!(cached_inputs_digest(&cached), Some(inputs));
+
+        // Not synced, no inventory yet (it must be decrypted to learn it), another generation:
+        // kept whole, since reconciling them needs the ciphertexts.
+        let mut failed = synced_status.clone();
+        failed["conditions"][0]["status"] = json!("False");
+        let mut other_generation = synced_status;
+        other_generation["observedGeneration"] = json!(1);
+        for status in [upstream_status(), failed, other_generation, Value::Null] {
+            let mut kept = sealed_object(status.clone());
+            make_cacheable(&mut kept);
+            assert_eq!(kept.spec.inner.encrypted_data["k"], "AQ==", "{status}");
+            assert_eq!(cached_inputs_digest(&kept), None, "{status}");
+        }
+    }
+
+    #[test]
+    fn cached_inputs_digest_set_through_the_api_is_ignored() {
+        // Someone who can edit the object must not make a stale Secret look in sync.
+        let mut object = sealed_object(upstream_status());
+        object.metadata.annotations = Some(BTreeMap::from([(
+            CACHED_INPUTS_DIGEST.to_owned(),
+            hex(&[7; 32]),
+        )]));
+        make_cacheable(&mut object);
+        assert_eq!(cached_inputs_digest(&object), None);
+        assert_eq!(object.spec.inner.encrypted_data["k"], "AQ==");
     }
 
     fn upstream_status() -> Value {
