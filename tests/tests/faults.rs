@@ -411,6 +411,22 @@ fn count(records: &BTreeMap<String, KeyRecord>, kind: &str) -> usize {
     records.values().filter(|r| r.kind == kind).count()
 }
 
+/// Creates SealedSecret `name` (in `api`'s namespace) holding `k = value` sealed to `cert`, and
+/// records it in `expected`.
+async fn create_expected(
+    api: &Api<SealedSecret>,
+    cert: &Certificate,
+    expected: &mut BTreeMap<String, String>,
+    name: String,
+    value: String,
+) -> anyhow::Result<()> {
+    let namespace = api.namespace().context("a namespaced Api")?;
+    let object = sealed(cert, namespace, &name, &[("k", &value)], None)?;
+    api.create(&PostParams::default(), &object).await?;
+    expected.insert(name, value);
+    Ok(())
+}
+
 /// Where in a renewal the leader is SIGKILLed.
 #[derive(Debug, Clone, Copy)]
 enum KillPoint {
@@ -452,13 +468,7 @@ async fn controller_killed_during_key_renewal_leaves_whole_keys_and_secrets_in_s
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
     for i in 0..SECRETS {
         let (name, value) = (format!("s{i}"), format!("v{i}"));
-        sealed_api
-            .create(
-                &PostParams::default(),
-                &sealed(&cert, ns.name(), &name, &[("k", &value)], None)?,
-            )
-            .await?;
-        expected.insert(name, value);
+        create_expected(&sealed_api, &cert, &mut expected, name, value).await?;
     }
     for (name, value) in &expected {
         wait_secret_data(&secrets, name, &[("k", value)])
@@ -550,13 +560,7 @@ async fn controller_killed_during_key_renewal_leaves_whole_keys_and_secrets_in_s
 
         // The newest key opens what is sealed to it; everything else stays in sync.
         let (name, value) = (format!("probe{round}"), format!("p{round}"));
-        sealed_api
-            .create(
-                &PostParams::default(),
-                &sealed(&served, ns.name(), &name, &[("k", &value)], None)?,
-            )
-            .await?;
-        expected.insert(name, value);
+        create_expected(&sealed_api, &served, &mut expected, name, value).await?;
         for (name, value) in &expected {
             wait_secret_data(&secrets, name, &[("k", value)])
                 .await

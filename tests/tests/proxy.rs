@@ -1,31 +1,24 @@
 //! The CLI against a live controller reached the way users reach it: through the API server's
 //! service proxy. The proxy refuses loopback endpoints, so the controller runs in a test-made
 //! network namespace with an address of its own (`sealant_tests::netns`), and a selector-less
-//! Service with hand-made Endpoints points at it.
+//! Service with hand-made Endpoints points at it (`sealant_tests::controller::ProxiedController`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Secret,
-};
+use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use sealant::args::{Cli, Command};
 use sealant::error::CliError;
 use sealant_controller::crd::SealedSecret;
 use sealant_core::Certificate;
 use sealant_tests::controller::{
-    ControllerProcess, Launch, cluster_with_crd, controller_cert, create_controller_service,
-    wait_secret_data,
+    PROXIED_SERVICE, ProxiedController, cluster_with_crd, controller_cert, wait_secret_data,
 };
-use sealant_tests::netns::NetNs;
 use sealant_tests::{DEFAULT_TIMEOUT, FIELD_MANAGER, wait_for};
-
-const SERVICE: &str = "sealed-secrets-controller";
-const POD: &str = "sealed-secrets-controller-0";
 
 /// Runs one `sealant` command in-process (on its own thread: commands build their own
 /// runtime), pointed at the controller Service in `namespace`.
@@ -42,7 +35,7 @@ async fn sealant(
         "--controller-namespace".into(),
         namespace.into(),
         "--controller-name".into(),
-        SERVICE.into(),
+        PROXIED_SERVICE.into(),
     ]);
     let cli = Cli::try_parse_from(&argv)?;
     let run = move || match cli.command {
@@ -59,67 +52,6 @@ async fn sealant(
     tokio::task::spawn_blocking(run)
         .await
         .map_err(|_| anyhow::anyhow!("sealant panicked"))
-}
-
-/// The admin kubeconfig with its server moved to `server`.
-fn kubeconfig_with_server(admin: &Path, server: &str, out: &Path) -> anyhow::Result<()> {
-    let mut config = kube::config::Kubeconfig::read_from(admin)?;
-    for cluster in &mut config.clusters {
-        if let Some(cluster) = cluster.cluster.as_mut() {
-            cluster.server = Some(server.to_owned());
-        }
-    }
-    std::fs::write(out, serde_yaml_ng::to_string(&config)?)?;
-    Ok(())
-}
-
-/// A selector-less Service named like upstream's, with Endpoints at `ip:8080`.
-async fn controller_service(
-    client: kube::Client,
-    namespace: &str,
-    ip: std::net::Ipv4Addr,
-) -> anyhow::Result<()> {
-    create_controller_service(client.clone(), namespace, SERVICE).await?;
-    // The proxy only dials an endpoint whose targetRef is a Pod that has the address: a
-    // stand-in Pod (never scheduled; there is no kubelet) with the namespace's IP in its status.
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let pod: Pod = serde_json::from_value(serde_json::json!({
-        "metadata": { "name": POD },
-        "spec": { "containers": [{ "name": "controller", "image": "sealant-controller" }] },
-    }))?;
-    pods.create(&PostParams::default(), &pod).await?;
-    let status = serde_json::json!({
-        "status": { "podIP": ip.to_string(), "podIPs": [{ "ip": ip.to_string() }] },
-    });
-    pods.patch_status(POD, &PatchParams::default(), &Patch::Merge(&status))
-        .await?;
-    let endpoints: Api<Endpoints> = Api::namespaced(client, namespace);
-    let endpoint = Endpoints {
-        metadata: ObjectMeta {
-            name: Some(SERVICE.into()),
-            ..ObjectMeta::default()
-        },
-        subsets: Some(vec![EndpointSubset {
-            addresses: Some(vec![EndpointAddress {
-                ip: ip.to_string(),
-                target_ref: Some(ObjectReference {
-                    kind: Some("Pod".into()),
-                    namespace: Some(namespace.into()),
-                    name: Some(POD.into()),
-                    ..ObjectReference::default()
-                }),
-                ..EndpointAddress::default()
-            }]),
-            ports: Some(vec![EndpointPort {
-                name: Some("http".into()),
-                port: 8080,
-                ..EndpointPort::default()
-            }]),
-            ..EndpointSubset::default()
-        }]),
-    };
-    endpoints.create(&PostParams::default(), &endpoint).await?;
-    Ok(())
 }
 
 fn read_sealed(path: &Path) -> anyhow::Result<SealedSecret> {
@@ -143,34 +75,11 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
     let dir = std::env::temp_dir().join(sealant_tests::unique_name("sealant-proxy"));
     std::fs::create_dir_all(&dir)?;
 
-    let mut netns = NetNs::create()?;
-    let apiserver: std::net::SocketAddr = {
-        let url = &cluster.config().cluster_url;
-        let host = url.host().context("the cluster URL has no host")?;
-        let port = url.port_u16().unwrap_or(443);
-        format!("{host}:{port}").parse()?
-    };
-    let bridge = netns.bridge_to(apiserver)?;
-    let kubeconfig = dir.join("kubeconfig");
-    kubeconfig_with_server(
-        cluster.kubeconfig_path(),
-        &format!("https://127.0.0.1:{bridge}"),
-        &kubeconfig,
-    )?;
-    let api_addr = format!("{}:8080", netns.ip());
-    let metrics_addr = format!("{}:8081", netns.ip());
-    let controller = ControllerProcess::launch(&Launch {
-        kubeconfig: &kubeconfig,
-        namespace: ns.name(),
-        extra: &["--leader-elect=false"],
-        api_addr: &api_addr,
-        metrics_addr: &metrics_addr,
-        netns: Some(&netns),
-    })?;
-    controller_service(cluster.client(), ns.name(), netns.ip()).await?;
+    let controller =
+        ProxiedController::start(&cluster, ns.name(), &["--leader-elect=false"]).await?;
     let key_cert = controller_cert(&cluster, &ns)
         .await
-        .with_context(|| controller.log())?;
+        .with_context(|| controller.process.log())?;
 
     // `sealant cert`: the certificate served through the proxy is the key Secret's.
     let cert_file = dir.join("cert.pem");
@@ -190,7 +99,7 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
         },
     )
     .await
-    .with_context(|| controller.log())?;
+    .with_context(|| controller.process.log())?;
     let served = Certificate::from_pem(&std::fs::read(&cert_file)?)?;
     assert_eq!(
         served.public_key().fingerprint(),
@@ -214,7 +123,7 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
         },
     )
     .await
-    .with_context(|| controller.log())?;
+    .with_context(|| controller.process.log())?;
     let recipient = std::fs::read_to_string(&recipient_file)?;
     recipient
         .trim()
@@ -258,7 +167,7 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
         &[("user", "app"), ("password", "proxy-s3cret")],
     )
     .await
-    .with_context(|| controller.log())?;
+    .with_context(|| controller.process.log())?;
 
     // `sealant validate`: yes for the file, no once it is bound to another name.
     sealant(&admin, ns.name(), &["validate", "-f", &sealed_arg]).await??;
@@ -315,7 +224,7 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
         .await?;
     sealant_tests::controller::wait_synced(&sealed_api, "db", "True", 2)
         .await
-        .with_context(|| controller.log())?;
+        .with_context(|| controller.process.log())?;
     wait_secret_data(
         &secrets,
         "db",
@@ -323,12 +232,11 @@ async fn cert_seal_validate_and_reencrypt_through_the_service_proxy() -> anyhow:
     )
     .await?;
     assert!(
-        !controller.log().contains("proxy-s3cret"),
+        !controller.process.log().contains("proxy-s3cret"),
         "the controller log must not hold plaintext"
     );
 
     drop(controller);
-    drop(netns);
     let _ = std::fs::remove_dir_all(&dir);
     ns.cleanup().await
 }

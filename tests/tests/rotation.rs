@@ -10,11 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, ensure};
-use k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Secret,
-};
+use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use sealant_controller::crd::SealedSecret;
 use sealant_core::Certificate;
 use sealant_core::keysecret::KEY_LABEL;
@@ -22,15 +20,11 @@ use sealant_core::object::read_documents;
 use sealant_core::sealing::KEY_HINT_ANNOTATION;
 use sealant_tests::cli::{CliOutput, Sealant};
 use sealant_tests::controller::{
-    ControllerProcess, Launch, cluster_with_crd, controller_cert, create_controller_service,
+    ControllerProcess, PROXIED_SERVICE, ProxiedController, cluster_with_crd, controller_cert,
     fetch_metrics, free_local_addr, http_get, sealed, wait_secret_data, wait_synced,
 };
-use sealant_tests::netns::NetNs;
 use sealant_tests::{DEFAULT_TIMEOUT, FIELD_MANAGER, wait_for};
 use serde_json::Value;
-
-const SERVICE: &str = "sealed-secrets-controller";
-const POD: &str = "sealed-secrets-controller-0";
 
 /// Runs `sealant ARGS` (the built binary) against the test cluster, with the controller in
 /// `namespace`.
@@ -42,7 +36,7 @@ async fn sealant(kubeconfig: &Path, namespace: &str, args: &[&str]) -> anyhow::R
         "--controller-namespace".into(),
         namespace.into(),
         "--controller-name".into(),
-        SERVICE.into(),
+        PROXIED_SERVICE.into(),
     ]);
     Sealant::new(&argv)?.run_async().await
 }
@@ -83,6 +77,18 @@ async fn key_list(kubeconfig: &Path, namespace: &str) -> anyhow::Result<Value> {
     serde_json::from_str(&out.stdout).with_context(|| format!("keys list -o json: {}", out.stdout))
 }
 
+/// The arguments of `keys retire KEY`, its guard counting only the SealedSecrets of the test's
+/// namespace (as [`key_list`] does).
+fn retire_args<'a>(namespace: &'a str, key: &'a str) -> [&'a str; 5] {
+    [
+        "keys",
+        "retire",
+        key,
+        "--sealed-secrets-namespace",
+        namespace,
+    ]
+}
+
 /// The entry of `fingerprint` in a `keys list -o json` document.
 fn key_entry<'a>(list: &'a Value, fingerprint: &str) -> anyhow::Result<&'a Value> {
     list["keys"]
@@ -99,68 +105,6 @@ fn sealing_rsa(list: &Value) -> Option<String> {
         .find(|k| k["kind"] == "rsa" && k["sealing"] == true)?["fingerprint"]
         .as_str()
         .map(str::to_owned)
-}
-
-/// The admin kubeconfig with its server moved to `server` (the controller in the network
-/// namespace reaches the API server through a bridge).
-fn kubeconfig_with_server(admin: &Path, server: &str, out: &Path) -> anyhow::Result<()> {
-    let mut config = kube::config::Kubeconfig::read_from(admin)?;
-    for cluster in &mut config.clusters {
-        if let Some(cluster) = cluster.cluster.as_mut() {
-            cluster.server = Some(server.to_owned());
-        }
-    }
-    std::fs::write(out, serde_yaml_ng::to_string(&config)?)?;
-    Ok(())
-}
-
-/// A selector-less controller Service with Endpoints at `ip:8080`, behind a stand-in Pod (the
-/// service proxy only dials endpoints whose targetRef is a Pod with that address).
-async fn controller_service(
-    client: kube::Client,
-    namespace: &str,
-    ip: std::net::Ipv4Addr,
-) -> anyhow::Result<()> {
-    create_controller_service(client.clone(), namespace, SERVICE).await?;
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let pod: Pod = serde_json::from_value(serde_json::json!({
-        "metadata": { "name": POD },
-        "spec": { "containers": [{ "name": "controller", "image": "sealant-controller" }] },
-    }))?;
-    pods.create(&PostParams::default(), &pod).await?;
-    let status = serde_json::json!({
-        "status": { "podIP": ip.to_string(), "podIPs": [{ "ip": ip.to_string() }] },
-    });
-    pods.patch_status(POD, &PatchParams::default(), &Patch::Merge(&status))
-        .await?;
-    let endpoint = Endpoints {
-        metadata: ObjectMeta {
-            name: Some(SERVICE.into()),
-            ..ObjectMeta::default()
-        },
-        subsets: Some(vec![EndpointSubset {
-            addresses: Some(vec![EndpointAddress {
-                ip: ip.to_string(),
-                target_ref: Some(ObjectReference {
-                    kind: Some("Pod".into()),
-                    namespace: Some(namespace.into()),
-                    name: Some(POD.into()),
-                    ..ObjectReference::default()
-                }),
-                ..EndpointAddress::default()
-            }]),
-            ports: Some(vec![EndpointPort {
-                name: Some("http".into()),
-                port: 8080,
-                ..EndpointPort::default()
-            }]),
-            ..EndpointSubset::default()
-        }]),
-    };
-    Api::<Endpoints>::namespaced(client, namespace)
-        .create(&PostParams::default(), &endpoint)
-        .await?;
-    Ok(())
 }
 
 /// The SealedSecrets of a file's text: its documents and the items of its `List` documents.
@@ -403,35 +347,13 @@ async fn rotation_reencrypt_then_retire_the_unused_key() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
 
     // The controller in a network namespace, reached through the API server's service proxy.
-    let mut netns = NetNs::create()?;
-    let apiserver: std::net::SocketAddr = {
-        let url = &cluster.config().cluster_url;
-        let host = url.host().context("the cluster URL has no host")?;
-        let port = url.port_u16().unwrap_or(443);
-        format!("{host}:{port}").parse()?
-    };
-    let bridge = netns.bridge_to(apiserver)?;
-    let kubeconfig = dir.join("kubeconfig");
-    kubeconfig_with_server(
-        cluster.kubeconfig_path(),
-        &format!("https://127.0.0.1:{bridge}"),
-        &kubeconfig,
-    )?;
-    let api_addr = format!("{}:8080", netns.ip());
-    let metrics_addr = format!("{}:8081", netns.ip());
-    let controller = ControllerProcess::launch(&Launch {
-        kubeconfig: &kubeconfig,
-        namespace: ns.name(),
-        extra: &["--leader-elect=false"],
-        api_addr: &api_addr,
-        metrics_addr: &metrics_addr,
-        netns: Some(&netns),
-    })?;
-    controller_service(cluster.client(), ns.name(), netns.ip()).await?;
+    let controller =
+        ProxiedController::start(&cluster, ns.name(), &["--leader-elect=false"]).await?;
+    let metrics_addr = controller.metrics_addr();
     let admin = cluster.kubeconfig_path().to_path_buf();
     let old_key = controller_cert(&cluster, &ns)
         .await
-        .with_context(|| controller.log())?
+        .with_context(|| controller.process.log())?
         .public_key()
         .fingerprint()
         .to_string();
@@ -444,7 +366,7 @@ async fn rotation_reencrypt_then_retire_the_unused_key() -> anyhow::Result<()> {
         },
     )
     .await
-    .with_context(|| controller.log())?;
+    .with_context(|| controller.process.log())?;
 
     let result = async {
         // A repository sealed with `sealant seal`, applied, unsealed, inventoried.
@@ -474,18 +396,7 @@ async fn rotation_reencrypt_then_retire_the_unused_key() -> anyhow::Result<()> {
         );
 
         // The sealing key cannot be retired.
-        let refused = sealant(
-            &admin,
-            ns.name(),
-            &[
-                "keys",
-                "retire",
-                &old_key,
-                "--sealed-secrets-namespace",
-                ns.name(),
-            ],
-        )
-        .await?;
+        let refused = sealant(&admin, ns.name(), &retire_args(ns.name(), &old_key)).await?;
         ensure!(refused.code() == Some(2), "{refused:?}");
         ensure!(
             refused.stderr.contains("the one the controller seals with"),
@@ -528,18 +439,7 @@ async fn rotation_reencrypt_then_retire_the_unused_key() -> anyhow::Result<()> {
         .await?;
 
         // The guard: the old key is still needed, so retiring it is refused, naming them.
-        let refused = sealant(
-            &admin,
-            ns.name(),
-            &[
-                "keys",
-                "retire",
-                &old_key[..20],
-                "--sealed-secrets-namespace",
-                ns.name(),
-            ],
-        )
-        .await?;
+        let refused = sealant(&admin, ns.name(), &retire_args(ns.name(), &old_key[..20])).await?;
         ensure!(refused.code() == Some(2), "{refused:?}");
         ensure!(
             refused.stderr.contains("4 SealedSecrets still need it")
@@ -656,18 +556,7 @@ async fn rotation_reencrypt_then_retire_the_unused_key() -> anyhow::Result<()> {
         page.context("sealant_key_sealedsecrets: old key 0, new key 4")?;
 
         // Now retiring is allowed, and the old key stops unsealing.
-        let retired = sealant_ok(
-            &admin,
-            ns.name(),
-            &[
-                "keys",
-                "retire",
-                &old_key,
-                "--sealed-secrets-namespace",
-                ns.name(),
-            ],
-        )
-        .await?;
+        let retired = sealant_ok(&admin, ns.name(), &retire_args(ns.name(), &old_key)).await?;
         ensure!(retired.stderr.contains("retired: "), "{retired:?}");
         let list = key_list(&admin, ns.name()).await?;
         ensure!(
@@ -694,14 +583,14 @@ async fn rotation_reencrypt_then_retire_the_unused_key() -> anyhow::Result<()> {
             wait_secret_data(&secrets_api, name, items).await?;
         }
         ensure!(
-            !controller.log().contains("rotation-db-pw"),
+            !controller.process.log().contains("rotation-db-pw"),
             "the controller log must not hold plaintext"
         );
         anyhow::Ok(())
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);
-    result.with_context(|| format!("controller log:\n{}", controller.log()))?;
+    result.with_context(|| format!("controller log:\n{}", controller.process.log()))?;
     drop(controller);
     ns.cleanup().await
 }
@@ -862,18 +751,7 @@ async fn rotation_compromised_key_warns_and_is_replaced() -> anyhow::Result<()> 
             },
         )
         .await?;
-        sealant_ok(
-            &admin,
-            ns.name(),
-            &[
-                "keys",
-                "retire",
-                &old_key,
-                "--sealed-secrets-namespace",
-                ns.name(),
-            ],
-        )
-        .await?;
+        sealant_ok(&admin, ns.name(), &retire_args(ns.name(), &old_key)).await?;
         let list = key_list(&admin, ns.name()).await?;
         ensure!(
             key_entry(&list, &old_key)?["state"] == "retired",
