@@ -529,8 +529,9 @@ pub enum KeysCommand {
     /// Mark a key as exposed: it never seals again, but still unseals until everything sealed
     /// to it is re-encrypted; objects that need it get a KeyCompromised condition.
     Compromise(KeysStateArgs),
-    /// Put a retired or compromised key back into service (active).
-    Reactivate(KeysStateArgs),
+    /// Put a retired or compromised key back into service (active). A compromised key that
+    /// would become the sealing key needs --force.
+    Reactivate(KeysReactivateArgs),
 }
 
 /// Encodings of `sealant keys list`.
@@ -613,13 +614,30 @@ pub struct KeysRetireArgs {
     pub cluster: ClusterArgs,
 }
 
-/// `sealant keys compromise` and `sealant keys reactivate`.
+/// `sealant keys compromise`.
 #[derive(Debug, Args)]
 #[command(after_long_help = KEYS_STATES_HELP)]
 pub struct KeysStateArgs {
     /// The key's fingerprint (or a prefix of it).
     #[arg(value_name = "FINGERPRINT")]
     pub fingerprint: String,
+    #[command(flatten)]
+    pub scope: InventoryScopeArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `sealant keys reactivate`.
+#[derive(Debug, Args)]
+#[command(after_long_help = KEYS_STATES_HELP)]
+pub struct KeysReactivateArgs {
+    /// The key's fingerprint (or a prefix of it).
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    /// Reactivate a compromised key even though it becomes the key the controller seals with:
+    /// whoever holds a copy of it could open what is sealed from then on.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub scope: InventoryScopeArgs,
     #[command(flatten)]

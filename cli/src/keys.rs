@@ -247,6 +247,7 @@ pub(crate) fn to_core(secret: &K8sSecret) -> Result<Secret> {
                 "cannot read Secret {}",
                 secret.metadata.name.as_deref().unwrap_or("")
             ))
+            .hint("its fields do not have the shape of a Kubernetes Secret: check it with `kubectl get secret NAME -o yaml`")
         })
 }
 

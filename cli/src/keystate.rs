@@ -17,7 +17,9 @@ use kube::{Api, Client};
 use sealant_core::age::keysecret::{
     AGE_KEY_LABEL, age_key_created, age_key_state, read_age_key_secret,
 };
-use sealant_core::keysecret::{KEY_LABEL, KeyState, RENEW_REQUEST_ANNOTATION, read_key_secret};
+use sealant_core::keysecret::{
+    DEFAULT_KEY_PREFIX, KEY_LABEL, KeyState, RENEW_REQUEST_ANNOTATION, read_key_secret,
+};
 use sealant_core::object::SealedSecretStatus;
 use sealant_core::{Fingerprint, Secret};
 use serde_json::{Value, json};
@@ -25,8 +27,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::args::{
-    ClusterArgs, InventoryScopeArgs, KeysListArgs, KeysListFormat, KeysRetireArgs, KeysRotateArgs,
-    KeysStateArgs,
+    ClusterArgs, InventoryScopeArgs, KeysListArgs, KeysListFormat, KeysReactivateArgs,
+    KeysRetireArgs, KeysRotateArgs, KeysStateArgs,
 };
 use crate::cluster::KubeOverrides;
 use crate::error::{CliError, Result};
@@ -317,6 +319,53 @@ impl Inventory {
             ))
             .hint("give more characters of the fingerprint")),
         }
+    }
+
+    /// Why `fingerprint` is not marked compromised (a note: nothing to do), if so. Only an active
+    /// key becomes compromised: a retired one no longer unseals, and the compromised label would
+    /// let it unseal again.
+    pub fn compromise_skip(&self, fingerprint: &Fingerprint) -> Option<String> {
+        let entries = self.entries(fingerprint);
+        if entries.iter().all(|k| k.state == KeyState::Compromised) {
+            Some(format!(
+                "{fingerprint} is already marked compromised; nothing changed"
+            ))
+        } else if !entries.iter().any(|k| k.state == KeyState::Active) {
+            Some(format!(
+                "{fingerprint} is not active: it neither seals nor unseals, and marking it compromised would let it unseal again; nothing changed"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Whether `fingerprint` becomes the sealing key of its kind once active.
+    pub fn seals_once_active(&self, fingerprint: &Fingerprint) -> bool {
+        let mut after = self.keys.clone();
+        for key in &mut after {
+            if key.fingerprint.as_ref() == Some(fingerprint) {
+                key.state = KeyState::Active;
+            }
+        }
+        mark_sealing(&mut after);
+        after
+            .iter()
+            .any(|k| k.sealing && k.fingerprint.as_ref() == Some(fingerprint))
+    }
+
+    /// Why `fingerprint` must not be reactivated without `--force`: a compromised key that
+    /// would become the sealing key.
+    pub fn reactivation_refusal(&self, fingerprint: &Fingerprint) -> Option<CliError> {
+        let compromised = self
+            .entries(fingerprint)
+            .iter()
+            .any(|k| k.state == KeyState::Compromised);
+        (compromised && self.seals_once_active(fingerprint)).then(|| {
+            CliError::refused(format!(
+                "{fingerprint} is marked compromised and would become the key the controller seals with"
+            ))
+            .hint("whoever holds a copy could open everything sealed from then on; make a new key with `sealant keys rotate` instead, or pass --force if the key was not exposed after all")
+        })
     }
 
     /// Why `fingerprint` must not be retired now, if anything may still need it.
@@ -644,6 +693,28 @@ async fn read_keys(client: &Client, namespace: &str) -> Result<Vec<KeyEntry>> {
             keys.push(KeyEntry::from_secret(kind, &to_core(item)?));
         }
     }
+    // Upstream's legacy single key, unlabelled, which controllers load as active (without the
+    // right to read it by name, it is left out as if absent).
+    let legacy = match api.get_opt(DEFAULT_KEY_PREFIX).await {
+        Ok(legacy) => legacy,
+        Err(kube::Error::Api(status)) if status.code == 403 => None,
+        Err(e) => {
+            return Err(api_error(
+                format!("cannot read Secret {namespace}/{DEFAULT_KEY_PREFIX}"),
+                &e,
+                "`sealant keys` reads the key Secrets in the controller namespace (--controller-namespace)",
+            ));
+        }
+    };
+    if let Some(legacy) = legacy.filter(|l| {
+        !keys
+            .iter()
+            .any(|k| Some(k.secret.as_str()) == l.metadata.name.as_deref())
+    }) {
+        let mut entry = KeyEntry::from_secret(KeyKind::Rsa, &to_core(&legacy)?);
+        entry.state = KeyState::of_loaded(None);
+        keys.push(entry);
+    }
     Ok(keys)
 }
 
@@ -742,8 +813,10 @@ pub fn list(args: &KeysListArgs) -> Result<()> {
     let text = match args.output {
         KeysListFormat::Table => inventory.render_table(),
         KeysListFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&inventory.to_json())
-                .map_err(|e| CliError::new(format!("cannot encode the key list: {e}")))?;
+            let mut text = serde_json::to_string_pretty(&inventory.to_json()).map_err(|e| {
+                CliError::new(format!("cannot encode the key list: {e}"))
+                    .hint("`-o table` prints the same list")
+            })?;
             text.push('\n');
             text
         }
@@ -751,19 +824,20 @@ pub fn list(args: &KeysListArgs) -> Result<()> {
     crate::io::write_stdout(text.as_bytes())
 }
 
-/// Sets `kind`'s state label of every Secret holding `fingerprint`. The `resourceVersion` read
-/// with the inventory makes the change conditional: a key Secret changed meanwhile is not
-/// overwritten.
+/// Sets `kind`'s state label of every Secret holding `fingerprint` (with `only`: of those in
+/// that state). The `resourceVersion` read with the inventory makes the change conditional: a
+/// key Secret changed meanwhile is not overwritten.
 async fn set_state(
     client: &Client,
     inventory: &Inventory,
     fingerprint: &Fingerprint,
     state: &KeyState,
+    only: Option<&KeyState>,
 ) -> Result<Vec<KeyEntry>> {
     let api: Api<K8sSecret> = Api::namespaced(client.clone(), &inventory.namespace);
     let mut changed = Vec::new();
     for entry in inventory.entries(fingerprint) {
-        if &entry.state == state {
+        if &entry.state == state || only.is_some_and(|only| &entry.state != only) {
             continue;
         }
         let mut metadata = json!({ "labels": { entry.kind.label(): state.label_value() } });
@@ -852,7 +926,8 @@ pub fn retire(args: &KeysRetireArgs) -> Result<()> {
             }
             note(&format!("warning: --force: {}", refusal.message()));
         }
-        let changed = set_state(&client, &inventory, &fingerprint, &KeyState::Retired).await?;
+        let changed =
+            set_state(&client, &inventory, &fingerprint, &KeyState::Retired, None).await?;
         for entry in &changed {
             note(&format!(
                 "retired: {} — it no longer seals nor unseals; undo with `sealant keys reactivate {fingerprint}`",
@@ -871,14 +946,18 @@ pub fn compromise(args: &KeysStateArgs) -> Result<()> {
     crate::runtime()?.block_on(async {
         let (client, inventory, fingerprint) =
             connect(&args.cluster, &args.scope, &args.fingerprint, false).await?;
-        let entries = inventory.entries(&fingerprint);
-        if entries.iter().all(|k| k.state == KeyState::Compromised) {
-            note(&format!(
-                "{fingerprint} is already marked compromised; nothing changed"
-            ));
+        if let Some(skip) = inventory.compromise_skip(&fingerprint) {
+            note(&skip);
             return Ok(());
         }
-        let changed = set_state(&client, &inventory, &fingerprint, &KeyState::Compromised).await?;
+        let changed = set_state(
+            &client,
+            &inventory,
+            &fingerprint,
+            &KeyState::Compromised,
+            Some(&KeyState::Active),
+        )
+        .await?;
         let Some(entry) = changed.first() else {
             return Ok(());
         };
@@ -937,7 +1016,7 @@ pub fn compromise_next_steps(inventory: &Inventory, fingerprint: &Fingerprint) -
 ///
 /// # Errors
 /// Cluster errors.
-pub fn reactivate(args: &KeysStateArgs) -> Result<()> {
+pub fn reactivate(args: &KeysReactivateArgs) -> Result<()> {
     crate::runtime()?.block_on(async {
         let (client, inventory, fingerprint) =
             connect(&args.cluster, &args.scope, &args.fingerprint, false).await?;
@@ -947,21 +1026,18 @@ pub fn reactivate(args: &KeysStateArgs) -> Result<()> {
             note(&format!("{fingerprint} is already active; nothing changed"));
             return Ok(());
         }
-        let changed = set_state(&client, &inventory, &fingerprint, &KeyState::Active).await?;
-        let mut after = inventory.keys.clone();
-        for key in &mut after {
-            if key.fingerprint.as_ref() == Some(&fingerprint) {
-                key.state = KeyState::Active;
-            }
+        let will_seal = inventory.seals_once_active(&fingerprint);
+        if !args.force
+            && let Some(refusal) = inventory.reactivation_refusal(&fingerprint)
+        {
+            return Err(refusal);
         }
-        mark_sealing(&mut after);
+        let changed =
+            set_state(&client, &inventory, &fingerprint, &KeyState::Active, None).await?;
         for entry in &changed {
             note(&format!("active again: {}", entry.describe()));
         }
-        if after
-            .iter()
-            .any(|k| k.sealing && k.fingerprint.as_ref() == Some(&fingerprint))
-        {
+        if will_seal {
             note("It is the newest active key of its kind: the controller seals with it again.");
         }
         if was_compromised {
@@ -1024,9 +1100,11 @@ pub fn rotate(args: &KeysRotateArgs) -> Result<Option<Fingerprint>> {
             tokio::time::sleep(ROTATE_POLL).await;
             let mut keys = read_keys(&client, &namespace).await?;
             mark_sealing(&mut keys);
+            // A key made for the request: newer than the one asked on (not an older key that
+            // took over because the current one was retired or compromised meanwhile).
             let newest = keys
                 .iter()
-                .find(|k| k.kind == KeyKind::Rsa && k.sealing)
+                .find(|k| k.kind == KeyKind::Rsa && k.sealing && k.created > current.created)
                 .and_then(|k| k.fingerprint.clone());
             if let Some(newest) = newest.filter(|f| Some(f) != current.fingerprint.as_ref()) {
                 note(&format!(
@@ -1107,6 +1185,50 @@ mod tests {
                 ..SealedSecretStatus::default()
             }),
         }
+    }
+
+    #[test]
+    fn only_an_active_key_is_marked_compromised() {
+        let mut keys = keys();
+        keys[2].state = KeyState::Retired;
+        let inventory = Inventory::new("ns", keys, &[]);
+        // Retired: compromising it would make it unseal again.
+        let skip = inventory.compromise_skip(&fp(FP_OLD)).unwrap();
+        assert!(skip.contains("is not active"), "{skip}");
+        assert_eq!(inventory.compromise_skip(&fp(FP_NEW)), None);
+        let mut keys = keys_with_state(FP_NEW, "compromised");
+        keys.retain(|k| k.fingerprint == Some(fp(FP_NEW)));
+        let skip = Inventory::new("ns", keys, &[])
+            .compromise_skip(&fp(FP_NEW))
+            .unwrap();
+        assert!(skip.contains("already marked compromised"), "{skip}");
+    }
+
+    #[test]
+    fn reactivating_a_compromised_key_that_would_seal_is_refused() {
+        // The newest key compromised (no newer one made yet): reactivating it would seal with it.
+        let inventory = Inventory::new("ns", keys_with_state(FP_NEW, "compromised"), &[]);
+        let refusal = inventory.reactivation_refusal(&fp(FP_NEW)).unwrap();
+        assert_eq!(refusal.exit_code(), crate::error::EXIT_REFUSED);
+        assert!(refusal.hint_text().is_some_and(|h| h.contains("--force")));
+        // An older compromised key stays behind the newest active one: allowed.
+        let inventory = Inventory::new("ns", keys_with_state(FP_OLD, "compromised"), &[]);
+        assert!(inventory.reactivation_refusal(&fp(FP_OLD)).is_none());
+        assert!(!inventory.seals_once_active(&fp(FP_OLD)));
+        // A retired newest key is not compromised: reactivating it is an undo.
+        let inventory = Inventory::new("ns", keys_with_state(FP_NEW, "retired"), &[]);
+        assert!(inventory.reactivation_refusal(&fp(FP_NEW)).is_none());
+        assert!(inventory.seals_once_active(&fp(FP_NEW)));
+    }
+
+    fn keys_with_state(fingerprint: &str, state: &str) -> Vec<KeyEntry> {
+        let mut keys = keys();
+        for key in &mut keys {
+            if key.fingerprint == Some(fp(fingerprint)) {
+                key.state = KeyState::from_label(state);
+            }
+        }
+        keys
     }
 
     /// Keys listed newest first (as the API might list them), to prove sorting by time.

@@ -537,7 +537,13 @@ impl KeyManager {
                     annotation = RENEW_REQUEST_ANNOTATION,
                     "key renewal requested: generating a new key"
                 );
-                self.generate().await
+                let generated = self.generate().await;
+                if generated.is_ok()
+                    && let Some(requester) = loaded.snapshot.newest()
+                {
+                    self.clear_renew_request(&requester.secret_name).await;
+                }
+                generated
             }
             Some(KeyAction::NoActiveAgeKey) => {
                 info!("no active age key left: generating a new one");
@@ -546,6 +552,32 @@ impl KeyManager {
         };
         if let Err(err) = result {
             warn!(%err, "key generation failed; retrying at the next check");
+        }
+    }
+
+    /// Removes a fulfilled renewal request, so that it does not fire again when its key becomes
+    /// the newest active one again (the newer key retired or compromised). An update with the
+    /// resourceVersion just read (RBAC grants `update`, not `patch`): a concurrent change wins,
+    /// and a request that stays is only acted on once its key is the newest again.
+    async fn clear_renew_request(&self, name: &str) {
+        let cleared = async {
+            let Some(mut secret) = self.api.get_opt(name).await? else {
+                return Ok(());
+            };
+            let removed = secret
+                .metadata
+                .annotations
+                .as_mut()
+                .and_then(|a| a.remove(RENEW_REQUEST_ANNOTATION));
+            if removed.is_some() {
+                self.api
+                    .replace(name, &PostParams::default(), &secret)
+                    .await?;
+            }
+            Ok::<(), kube::Error>(())
+        };
+        if let Err(err) = cleared.await {
+            warn!(%err, secret = name, "cannot remove the fulfilled renewal request");
         }
     }
 
@@ -595,12 +627,12 @@ fn rsa_keys(
     let mut requested = Vec::new();
     for secret in secrets {
         let name = secret.metadata.name.clone().unwrap_or_default();
-        let state = secret
+        let label = secret
             .metadata
             .labels
             .as_ref()
-            .and_then(|labels| labels.get(KEY_LABEL))
-            .map_or(KeyState::Active, |value| KeyState::from_label(value));
+            .and_then(|l| l.get(KEY_LABEL));
+        let state = KeyState::of_loaded(label.map(String::as_str));
         if !state.unseals() {
             continue;
         }

@@ -286,6 +286,17 @@ async fn run_controllers(
         let (sealed_store, sealed_writer) = kube::runtime::reflector::store();
         let sealed_stream = watcher(sealed, watcher_config.clone())
             .default_backoff()
+            .inspect({
+                // Counted from the first sight (deletions are the deletion watch's).
+                let inventory = ctx.inventory.clone();
+                move |event| {
+                    if let Ok(watcher::Event::Apply(sealed) | watcher::Event::InitApply(sealed)) =
+                        event
+                    {
+                        inventory.observe(sealed);
+                    }
+                }
+            })
             .modify(reconcile::make_cacheable)
             .reflect(sealed_writer)
             .applied_objects();

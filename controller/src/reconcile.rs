@@ -129,6 +129,21 @@ impl Inventory {
             .fingerprints = fingerprints;
     }
 
+    /// Counts an object as soon as the watch sees it, before its first reconcile: with the
+    /// inventory its status records for its generation, else as unknown. Until every object is
+    /// reconciled, a key's count must not read 0 ("can be retired") for want of a reconcile.
+    pub fn observe(&self, sealed: &SealedSecret) {
+        let key = Ctx::object_key(sealed);
+        self.objects().entry(key).or_insert_with(|| InventoryEntry {
+            fingerprints: sealed
+                .status
+                .as_ref()
+                .filter(|s| s.observed_generation == sealed.metadata.generation)
+                .and_then(|s| s.key_fingerprints.clone()),
+            warned: None,
+        });
+    }
+
     /// Remembers `warning` as the object's current compromised-key warning; true when it is a
     /// new one (not the one remembered before), that is, when it should be sent.
     fn warn_once(&self, namespace: &str, name: &str, warning: Option<&str>) -> bool {
@@ -1498,6 +1513,25 @@ mod tests {
         make_cacheable(&mut object);
         assert_eq!(cached_inputs_digest(&object), None);
         assert_eq!(object.spec.inner.encrypted_data["k"], "AQ==");
+    }
+
+    #[test]
+    fn objects_count_before_their_first_reconcile() {
+        let inventory = Inventory::default();
+        let mut recorded = upstream_status();
+        recorded["keyFingerprints"] = json!(["SHA256:old"]);
+        inventory.observe(&sealed_object(recorded.clone()));
+        let mut other = sealed_object(upstream_status());
+        other.metadata.name = Some("other".into());
+        inventory.observe(&other);
+        let mut usage = inventory.usage();
+        assert_eq!(usage.by_key.remove("SHA256:old"), Some(1));
+        assert_eq!(usage.unknown, 1);
+        // A reconcile's record wins over what a later watch event's status says.
+        inventory.record("team", "app", Some(vec!["SHA256:new".into()]));
+        inventory.observe(&sealed_object(recorded));
+        assert_eq!(inventory.usage().by_key.get("SHA256:new"), Some(&1));
+        assert_eq!(inventory.usage().by_key.get("SHA256:old"), None);
     }
 
     fn upstream_status() -> Value {

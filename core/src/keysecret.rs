@@ -130,6 +130,14 @@ impl KeyState {
         Some(KeyState::from_label(value))
     }
 
+    /// The state of a Secret a controller loads as an RSA key: its label's, or active for the
+    /// legacy single key (upstream before v0.9: named exactly [`DEFAULT_KEY_PREFIX`] or the
+    /// controller's `--key-prefix`, unlabelled), the only unlabelled key Secret loaded.
+    /// `label` is the Secret's [`KEY_LABEL`] value, if it has one.
+    pub fn of_loaded(label: Option<&str>) -> KeyState {
+        label.map_or(KeyState::Active, KeyState::from_label)
+    }
+
     /// The state a key label value stands for.
     pub fn from_label(value: &str) -> KeyState {
         match value {

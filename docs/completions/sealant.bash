@@ -916,7 +916,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__reactivate)
-            opts="-n -h -V --sealed-secrets-namespace --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-n -h -V --force --sealed-secrets-namespace --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -246,6 +246,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'--force[Reactivate a compromised key even though it becomes the key the controller seals with\: whoever holds a copy of it could open what is sealed from then on]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -639,7 +640,7 @@ _sealant__subcmd__help__subcmd__keys_commands() {
 'rotate:Ask the controller for a new sealing key now, and wait for it' \
 'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
 'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
-'reactivate:Put a retired or compromised key back into service (active)' \
+'reactivate:Put a retired or compromised key back into service (active). A compromised key that would become the sealing key needs --force' \
     )
     _describe -t commands 'sealant help keys commands' commands "$@"
 }
@@ -732,7 +733,7 @@ _sealant__subcmd__keys_commands() {
 'rotate:Ask the controller for a new sealing key now, and wait for it' \
 'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
 'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
-'reactivate:Put a retired or compromised key back into service (active)' \
+'reactivate:Put a retired or compromised key back into service (active). A compromised key that would become the sealing key needs --force' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'sealant keys commands' commands "$@"
@@ -756,7 +757,7 @@ _sealant__subcmd__keys__subcmd__help_commands() {
 'rotate:Ask the controller for a new sealing key now, and wait for it' \
 'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
 'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
-'reactivate:Put a retired or compromised key back into service (active)' \
+'reactivate:Put a retired or compromised key back into service (active). A compromised key that would become the sealing key needs --force' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'sealant keys help commands' commands "$@"

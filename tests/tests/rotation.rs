@@ -15,7 +15,7 @@ use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use sealant_controller::crd::SealedSecret;
 use sealant_core::Certificate;
-use sealant_core::keysecret::KEY_LABEL;
+use sealant_core::keysecret::{KEY_LABEL, RENEW_REQUEST_ANNOTATION};
 use sealant_core::object::read_documents;
 use sealant_core::sealing::KEY_HINT_ANNOTATION;
 use sealant_tests::cli::{CliOutput, Sealant};
@@ -436,6 +436,26 @@ async fn rotation_reencrypt_then_retire_the_unused_key() -> anyhow::Result<()> {
                 Ok((served.public_key().fingerprint().as_str() == new_key).then_some(()))
             },
         )
+        .await?;
+
+        // The fulfilled request is removed, so it cannot fire again once the old key is the
+        // newest active one again (the new one retired or compromised).
+        let key_secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
+        wait_for("the renewal request removed", DEFAULT_TIMEOUT, || async {
+            let requested = key_secrets
+                .list(&ListParams::default().labels(KEY_LABEL))
+                .await?
+                .items
+                .iter()
+                .filter(|s| {
+                    s.metadata
+                        .annotations
+                        .as_ref()
+                        .is_some_and(|a| a.contains_key(RENEW_REQUEST_ANNOTATION))
+                })
+                .count();
+            Ok((requested == 0).then_some(()))
+        })
         .await?;
 
         // The guard: the old key is still needed, so retiring it is refused, naming them.
