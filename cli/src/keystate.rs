@@ -886,18 +886,20 @@ async fn connect(
 ) -> Result<(Client, Inventory, Fingerprint)> {
     fingerprint_body(fingerprint)?;
     let client = keys_client(cluster).await?;
-    let inventory = match read_inventory(&client, &cluster.controller_namespace, scope).await {
-        Ok(inventory) => inventory,
-        Err(err) if !sealed_required && err.message().starts_with("cannot list SealedSecrets") => {
+    let keys = read_keys(&client, &cluster.controller_namespace).await?;
+    let sealed = match read_sealed(&client, &scope.sealed_secrets_namespace).await {
+        Ok(sealed) => sealed,
+        Err(err) if !sealed_required => {
             note(&format!(
                 "note: SealedSecrets not counted: {}",
                 err.message()
             ));
-            let keys = read_keys(&client, &cluster.controller_namespace).await?;
-            Inventory::new(&cluster.controller_namespace, keys, &[])
+            Vec::new()
         }
         Err(err) => return Err(err),
     };
+    let mut inventory = Inventory::new(&cluster.controller_namespace, keys, &sealed);
+    inventory.scope = scope.sealed_secrets_namespace.clone();
     let fingerprint = inventory.resolve(fingerprint)?;
     Ok((client, inventory, fingerprint))
 }
