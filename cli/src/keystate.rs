@@ -588,19 +588,11 @@ impl Inventory {
 /// Too short to name one key, or not a fingerprint at all (usage errors).
 pub fn fingerprint_body(arg: &str) -> Result<&str> {
     let arg = arg.trim();
-    let body = arg
-        .strip_prefix("SHA256:")
-        .or_else(|| arg.strip_prefix("sha256:"))
-        .unwrap_or(arg);
     let hint =
         "give the full SHA256:… of `sealant keys list`, or at least 8 characters after SHA256:";
-    if !body
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-        || body.len() > 43
-    {
+    let Some(body) = Fingerprint::prefix_body(arg) else {
         return Err(CliError::usage(format!("{arg:?} is not a key fingerprint")).hint(hint));
-    }
+    };
     if body.len() < 8 {
         return Err(
             CliError::usage(format!("fingerprint {arg:?} is too short to name one key")).hint(hint),

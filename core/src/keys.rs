@@ -86,11 +86,26 @@ impl Fingerprint {
     /// Parses the `SHA256:…` text form.
     pub fn parse(text: &str) -> Option<Self> {
         let b64 = text.strip_prefix("SHA256:")?;
-        (b64.len() == 43
-            && b64
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
-        .then(|| Fingerprint(text.to_owned()))
+        (b64.len() == Self::BODY_LEN && Self::is_body_text(b64))
+            .then(|| Fingerprint(text.to_owned()))
+    }
+
+    /// Characters after `SHA256:` (unpadded base64 of 32 bytes).
+    pub const BODY_LEN: usize = 43;
+
+    /// The part after `SHA256:` (or `sha256:`) of a fingerprint or of a prefix of one, if the
+    /// text could be one: base64 characters, at most [`Self::BODY_LEN`] of them.
+    pub fn prefix_body(text: &str) -> Option<&str> {
+        let body = text
+            .strip_prefix("SHA256:")
+            .or_else(|| text.strip_prefix("sha256:"))
+            .unwrap_or(text);
+        (body.len() <= Self::BODY_LEN && Self::is_body_text(body)).then_some(body)
+    }
+
+    fn is_body_text(body: &str) -> bool {
+        body.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
     }
 
     /// The text form, `SHA256:…`.
@@ -647,6 +662,19 @@ mod tests {
         );
         assert!(Fingerprint::parse("MD5:abc").is_none());
         assert!(Fingerprint::parse("SHA256:short").is_none());
+    }
+
+    #[test]
+    fn fingerprint_prefixes() {
+        let fp = "SHA256:GGkvu+e9oSv0lC5zQgZeFDtW/h7L0lSIV4QFz6+0tcI";
+        assert_eq!(Fingerprint::prefix_body(fp), Some(&fp[7..]));
+        assert_eq!(
+            Fingerprint::prefix_body("sha256:GGkvu+e9"),
+            Some("GGkvu+e9")
+        );
+        assert_eq!(Fingerprint::prefix_body("GGkvu"), Some("GGkvu"));
+        assert_eq!(Fingerprint::prefix_body("kube-system/key"), None);
+        assert_eq!(Fingerprint::prefix_body(&format!("{fp}A")), None);
     }
 
     #[test]
