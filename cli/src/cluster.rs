@@ -1,6 +1,7 @@
 //! Talking to a cluster: kubeconfig handling like kubectl, and the controller's HTTP API
 //! reached through the API server's service proxy (so no port-forward is needed).
 
+use sealant_k8s::error::message as kube_message;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -478,13 +479,6 @@ fn short_body(body: &[u8]) -> String {
         .and_then(|value| Some(value.get("message")?.as_str()?.to_owned()));
     let text = status_message.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
     text.trim().chars().take(200).collect()
-}
-
-fn kube_message(err: &kube::Error) -> String {
-    match err {
-        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! a controller's key Secrets (RSA and age) as one age file for an offline recipient. The
 //! other `sealant keys` subcommands (list, rotate, retire, …) are in [`crate::keystate`].
 
+pub(crate) use sealant_k8s::error::message as kube_message;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -231,36 +232,25 @@ fn cluster_key_secrets(args: &KeysBackupArgs) -> Result<Vec<Secret>> {
     })
 }
 
-pub(crate) fn kube_message(err: &kube::Error) -> String {
-    match err {
-        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
-        other => other.to_string(),
-    }
-}
-
+/// A key Secret read from the cluster as core's type.
 pub(crate) fn to_core(secret: &K8sSecret) -> Result<Secret> {
-    serde_json::to_value(secret)
-        .ok()
-        .and_then(|value| serde_json::from_value(value).ok())
-        .ok_or_else(|| {
-            CliError::new(format!(
-                "cannot read Secret {}",
-                secret.metadata.name.as_deref().unwrap_or("")
-            ))
-            .hint("its fields do not have the shape of a Kubernetes Secret: check it with `kubectl get secret NAME -o yaml`")
-        })
+    sealant_k8s::convert::secret_to_core(secret).map_err(|_| {
+        CliError::new(format!(
+            "cannot read Secret {}",
+            secret.metadata.name.as_deref().unwrap_or("")
+        ))
+        .hint("its fields do not have the shape of a Kubernetes Secret: check it with `kubectl get secret NAME -o yaml`")
+    })
 }
 
-fn to_kube(secret: &Secret) -> Result<K8sSecret> {
-    serde_json::to_value(secret)
-        .ok()
-        .and_then(|value| serde_json::from_value(value).ok())
-        .ok_or_else(|| {
-            CliError::new(format!(
-                "cannot encode Secret {}",
-                secret.metadata.name_or_empty()
-            ))
-        })
+/// A key Secret to write, wiped from memory when dropped.
+fn to_kube(secret: &Secret) -> Result<sealant_k8s::PlainSecret> {
+    sealant_k8s::PlainSecret::try_from(secret).map_err(|_| {
+        CliError::new(format!(
+            "cannot encode Secret {}",
+            secret.metadata.name_or_empty()
+        ))
+    })
 }
 
 /// `sealant keys restore`.

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use sealant_core::age::keysecret::{
     AGE_KEY_LABEL, age_key_created, age_key_state, read_age_key_secret,
@@ -22,6 +22,7 @@ use sealant_core::keysecret::{
 };
 use sealant_core::object::SealedSecretStatus;
 use sealant_core::{Fingerprint, Secret};
+use sealant_k8s::crd::SealedSecret;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -712,11 +713,12 @@ async fn read_keys(client: &Client, namespace: &str) -> Result<Vec<KeyEntry>> {
 
 /// The SealedSecrets of `scope`'s namespaces (empty: of the cluster): name, generation and
 /// status only are kept.
+///
+/// Listed untyped (the resource is the typed CRD's): one object whose status does not fit the
+/// typed model would fail a whole typed page, and upstream's CRD leaves `status` unchecked.
+/// Such an object is counted without inventory instead (see [`sealed_record`]).
 async fn read_sealed(client: &Client, scope: &[String]) -> Result<Vec<SealedRecord>> {
-    let resource = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("bitnami.com", "v1alpha1", "SealedSecret"),
-        "sealedsecrets",
-    );
+    let resource = ApiResource::erase::<SealedSecret>(&());
     let mut records = Vec::new();
     if scope.is_empty() {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
@@ -748,28 +750,31 @@ async fn read_sealed_pages(
                 "the key inventory needs `list` on sealedsecrets.bitnami.com in every namespace",
             ),
         })?;
-        for object in page.items {
-            let name = format!(
-                "{}/{}",
-                object.metadata.namespace.as_deref().unwrap_or_default(),
-                object.metadata.name.as_deref().unwrap_or_default()
-            );
-            let status = object
-                .data
-                .get("status")
-                .and_then(|s| serde_json::from_value::<SealedSecretStatus>(s.clone()).ok());
-            records.push(SealedRecord {
-                name,
-                generation: object.metadata.generation,
-                status,
-            });
-        }
+        records.extend(page.items.iter().map(sealed_record));
         match page.metadata.continue_.filter(|t| !t.is_empty()) {
             Some(token) => params = params.continue_token(&token),
             None => break,
         }
     }
     Ok(())
+}
+
+/// What the inventory keeps of a listed SealedSecret; a status of the wrong shape reads as none.
+fn sealed_record(object: &DynamicObject) -> SealedRecord {
+    let name = format!(
+        "{}/{}",
+        object.metadata.namespace.as_deref().unwrap_or_default(),
+        object.metadata.name.as_deref().unwrap_or_default()
+    );
+    let status = object
+        .data
+        .get("status")
+        .and_then(|s| serde_json::from_value::<SealedSecretStatus>(s.clone()).ok());
+    SealedRecord {
+        name,
+        generation: object.metadata.generation,
+        status,
+    }
 }
 
 /// The keys and the SealedSecrets of `scope` (empty: the cluster), counted.
@@ -1523,5 +1528,47 @@ mod tests {
             !steps.contains("Sealing") && !steps.contains("only active"),
             "{steps}"
         );
+    }
+
+    #[test]
+    fn sealed_secrets_are_listed_as_the_typed_crd_and_a_bad_status_is_not_fatal() {
+        let resource = ApiResource::erase::<SealedSecret>(&());
+        assert_eq!(
+            (
+                resource.group.as_str(),
+                resource.version.as_str(),
+                resource.plural.as_str()
+            ),
+            ("bitnami.com", "v1alpha1", "sealedsecrets")
+        );
+        let object = |name: &str, status: Value| {
+            json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+                   "metadata": {"name": name, "namespace": "team", "generation": 2},
+                   "spec": {"encryptedData": {}}, "status": status})
+        };
+        let page = json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecretList",
+        "metadata": {}, "items": [
+            object("good", json!({"observedGeneration": 2, "keyFingerprints": [FP_OLD]})),
+            object("odd", json!({"conditions": [{"reason": "no type, no status"}]})),
+        ]});
+        // The typed model refuses the whole page for one odd status...
+        assert!(
+            serde_json::from_value::<kube::core::ObjectList<SealedSecret>>(page.clone()).is_err()
+        );
+        // ...the untyped listing counts that object, without inventory.
+        let page: kube::core::ObjectList<DynamicObject> = serde_json::from_value(page).unwrap();
+        let records: Vec<SealedRecord> = page.items.iter().map(sealed_record).collect();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].name, "team/good");
+        assert_eq!(
+            records[0]
+                .status
+                .as_ref()
+                .and_then(|s| s.key_fingerprints.clone()),
+            Some(vec![FP_OLD.to_owned()])
+        );
+        assert_eq!(records[1].name, "team/odd");
+        assert_eq!(records[1].generation, Some(2));
+        assert!(records[1].status.is_none());
     }
 }

@@ -1222,7 +1222,7 @@ mod tests {
             "password: Ag",
             "token: Ag",
             "app: a",
-            "n: v",
+            "\"n\": v",
             "name: mysecret",
         ] {
             assert!(merged.contains(want), "{want} in {merged}");

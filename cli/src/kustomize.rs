@@ -8,7 +8,9 @@
 //!   `ResourceList` on stdin, writes it back on stdout with the SealedSecret added.
 //!
 //! Files are read only from inside the kustomization's directory, as kustomize's own
-//! generators do: a remote base must not be able to seal `~/.ssh/id_rsa` to its own key.
+//! generators do: a remote base must not be able to seal `~/.ssh/id_rsa` to its own key. For
+//! the same reason a bare `KEY` line in an env file reads the environment only for the names
+//! the user lists in `SEALANT_ALLOW_ENV`, which no kustomization can set (docs/workflow.md).
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -21,7 +23,7 @@ use serde_json::Value;
 
 use crate::args::{CertSourceArgs, ClusterArgs, KustomizeArgs};
 use crate::error::{CliError, Hinted, Result};
-use crate::literal::{LiteralSources, build_secret};
+use crate::literal::{ALLOW_ENV_VAR, EnvLookup, LiteralSources, build_secret_with};
 
 /// apiVersion of the generator config.
 pub const GENERATOR_API_VERSION: &str = "sealant.dev/v1alpha1";
@@ -55,7 +57,7 @@ struct GeneratorConfig {
     options: GeneratorOptions,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct GeneratorOptions {
     #[serde(default)]
@@ -71,6 +73,7 @@ struct GeneratorOptions {
 /// # Errors
 /// Bad configs, files outside the kustomization, an unusable certificate, sealing errors.
 pub fn run(args: &KustomizeArgs) -> Result<()> {
+    let allow_env = allowed_env_names();
     match &args.config {
         Some(path) => {
             let text = crate::io::read_file_text(path)?;
@@ -84,16 +87,28 @@ pub fn run(args: &KustomizeArgs) -> Result<()> {
                 },
             };
             let config = parse_config(&text.text, &path.display().to_string())?;
-            let sealed = generate(config, &root)?;
+            let sealed = generate(config, &root, &allow_env)?;
             let text = to_text(&sealed, Format::Yaml).map_err(Hinted::into_cli)?;
             crate::io::write_stdout(text.as_bytes())
         }
         None => {
             let input = crate::io::read_stdin()?;
-            let output = krm(&input.text, &current_dir()?)?;
+            let output = krm(&input.text, &current_dir()?, &allow_env)?;
             crate::io::write_stdout(output.as_bytes())
         }
     }
+}
+
+/// The environment variables a generator may read for bare `KEY` lines: the names listed,
+/// comma-separated, in `SEALANT_ALLOW_ENV` (none without it).
+fn allowed_env_names() -> Vec<String> {
+    std::env::var(ALLOW_ENV_VAR)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn current_dir() -> Result<PathBuf> {
@@ -102,7 +117,8 @@ fn current_dir() -> Result<PathBuf> {
 }
 
 /// The KRM function: `ResourceList` in, the same list with the SealedSecret appended out.
-fn krm(input: &str, root: &Path) -> Result<String> {
+/// `root` is the working directory, which must be the kustomization that declares the generator.
+fn krm(input: &str, root: &Path, allow_env: &[String]) -> Result<String> {
     let mut documents: Vec<Value> = read_documents(input).map_err(|e| {
         e.into_cli()
             .context("stdin")
@@ -126,7 +142,8 @@ fn krm(input: &str, root: &Path) -> Result<String> {
         ))
         .hint(CONFIG_HINT)
     })?;
-    let sealed = generate(config, root)?;
+    check_declared(root, &config)?;
+    let sealed = generate(config, root, allow_env)?;
     let sealed = serde_json::to_value(&sealed)
         .map_err(|e| CliError::new(format!("cannot encode the SealedSecret: {e}")))?;
     let object = list
@@ -156,8 +173,100 @@ fn parse_config(text: &str, origin: &str) -> Result<GeneratorConfig> {
     }
 }
 
-/// Seals the Secret the config describes.
-fn generate(config: GeneratorConfig, root: &Path) -> Result<sealant_core::SealedSecret> {
+/// The names of a kustomization file, as kustomize looks for them.
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// KRM mode resolves files against the working directory. kustomize runs an exec function in
+/// the directory of the kustomization that lists it under `generators:`; another runner (an
+/// older kustomize, kpt, a shell elsewhere) may leave it in the user's overlay while the
+/// generator comes from a remote base, whose `files:` would then read the overlay's files. So
+/// the working directory must hold a kustomization that declares this very generator, inline or
+/// as a file inside it (docs/workflow.md).
+fn check_declared(root: &Path, config: &GeneratorConfig) -> Result<()> {
+    for file in KUSTOMIZATION_FILES {
+        let path = root.join(file);
+        if !path.is_file() {
+            continue;
+        }
+        let text = crate::io::read_file_text(&path)?;
+        let documents: Vec<Value> =
+            read_documents(&text.text).map_err(|e| e.into_cli().context(path.display()))?;
+        let entries = documents
+            .iter()
+            .filter_map(|document| document.get("generators").and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str);
+        for entry in entries {
+            if declared_generators(root, entry)
+                .iter()
+                .any(|declared| declared.same_generator(config))
+            {
+                return Ok(());
+            }
+        }
+    }
+    Err(CliError::new(format!(
+        "the working directory {} is not the kustomization that declares {GENERATOR_KIND} {}",
+        root.display(),
+        config.metadata.name.as_deref().unwrap_or("(unnamed)")
+    ))
+    .hint("a KRM function reads files relative to the kustomization that lists it under `generators:` (inline, or as a file next to it), and kustomize runs it there; run by hand, run it in that directory, or use the exec plugin layout (docs/workflow.md)"))
+}
+
+/// The generator configs a `generators:` entry declares: inline YAML, or a file inside `root`
+/// (kustomize's rule: an entry that parses as objects is inline, anything else a path).
+/// Directories, URLs and paths that leave `root` declare nothing here.
+fn declared_generators(root: &Path, entry: &str) -> Vec<GeneratorConfig> {
+    let parse = |text: &str| -> Option<Vec<Value>> {
+        let documents: Vec<Value> = read_documents(text).ok()?;
+        let documents: Vec<Value> = documents.into_iter().filter(|d| !d.is_null()).collect();
+        (!documents.is_empty() && documents.iter().all(Value::is_object)).then_some(documents)
+    };
+    let documents = match parse(entry) {
+        Some(inline) => inline,
+        None => {
+            let Ok(path) = resolve(root, entry) else {
+                return Vec::new();
+            };
+            if !path.is_file() {
+                return Vec::new();
+            }
+            match crate::io::read_file_text(&path) {
+                Ok(text) => parse(&text.text).unwrap_or_default(),
+                Err(_) => return Vec::new(),
+            }
+        }
+    };
+    documents
+        .into_iter()
+        .filter_map(|document| serde_json::from_value(document).ok())
+        .collect()
+}
+
+impl GeneratorConfig {
+    /// The same generator, whatever annotations and labels kustomize added on the way.
+    fn same_generator(&self, other: &Self) -> bool {
+        self.api_version == other.api_version
+            && self.kind == other.kind
+            && self.metadata.name == other.metadata.name
+            && self.metadata.namespace == other.metadata.namespace
+            && self.cert == other.cert
+            && self.scope == other.scope
+            && self.type_ == other.type_
+            && self.literals == other.literals
+            && self.files == other.files
+            && self.envs == other.envs
+            && self.options == other.options
+    }
+}
+
+/// Seals the Secret the config describes; bare `KEY` lines in its env files read only the
+/// environment variables named in `allow_env`.
+fn generate(
+    config: GeneratorConfig,
+    root: &Path,
+    allow_env: &[String],
+) -> Result<sealant_core::SealedSecret> {
     if config.kind.as_deref() != Some(GENERATOR_KIND)
         || config.api_version.as_deref() != Some(GENERATOR_API_VERSION)
     {
@@ -209,11 +318,12 @@ fn generate(config: GeneratorConfig, root: &Path) -> Result<sealant_core::Sealed
         ))
         .hint(CONFIG_HINT));
     }
-    let mut secret = build_secret(
+    let mut secret = build_secret_with(
         &name,
         config.metadata.namespace.clone(),
         config.type_.as_deref().unwrap_or("Opaque"),
         &sources,
+        EnvLookup::Only(allow_env),
     )?;
     if !config.options.labels.is_empty() {
         secret.metadata.labels = Some(config.options.labels);
@@ -356,5 +466,63 @@ mod tests {
             redact_quoted(r#"invalid type: string "hunter2", expected a sequence"#),
             r#"invalid type: string "…", expected a sequence"#
         );
+    }
+
+    const GENERATOR: &str = "apiVersion: sealant.dev/v1alpha1\nkind: SealedSecretGenerator\nmetadata:\n  name: a\n  namespace: prod\ncert: cert.pem\nfiles:\n- pw.txt\n";
+
+    fn config(text: &str) -> GeneratorConfig {
+        parse_config(text, "test").unwrap()
+    }
+
+    #[test]
+    fn krm_runs_only_where_the_generator_is_declared() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let wanted = config(GENERATOR);
+        // kustomize adds annotations on the way: they do not matter.
+        let mut annotated = config(GENERATOR);
+        annotated.metadata.annotations = Some(BTreeMap::from([(
+            "config.kubernetes.io/local-config".to_owned(),
+            "true".to_owned(),
+        )]));
+        let other = config(&GENERATOR.replace("pw.txt", "other.txt"));
+
+        let err = check_declared(root, &wanted).unwrap_err();
+        assert!(err.message().contains("not the kustomization"), "{err}");
+
+        std::fs::write(root.join("gen.yaml"), GENERATOR).unwrap();
+        std::fs::write(root.join("kustomization.yaml"), "generators:\n- gen.yaml\n").unwrap();
+        assert!(check_declared(root, &wanted).is_ok());
+        assert!(check_declared(root, &annotated).is_ok());
+        assert!(
+            check_declared(root, &other).is_err(),
+            "another generator's files"
+        );
+
+        let inline = format!(
+            "generators:\n- |-\n{}",
+            GENERATOR
+                .lines()
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>()
+        );
+        std::fs::remove_file(root.join("gen.yaml")).unwrap();
+        std::fs::write(root.join("kustomization.yaml"), &inline).unwrap();
+        assert!(check_declared(root, &wanted).is_ok(), "{inline}");
+
+        // A listed directory or a path out of the kustomization declares nothing here.
+        let sub = root.join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("gen.yaml"), GENERATOR).unwrap();
+        std::fs::write(sub.join("kustomization.yaml"), "resources:\n- gen.yaml\n").unwrap();
+        std::fs::write(root.join("kustomization.yaml"), "generators:\n- sub\n").unwrap();
+        assert!(check_declared(root, &wanted).is_err());
+        std::fs::write(
+            sub.join("kustomization.yaml"),
+            "generators:\n- ../gen.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("gen.yaml"), GENERATOR).unwrap();
+        assert!(check_declared(&sub, &wanted).is_err());
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use sealant_core::{ObjectMeta, SecretBytes};
+use zeroize::Zeroize;
 
 use crate::error::{CliError, Result};
 
@@ -25,7 +26,20 @@ impl LiteralSources<'_> {
     }
 }
 
-/// Builds the Secret `name` in `namespace` (if known) of `secret_type`.
+/// Where a bare `KEY` line of an env file (a line without `=`) takes its value from.
+#[derive(Debug, Clone, Copy)]
+pub enum EnvLookup<'a> {
+    /// Any variable of the process environment: kubectl's rule, for env files the user names on
+    /// their own command line (`sealant seal --from-env-file`).
+    Process,
+    /// Only the variables named here, which the user listed in `SEALANT_ALLOW_ENV`; none when
+    /// empty. Generators read env files that a remote base may have written, so a bare
+    /// `GITHUB_TOKEN` line must not seal the developer's token (docs/workflow.md).
+    Only(&'a [String]),
+}
+
+/// Builds the Secret `name` in `namespace` (if known) of `secret_type`, with kubectl's rule for
+/// bare `KEY` lines in env files ([`EnvLookup::Process`]).
 ///
 /// # Errors
 /// Bad keys, duplicate keys, unreadable files.
@@ -35,20 +49,38 @@ pub fn build_secret(
     secret_type: &str,
     sources: &LiteralSources<'_>,
 ) -> Result<sealant_core::Secret> {
+    build_secret_with(name, namespace, secret_type, sources, EnvLookup::Process)
+}
+
+/// [`build_secret`], with bare `KEY` lines in env files looked up as `env` allows.
+///
+/// No error shows a value, an env-file line or a literal: only file names, line numbers, and
+/// keys that certainly are keys (valid ones, split off at a `=`), since a line without `=` may
+/// be a pasted value (docs/bad-input.md).
+///
+/// # Errors
+/// Bad keys, duplicate keys, unreadable files, bare `KEY` lines that `env` does not allow.
+pub fn build_secret_with(
+    name: &str,
+    namespace: Option<String>,
+    secret_type: &str,
+    sources: &LiteralSources<'_>,
+    env: EnvLookup<'_>,
+) -> Result<sealant_core::Secret> {
     let mut data = BTreeMap::new();
-    for literal in sources.literals {
+    for (index, literal) in sources.literals.iter().enumerate() {
+        let origin = format!("--from-literal #{}", index + 1);
+        // The literal is never shown: without `=` it may be the value alone.
         let (key, value) = literal.split_once('=').ok_or_else(|| {
-            CliError::usage(format!(
-                "invalid --from-literal {:?}: expected KEY=VALUE",
-                redacted(literal)
-            ))
-            .hint("write --from-literal KEY=VALUE, e.g. --from-literal user=app")
+            CliError::usage("invalid --from-literal \"…\": expected KEY=VALUE")
+                .hint("write --from-literal KEY=VALUE, e.g. --from-literal user=app")
         })?;
         insert(
             &mut data,
             key,
             SecretBytes::from_slice(value.as_bytes()),
-            "--from-literal",
+            &origin,
+            KeyShown::IfValid,
         )?;
     }
     for spec in sources.files {
@@ -76,6 +108,7 @@ pub fn build_secret(
                     &file_name,
                     SecretBytes::from_slice(&bytes),
                     "--from-file",
+                    KeyShown::Always,
                 )?;
             }
             continue;
@@ -97,6 +130,7 @@ pub fn build_secret(
             &key,
             SecretBytes::from_slice(&bytes),
             "--from-file",
+            KeyShown::Always,
         )?;
     }
     for path in sources.env_files {
@@ -106,36 +140,21 @@ pub fn build_secret(
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (key, value) = match line.split_once('=') {
-                Some((key, value)) => (key.to_owned(), SecretBytes::from_slice(value.as_bytes())),
-                // kubectl takes a bare KEY's value from the environment.
+            let origin = format!("{}:{}", path.display(), number + 1);
+            match line.split_once('=') {
+                Some((key, value)) => insert(
+                    &mut data,
+                    key,
+                    SecretBytes::from_slice(value.as_bytes()),
+                    &origin,
+                    KeyShown::IfValid,
+                )?,
                 None => {
-                    // `PASSWORD hunter2` (a missing `=`) is no key: do not echo what may be a value.
-                    if !is_valid_key(line.trim_end()) {
-                        return Err(CliError::usage(format!(
-                            "{}:{}: expected KEY=VALUE (the line is not shown: it may hold a secret)",
-                            path.display(),
-                            number + 1
-                        ))
-                        .hint("env files hold KEY=VALUE lines; a bare KEY takes its value from the environment"));
-                    }
-                    let line = line.trim_end();
-                    let value = std::env::var(line).map_err(|_| {
-                        CliError::usage(format!(
-                            "{}:{}: {line} has no value and is not set in the environment",
-                            path.display(),
-                            number + 1
-                        ))
-                    })?;
-                    (line.to_owned(), SecretBytes::from_slice(value.as_bytes()))
+                    let value = bare_key_value(line.trim_end(), env, &origin)?;
+                    // A bare line may be a pasted value, even when it looks like a key.
+                    insert(&mut data, line.trim_end(), value, &origin, KeyShown::Never)?;
                 }
-            };
-            insert(
-                &mut data,
-                &key,
-                value,
-                &format!("{}:{}", path.display(), number + 1),
-            )?;
+            }
         }
     }
     let mut secret = sealant_core::Secret::new(ObjectMeta::named(name, namespace));
@@ -144,25 +163,90 @@ pub fn build_secret(
     Ok(secret)
 }
 
+/// The value of a bare `KEY` line: kubectl takes it from the environment, where `env` allows.
+/// Errors name the line, never its text.
+fn bare_key_value(key: &str, env: EnvLookup<'_>, origin: &str) -> Result<SecretBytes> {
+    const NOT_SHOWN: &str = "the line is not shown: it may hold a secret";
+    // `PASSWORD hunter2` (a missing `=`) is no key.
+    if !is_valid_key(key) {
+        return Err(
+            CliError::usage(format!("{origin}: expected KEY=VALUE ({NOT_SHOWN})")).hint(
+                "env files hold KEY=VALUE lines; a bare KEY takes its value from the environment",
+            ),
+        );
+    }
+    let allowed = match env {
+        EnvLookup::Process => true,
+        EnvLookup::Only(names) => names.iter().any(|name| name == key),
+    };
+    if !allowed {
+        return Err(CliError::usage(format!(
+            "{origin}: a line without \"=\" would take its value from the environment, which a generator reads only for the variables you allow ({NOT_SHOWN})"
+        ))
+        .hint(format!(
+            "write KEY=VALUE in the env file, or allow that variable for this build: {ALLOW_ENV_VAR}=NAME[,NAME…] kustomize build … (see docs/workflow.md)"
+        )));
+    }
+    let mut value = std::env::var_os(key)
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "{origin}: a line without \"=\" takes its value from the environment variable of that name, which is not set ({NOT_SHOWN})"
+            ))
+            .hint("export the variable, or write KEY=VALUE in the env file")
+        })?
+        .into_encoded_bytes();
+    let secret = SecretBytes::from_slice(&value);
+    value.zeroize();
+    Ok(secret)
+}
+
+/// The variable that lists, by name, the environment variables a generator may read
+/// (docs/workflow.md). Only the user's environment sets it: a kustomization cannot.
+pub const ALLOW_ENV_VAR: &str = "SEALANT_ALLOW_ENV";
+
+/// Whether an error may show a key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyShown {
+    /// A file name or a `KEY=PATH` key: never a value.
+    Always,
+    /// Split off at a `=`: a key if it is a valid one; an invalid one may be part of a value
+    /// (`c2Vj+cmV0=` is base64).
+    IfValid,
+    /// A line without `=`: possibly a pasted value.
+    Never,
+}
+
 fn insert(
     data: &mut BTreeMap<String, SecretBytes>,
     key: &str,
     value: SecretBytes,
     origin: &str,
+    shown: KeyShown,
 ) -> Result<()> {
     if !is_valid_key(key) {
-        return Err(CliError::usage(format!(
-            "invalid key {key:?} ({origin}): keys may only contain letters, digits, '-', '_' and '.'"
-        ))
-        .hint("choose another key; a file's key can be set with --from-file KEY=PATH"));
+        let message = if shown == KeyShown::Always {
+            format!(
+                "invalid key {key:?} ({origin}): keys may only contain letters, digits, '-', '_' and '.'"
+            )
+        } else {
+            format!(
+                "invalid key in {origin} (not shown: it may be part of a value): keys may only contain letters, digits, '-', '_' and '.'"
+            )
+        };
+        return Err(CliError::usage(message)
+            .hint("choose another key; a file's key can be set with --from-file KEY=PATH"));
     }
-    if data.insert(key.to_owned(), value).is_some() {
-        return Err(
-            CliError::usage(format!("key {key:?} is given twice ({origin})")).hint(
-                "each key may appear once across --from-literal, --from-file and --from-env-file",
-            ),
-        );
+    if data.contains_key(key) {
+        let message = if shown == KeyShown::Never {
+            format!("a key is given twice ({origin}; the line is not shown: it may hold a secret)")
+        } else {
+            format!("key {key:?} is given twice ({origin})")
+        };
+        return Err(CliError::usage(message).hint(
+            "each key may appear once across --from-literal, --from-file and --from-env-file",
+        ));
     }
+    data.insert(key.to_owned(), value);
     Ok(())
 }
 
@@ -175,15 +259,6 @@ pub fn is_valid_key(key: &str) -> bool {
         && key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-}
-
-/// Shows a literal's key but not its value.
-fn redacted(literal: &str) -> String {
-    match literal.split_once('=') {
-        Some((key, _)) => format!("{key}=…"),
-        None if literal.len() > 3 => "…".to_owned(),
-        None => literal.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -249,5 +324,92 @@ mod tests {
         };
         let err = build_secret("s", None, "Opaque", &sources).err().unwrap();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    fn env_file_secret(
+        lines: &str,
+        env: EnvLookup<'_>,
+    ) -> (tempfile::TempDir, Result<sealant_core::Secret>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.env"), lines).unwrap();
+        let env_files = vec![dir.path().join("x.env")];
+        let sources = LiteralSources {
+            literals: &[],
+            files: &[],
+            env_files: &env_files,
+        };
+        let secret = build_secret_with("s", None, "Opaque", &sources, env);
+        (dir, secret)
+    }
+
+    #[test]
+    fn bare_keys_read_only_the_environment_they_are_allowed() {
+        // cargo sets CARGO_MANIFEST_DIR for the test process too.
+        let expected = env!("CARGO_MANIFEST_DIR");
+        let line = "# comment\nCARGO_MANIFEST_DIR\n";
+        for env in [
+            EnvLookup::Process,
+            EnvLookup::Only(&["OTHER".to_owned(), "CARGO_MANIFEST_DIR".to_owned()]),
+        ] {
+            let (_dir, secret) = env_file_secret(line, env);
+            let data = secret.unwrap().data.unwrap();
+            assert_eq!(
+                data["CARGO_MANIFEST_DIR"].expose_secret(),
+                expected.as_bytes()
+            );
+        }
+        for env in [EnvLookup::Only(&[]), EnvLookup::Only(&["OTHER".to_owned()])] {
+            let (_dir, secret) = env_file_secret(line, env);
+            let err = secret.err().unwrap();
+            assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+            assert!(err.message().contains("x.env:2"), "{err}");
+            assert!(err.hint_text().unwrap().contains(ALLOW_ENV_VAR), "{err}");
+            let shown = err.to_string();
+            assert!(
+                !shown.contains("CARGO_MANIFEST_DIR") && !shown.contains(expected),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn env_file_lines_and_literals_are_never_echoed() {
+        let unset = "hunter2NotSetAnywhere";
+        let cases = [
+            format!("{unset}\n"),
+            "PASSWORD hunter2\n".to_owned(),
+            "c2Vj+hunter2=\n".to_owned(),
+            "=hunter2\n".to_owned(),
+        ];
+        for lines in &cases {
+            for env in [EnvLookup::Process, EnvLookup::Only(&[])] {
+                let (_dir, secret) = env_file_secret(lines, env);
+                let err = secret.err().unwrap().to_string();
+                assert!(!err.contains("hunter2"), "{lines:?}: {err}");
+                assert!(err.contains("x.env:1"), "{lines:?}: {err}");
+            }
+        }
+        // A bare line that names a set variable is still not shown when it comes twice.
+        let lines = "CARGO_MANIFEST_DIR=a\nCARGO_MANIFEST_DIR\n";
+        let (_dir, secret) = env_file_secret(lines, EnvLookup::Process);
+        let err = secret.err().unwrap().to_string();
+        assert!(
+            err.contains("x.env:2") && !err.contains("CARGO_MANIFEST_DIR"),
+            "{err}"
+        );
+
+        for literal in ["c2Vj+hunter2=", "hun", "hunter2/x=1"] {
+            let literals = vec![literal.to_owned()];
+            let sources = LiteralSources {
+                literals: &literals,
+                files: &[],
+                env_files: &[],
+            };
+            let err = build_secret("s", None, "Opaque", &sources)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(!err.contains("hun"), "{literal}: {err}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! not hide the others: YAML documents are split at their `---` markers and parsed one by one.
 //!
 //! Parsing goes through `sealant_core::object::read_documents`, so the same limits apply as
-//! everywhere else (flow nesting depth), and parser messages never quote values.
+//! everywhere else (`sealant_core::yaml`), and parser messages never quote values.
 
 use sealant_core::object::{SEALED_SECRET_API_VERSION, SEALED_SECRET_KIND, read_documents};
 use sealant_core::{Format, SealedSecret};
@@ -125,29 +125,17 @@ fn parse_yaml_chunk(
                 message: "several documents without `---` between them".into(),
             }),
         },
-        Err(err) => {
-            let message = match &err {
-                sealant_core::FormatError::Malformed { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            // The core message locates the error inside the chunk; parse again (the depth
-            // check has passed when the parser itself failed) to turn that into a file line.
-            let line = if message.contains("nested deeper") {
-                content_line
-            } else {
-                serde_yaml_ng::from_str::<Value>(chunk)
-                    .err()
-                    .and_then(|e| e.location())
-                    .map_or(content_line, |loc| {
-                        first_line + loc.line().saturating_sub(1)
-                    })
-            };
-            let message = message
-                .split_once(" at line ")
-                .map_or(message.as_str(), |(head, _)| head)
-                .to_owned();
-            Err(ParseError { line, message })
-        }
+        Err(sealant_core::FormatError::Malformed {
+            message, location, ..
+        }) => Err(ParseError {
+            // The location is in the chunk; the chunk starts at `first_line`.
+            line: location.map_or(content_line, |l| first_line + l.line.saturating_sub(1)),
+            message,
+        }),
+        Err(other) => Err(ParseError {
+            line: content_line,
+            message: other.to_string(),
+        }),
     }
 }
 

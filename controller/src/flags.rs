@@ -55,12 +55,18 @@ pub struct Args {
     /// Only handle SealedSecrets matching this label selector.
     #[arg(long, env = "SEALED_SECRETS_LABEL_SELECTOR", default_value = "")]
     pub label_selector: String,
-    /// Sustained requests per second allowed on /v1/verify.
+    /// Sustained requests per second per client, /v1/verify and /v1/rotate together (one
+    /// budget: both tell whether a ciphertext opens); 0: no limit.
     #[arg(long, env = "SEALED_SECRETS_RATE_LIMIT", default_value_t = 2)]
     pub rate_limit: u32,
-    /// Burst allowed on /v1/verify.
+    /// Burst allowed per client on /v1/verify and /v1/rotate; a client may also have this
+    /// many + 1 of them in progress at once.
     #[arg(long, env = "SEALED_SECRETS_RATE_LIMIT_BURST", default_value_t = 2)]
     pub rate_limit_burst: u32,
+    /// How long a /v1/rotate request over the rate limit waits for its turn before 429 (at
+    /// most half of --write-timeout); 0: 429 at once, as /v1/verify.
+    #[arg(long, env = "SEALED_SECRETS_ROTATE_MAX_WAIT", default_value = "10s", value_parser = parse_duration)]
+    pub rotate_max_wait: Duration,
     /// Annotations for new key Secrets: k=v,k2=v2.
     #[arg(
         long,
@@ -114,9 +120,25 @@ pub struct Args {
     /// Address of the metrics endpoint.
     #[arg(long, env = "SEALED_SECRETS_LISTEN_METRICS_ADDR", default_value = ":8081", value_parser = parse_listen_addr)]
     pub listen_metrics_addr: SocketAddr,
-    /// HTTP read timeout.
+    /// Time a request body has to arrive once its handler reads it (408 after).
     #[arg(long, env = "SEALED_SECRETS_READ_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
     pub read_timeout: Duration,
+    /// Time a new connection has to send its request headers, and a keep-alive request its
+    /// headers from its first byte; the connection is closed after. Both HTTP servers.
+    #[arg(long, env = "SEALED_SECRETS_HEADER_READ_TIMEOUT", default_value = "5s", value_parser = parse_timeout)]
+    pub header_read_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request. Both HTTP servers.
+    #[arg(long, env = "SEALED_SECRETS_IDLE_TIMEOUT", default_value = "5s", value_parser = parse_timeout)]
+    pub idle_timeout: Duration,
+    /// Connections each HTTP server (API, metrics) holds at once; over it the oldest idle one
+    /// is closed, or the new one if none is idle.
+    #[arg(long, env = "SEALED_SECRETS_MAX_CONNECTIONS", default_value = "1024", value_parser = parse_count)]
+    pub max_connections: usize,
+    /// Connections one source address may hold on each HTTP server; over it that address's
+    /// oldest idle one is closed, or the new one. The API server's service proxy is one
+    /// address for all its users: keep this well above their concurrent requests.
+    #[arg(long, env = "SEALED_SECRETS_MAX_CONNECTIONS_PER_PEER", default_value = "256", value_parser = parse_count)]
+    pub max_connections_per_peer: usize,
     /// HTTP write timeout.
     #[arg(long, env = "SEALED_SECRETS_WRITE_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
     pub write_timeout: Duration,
@@ -234,6 +256,32 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(total).map_err(|e| format!("invalid duration {text:?}: {e}"))
 }
 
+/// A duration above zero (a zero timeout would close every connection at once).
+///
+/// # Errors
+/// Not a duration, or zero.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() {
+        return Err(format!(
+            "{text:?} is zero: use a duration above zero, e.g. 5s"
+        ));
+    }
+    Ok(duration)
+}
+
+/// A count of 1 or more.
+///
+/// # Errors
+/// Not a whole number, or 0.
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 would refuse every connection: use 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
+}
+
 /// Parses Go's listen addresses: `:8080` means all interfaces.
 ///
 /// # Errors
@@ -267,6 +315,33 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_refuse_zero() {
+        for bad in [
+            ["--idle-timeout", "0"],
+            ["--header-read-timeout", "0s"],
+            ["--max-connections", "0"],
+            ["--max-connections-per-peer", "-1"],
+            ["--max-connections", "many"],
+        ] {
+            let parsed = Args::try_parse_from(["sealant-controller", bad[0], bad[1]]);
+            assert!(parsed.is_err(), "{bad:?} was accepted");
+        }
+        let args = Args::try_parse_from([
+            "sealant-controller",
+            "--idle-timeout",
+            "500ms",
+            "--max-connections-per-peer",
+            "8",
+            "--rotate-max-wait",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(args.idle_timeout, Duration::from_millis(500));
+        assert_eq!(args.max_connections_per_peer, 8);
+        assert_eq!(args.rotate_max_wait, Duration::ZERO);
+    }
+
+    #[test]
     fn pairs_and_addresses() {
         let pairs =
             parse_pairs("testAnnotation1=additional.annotation,test.annotation.2=test/2").unwrap();
@@ -286,6 +361,13 @@ mod tests {
         assert_eq!(args.key_size, 4096);
         assert_eq!(args.renew_period(), Duration::from_secs(720 * 3600));
         assert!(args.accept_deprecated_v1_data && args.update_status && args.all_namespaces);
+        assert_eq!(args.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(args.idle_timeout, Duration::from_secs(5));
+        assert_eq!(args.rotate_max_wait, Duration::from_secs(10));
+        assert_eq!(
+            (args.max_connections, args.max_connections_per_peer),
+            (1024, 256)
+        );
         let args = Args::try_parse_from([
             "sealant-controller",
             "--update-status=false",

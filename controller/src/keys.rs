@@ -370,14 +370,14 @@ impl KeyManager {
     async fn store_key_secret(
         &self,
         secret: &sealant_core::object::Secret,
-    ) -> Result<K8sSecret, KeyManagerError> {
-        let secret: K8sSecret = serde_json::from_value(
-            serde_json::to_value(secret).map_err(|e| KeyManagerError::Generate(e.to_string()))?,
-        )
-        .map_err(|e| KeyManagerError::Generate(e.to_string()))?;
+    ) -> Result<sealant_k8s::PlainSecret, KeyManagerError> {
+        let secret = sealant_k8s::PlainSecret::try_from(secret)
+            .map_err(|e| KeyManagerError::Generate(e.to_string()))?;
+        // The answer carries the private key: kept wiped-on-drop until the caller is done.
         self.api
             .create(&PostParams::default(), &secret)
             .await
+            .map(sealant_k8s::PlainSecret::new)
             .map_err(|e| self.api_error(e))
     }
 
@@ -700,9 +700,8 @@ fn parse_key_secret(
     order: OrderPriority,
     state: KeyState,
 ) -> Result<(KeyInfo, PrivateKey), String> {
-    let value = serde_json::to_value(secret).map_err(|e| e.to_string())?;
-    let core: sealant_core::Secret =
-        serde_json::from_value(value).map_err(|_| "not a readable Secret".to_owned())?;
+    let core = sealant_k8s::convert::secret_to_core(secret)
+        .map_err(|_| "not a readable Secret".to_owned())?;
     let (key, cert) = read_key_secret(&core).map_err(|e| e.to_string())?;
     let cert = cert.ok_or_else(|| "no tls.crt".to_owned())?;
     let order_time = match order {
@@ -726,9 +725,8 @@ fn parse_key_secret(
 
 /// An age key Secret's key, or `None` when its state does not unseal.
 fn parse_age_key_secret(secret: &K8sSecret) -> Result<Option<(AgeKeyInfo, AgeIdentity)>, String> {
-    let value = serde_json::to_value(secret).map_err(|e| e.to_string())?;
-    let core: sealant_core::Secret =
-        serde_json::from_value(value).map_err(|_| "not a readable Secret".to_owned())?;
+    let core = sealant_k8s::convert::secret_to_core(secret)
+        .map_err(|_| "not a readable Secret".to_owned())?;
     let Some(state) = age_key_state(&core).filter(KeyState::unseals) else {
         return Ok(None);
     };

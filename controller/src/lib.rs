@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
-pub mod crd;
+pub use sealant_k8s::crd;
 pub mod flags;
 pub mod http;
 pub mod keys;
@@ -64,6 +64,10 @@ pub enum RunError {
     /// A flag value is unusable.
     #[error("{0}")]
     Flag(String),
+    /// Leader election ended on its own (no rights on the Lease, or a bug): the controller
+    /// cannot go on without it.
+    #[error("leader election stopped: {0}")]
+    Leader(#[from] leader::LeaderError),
 }
 
 /// The namespace the controller runs in: the flag, `$POD_NAMESPACE`, the service account's,
@@ -128,25 +132,19 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     let manager = Arc::new(manager);
     manager.reload().await?;
 
-    let mut leader = if args.leader_elect {
+    // The elector is stopped last, once the controllers have: see the end of this function.
+    let (mut leader, elector) = if args.leader_elect {
         let config = leader::LeaderConfig::new(
             &namespace,
             &args.leader_election_lease,
             leader::default_identity(),
         );
-        let elector = leader::LeaderElector::new(client.clone(), config)
-            .map_err(|e| RunError::Flag(e.to_string()))?;
-        let (handle, join) = elector.spawn(shutdown.clone());
-        tokio::spawn(async move {
-            match join.await {
-                Ok(Err(err)) => error!(%err, "leader election stopped"),
-                Err(err) => error!(%err, "leader election task failed"),
-                Ok(Ok(())) => {}
-            }
-        });
-        handle
+        let (handle, task) = leader::LeaderElector::new(client.clone(), config)
+            .map_err(|e| RunError::Flag(e.to_string()))?
+            .start();
+        (handle, Some(task))
     } else {
-        leader::LeaderHandle::always()
+        (leader::LeaderHandle::always(), None)
     };
 
     let (ready_tx, ready_rx) = tokio::sync::watch::channel(false);
@@ -156,7 +154,7 @@ pub async fn run(args: Args) -> Result<(), RunError> {
         keys: keys.clone(),
         args: args.clone(),
         metrics: metrics.clone(),
-        ready: ready_rx,
+        ready: ready_rx.clone(),
     });
     tokio::spawn(log_exit(
         "API server",
@@ -164,7 +162,12 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     ));
     tokio::spawn(log_exit(
         "metrics server",
-        metrics::serve_metrics(metrics_listener, metrics.clone(), shutdown.clone()),
+        metrics::serve_metrics(
+            metrics_listener,
+            metrics.clone(),
+            ready_rx,
+            shutdown.clone(),
+        ),
     ));
 
     let reporter = Reporter {
@@ -216,6 +219,11 @@ pub async fn run(args: Args) -> Result<(), RunError> {
             owned: Default::default(),
             status_written: Default::default(),
             inventory: Default::default(),
+            stripped: Default::default(),
+            namespace_share: reconcile::NamespaceShare::for_concurrency(usize::from(
+                args.concurrency,
+            )),
+            render_slots: tokio::sync::Semaphore::new(reconcile::RENDER_SLOTS),
         });
         // The per-key usage metrics are the leader's: they come from its reconciles.
         metrics.watch_inventory(Some(ctx.inventory.clone()));
@@ -237,6 +245,11 @@ pub async fn run(args: Args) -> Result<(), RunError> {
         warn!(term, "leadership lost: reconcilers stopped");
     }
     shutdown.cancel();
+    // The reconcilers have stopped: now release the Lease for a standby, and wait for it. An
+    // elector that ended on its own (the loop above ends then too) fails the run.
+    if let Some(elector) = elector {
+        elector.stop().await?;
+    }
     info!("sealant-controller stopped");
     Ok(())
 }
@@ -261,6 +274,9 @@ fn watch_scopes(args: &Args, namespace: &str) -> Vec<Option<String>> {
 }
 
 /// Runs one controller per scope until `stop`; flips `ready` once every watch has synced.
+/// How long reconciles in flight may take to finish once the controller stops leading.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 async fn run_controllers(
     client: &Client,
     args: &Args,
@@ -282,7 +298,7 @@ async fn run_controllers(
             None => Api::all(client.clone()),
         };
         // Cached without managedFields, and without ciphertexts once in sync: those are most
-        // of an object's bytes (see reconcile::make_cacheable).
+        // of an object's bytes (see reconcile::Stripped).
         let (sealed_store, sealed_writer) = kube::runtime::reflector::store();
         let sealed_stream = watcher(sealed, watcher_config.clone())
             .default_backoff()
@@ -297,7 +313,10 @@ async fn run_controllers(
                     }
                 }
             })
-            .modify(reconcile::make_cacheable)
+            .modify({
+                let ctx = ctx.clone();
+                move |sealed| ctx.stripped.make_cacheable(sealed)
+            })
             .reflect(sealed_writer)
             .applied_objects();
         let mut controller = Controller::for_stream(sealed_stream, sealed_store)
@@ -335,12 +354,26 @@ async fn run_controllers(
             stop.clone(),
         ));
         let token = stop.clone();
-        runs.push(
-            controller
-                .graceful_shutdown_on(async move { token.cancelled().await })
-                .run(reconcile, error_policy, ctx.clone())
-                .for_each(|_| futures::future::ready(())),
-        );
+        let run = controller
+            .graceful_shutdown_on(async move { token.cancelled().await })
+            .run(reconcile, error_policy, ctx.clone())
+            .for_each(|_| futures::future::ready(()));
+        // kube-runtime holds a runner whose store has not synced yet even through a graceful
+        // shutdown: a leader stopped right after taking over would never exit (and never
+        // release its Lease). Reconciles in flight get a grace period; then they are dropped.
+        let deadline = stop.clone();
+        runs.push(async move {
+            tokio::select! {
+                () = run => {}
+                () = async {
+                    deadline.cancelled().await;
+                    tokio::time::sleep(SHUTDOWN_GRACE).await;
+                } => warn!(
+                    grace_s = SHUTDOWN_GRACE.as_secs(),
+                    "reconcilers did not stop within the grace period: stopping them"
+                ),
+            }
+        });
     }
     tokio::spawn(async move {
         for store in stores {

@@ -66,7 +66,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::flags::Args;
-use crate::http::{Body, Timeouts};
+use crate::http::{Body, Serving};
 use crate::keys::{KIND_AGE, KIND_RSA, KeySnapshot, KeyStore};
 use crate::reconcile::{Inventory, KeyUsage};
 
@@ -202,7 +202,7 @@ struct ConditionState {
 pub struct Metrics {
     registry: Registry,
     omit_secret_labels: bool,
-    timeouts: Timeouts,
+    serving: Serving,
     unseal_requests: Counter,
     unseal_errors: Family<ErrorLabels, Counter>,
     condition_info: Family<ConditionLabels, Gauge>,
@@ -227,20 +227,17 @@ impl fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric. `--metrics-omit-secret-labels`, `--read-timeout` and
-    /// `--write-timeout` are read from `args`.
+    /// Registers every metric. `--metrics-omit-secret-labels` and the HTTP serving flags
+    /// (timeouts, connection caps) are read from `args`.
     pub fn new(args: &Args) -> Self {
         Self::with_options(
             args.metrics_omit_secret_labels,
-            Timeouts {
-                read: args.read_timeout,
-                write: args.write_timeout,
-            },
+            Serving::from_args(args),
             args.renew_period(),
         )
     }
 
-    fn with_options(omit_secret_labels: bool, timeouts: Timeouts, renew_period: Duration) -> Self {
+    fn with_options(omit_secret_labels: bool, serving: Serving, renew_period: Duration) -> Self {
         let mut registry = Registry::default();
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
@@ -319,7 +316,7 @@ impl Metrics {
         Self {
             registry,
             omit_secret_labels,
-            timeouts,
+            serving,
             unseal_requests,
             unseal_errors,
             condition_info,
@@ -334,15 +331,12 @@ impl Metrics {
         }
     }
 
-    /// Metrics for tests: names kept (or not), 2-minute timeouts, 720 h renewal.
+    /// Metrics for tests: names kept (or not), the default HTTP flags, 720 h renewal.
     #[cfg(test)]
     pub(crate) fn for_tests(omit_secret_labels: bool) -> Self {
         Self::with_options(
             omit_secret_labels,
-            Timeouts {
-                read: Duration::from_secs(120),
-                write: Duration::from_secs(120),
-            },
+            Serving::defaults(),
             Duration::from_secs(720 * 3600),
         )
     }
@@ -678,30 +672,35 @@ impl Collector for KeyCollector {
     }
 }
 
-/// Serves `/metrics` (and `/healthz`) on `listener` until `shutdown`.
+/// Serves `/metrics`, `/healthz` and `/readyz` (`ready`: as the API's) on `listener` until
+/// `shutdown`, with the same connection caps and timeouts as the API but its own count: the
+/// deployed probes use this port, which a flood of the API port cannot reach
+/// (docs/controller.md, "HTTP connections").
 ///
 /// # Errors
 /// None so far; see [`crate::http::serve_api`].
 pub async fn serve_metrics(
     listener: TcpListener,
     metrics: Arc<Metrics>,
+    ready: tokio::sync::watch::Receiver<bool>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let timeouts = metrics.timeouts;
+    let serving = metrics.serving;
     crate::http::serve(
         listener,
         "metrics",
-        timeouts,
+        serving,
         shutdown,
         move |request, _peer| {
             let metrics = metrics.clone();
-            async move { metrics_response(&metrics, request.uri().path()) }
+            let ready = *ready.borrow();
+            async move { metrics_response(&metrics, request.uri().path(), ready) }
         },
     )
     .await
 }
 
-fn metrics_response(metrics: &Metrics, path: &str) -> Response<Body> {
+fn metrics_response(metrics: &Metrics, path: &str, ready: bool) -> Response<Body> {
     let (status, content_type, body) = match path {
         "/metrics" => match metrics.encode() {
             Ok(text) => (StatusCode::OK, OPENMETRICS_CONTENT_TYPE, text),
@@ -715,6 +714,16 @@ fn metrics_response(metrics: &Metrics, path: &str) -> Response<Body> {
             StatusCode::OK,
             "text/plain; charset=utf-8",
             "ok\n".to_owned(),
+        ),
+        "/readyz" if ready => (
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            "ok\n".to_owned(),
+        ),
+        "/readyz" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain; charset=utf-8",
+            "not ready\n".to_owned(),
         ),
         _ => (
             StatusCode::NOT_FOUND,
@@ -975,14 +984,7 @@ mod tests {
             "{renewal}"
         );
 
-        let off = Metrics::with_options(
-            false,
-            Timeouts {
-                read: Duration::from_secs(1),
-                write: Duration::from_secs(1),
-            },
-            Duration::ZERO,
-        );
+        let off = Metrics::with_options(false, Serving::defaults(), Duration::ZERO);
         off.watch_keys(KeyStore::fixed(keys(time::Duration::hours(730)).0));
         let text = off.encode().unwrap();
         assert!(!text.contains("sealant_key_renewal"), "{text}");

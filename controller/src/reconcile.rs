@@ -22,8 +22,10 @@ use sealant_core::object::{SealedSecretCondition, SealedSecretStatus};
 use sealant_core::sealing::secret_shape;
 use sealant_core::sync::{self, DIGEST_ANNOTATION, SyncKey};
 use sealant_core::{UnsealOptions, unseal};
+use sealant_k8s::plain::{self, PlainSecret};
 use serde_json::{Value, json};
 use tracing::{info, instrument, warn};
+use zeroize::Zeroize as _;
 
 use crate::crd::SealedSecret;
 use crate::flags::Args;
@@ -73,15 +75,97 @@ pub struct Ctx {
     pub status_written: std::sync::Mutex<StatusMemory>,
     /// The key inventory per object, for the per-key metrics and the compromised warnings.
     pub inventory: Arc<Inventory>,
+    /// Inputs digests of the SealedSecrets cached without their ciphertexts.
+    pub stripped: Stripped,
+    /// How many reconciles of one namespace may do work at once.
+    pub namespace_share: NamespaceShare,
+    /// Unseals that render templates at once (see [`RENDER_SLOTS`]).
+    pub render_slots: tokio::sync::Semaphore,
+}
+
+/// Objects whose templates render at the same time. A template's budget is per object (at most
+/// about 16 MiB of allocations, docs/templates.md), so this bounds what hostile templates can
+/// hold together: 4 × 16 MiB, well inside the shipped 256Mi memory limit. Rendering a whole
+/// object takes at most a fraction of a second, so the wait is short.
+pub const RENDER_SLOTS: usize = 4;
+
+/// Fair share between namespaces: at most `limit` reconciles of one namespace past the cache
+/// check at once (reading and writing its Secret, decrypting). A namespace full of objects that
+/// are expensive or fail forever then holds at most that many of the `--concurrency` workers;
+/// its other objects are put back in the queue for a moment instead of waiting in a worker.
+pub struct NamespaceShare {
+    limit: usize,
+    busy: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+/// A namespace's turn, given back on drop.
+pub struct Turn {
+    namespace: String,
+    busy: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl NamespaceShare {
+    /// Half the workers per namespace (at least one), so one namespace never holds them all.
+    pub fn for_concurrency(concurrency: usize) -> Self {
+        Self {
+            limit: (concurrency / 2).max(1),
+            busy: Arc::default(),
+        }
+    }
+
+    /// A turn for `namespace`, unless it already has `limit` of them.
+    pub fn try_enter(&self, namespace: &str) -> Option<Turn> {
+        let mut busy = self
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = busy.entry(namespace.to_owned()).or_insert(0);
+        if *count >= self.limit {
+            return None;
+        }
+        *count += 1;
+        Some(Turn {
+            namespace: namespace.to_owned(),
+            busy: self.busy.clone(),
+        })
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut busy = self
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = busy.get_mut(&self.namespace) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                busy.remove(&self.namespace);
+            }
+        }
+    }
+}
+
+/// When a deferred reconcile comes back: soon, spread out so deferred objects do not return
+/// in one burst.
+fn deferral_delay() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(200 + u64::from(nanos % 300))
 }
 
 /// See [`Ctx::status_written`].
 pub type StatusMemory = std::collections::HashMap<(String, String), WrittenStatus>;
 
-/// What the controller last wrote to one object's status, and for which object and generation.
+/// What the controller last wrote to one object's status, and for which object, generation and
+/// version of the object (the `resourceVersion` it patched over).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenStatus {
     uid: String,
+    /// The version the write went over: a reconcile that still sees it knows the write is not
+    /// in its view yet; any other version (someone else wrote since) is checked afresh.
+    seen_version: Option<String>,
     generation: Option<i64>,
     synced: &'static str,
     key_fingerprints: Option<Vec<String>>,
@@ -226,54 +310,91 @@ pub fn cacheable(mut secret: K8sSecret, key: &SyncKey) -> K8sSecret {
     secret
 }
 
-/// In-memory only annotation of a cached SealedSecret whose ciphertexts were dropped: the
-/// inputs digest ([`sync::inputs_digest`]) of the full object.
-const CACHED_INPUTS_DIGEST: &str = "sealant.dev/cached-inputs-digest";
-
-/// A SealedSecret as the watch cache keeps it. Once its status says it is `Synced` for its
-/// generation with a known key inventory, its ciphertexts (most of its bytes) are needed again
-/// only if its Secret goes out of sync: they are dropped and the inputs digest kept instead,
-/// and [`reconcile`] fetches the object whole when it has to decrypt.
-pub fn make_cacheable(sealed: &mut SealedSecret) {
-    sealed.metadata.managed_fields = None;
-    // Only this function sets the annotation: one that came from the API server is not ours.
-    if let Some(annotations) = sealed.metadata.annotations.as_mut() {
-        annotations.remove(CACHED_INPUTS_DIGEST);
-    }
-    let status = sealed.status.as_ref();
-    let synced = condition(status, CONDITION_SYNCED).is_some_and(|c| c.status == "True")
-        && status.is_some_and(|s| {
-            s.observed_generation == sealed.metadata.generation && s.key_fingerprints.is_some()
-        });
-    if !synced || sealed.spec.inner.data.is_some() {
-        return;
-    }
-    let Ok(core) = sealed.to_core() else {
-        return;
-    };
-    let digest = hex(&sync::inputs_digest(&core));
-    for ciphertext in sealed.spec.inner.encrypted_data.values_mut() {
-        *ciphertext = String::new();
-    }
-    sealed
-        .metadata
-        .annotations
-        .get_or_insert_with(BTreeMap::new)
-        .insert(CACHED_INPUTS_DIGEST.to_owned(), digest);
+/// Inputs digests ([`sync::inputs_digest`]) of the SealedSecrets the watch cache keeps without
+/// their ciphertexts, in controller memory only. Nothing here is read from an object: a tenant
+/// who can edit a SealedSecret (annotations, status) cannot make a stale Secret look in sync
+/// or make the reconciler fetch the object again and again (docs/controller.md, "Caches").
+#[derive(Default)]
+pub struct Stripped {
+    objects: std::sync::Mutex<std::collections::HashMap<ObjectKey, StrippedEntry>>,
 }
 
-/// The inputs digest [`make_cacheable`] kept in place of the ciphertexts it dropped.
-fn cached_inputs_digest(sealed: &SealedSecret) -> Option<[u8; 32]> {
-    let hex = sealed.annotations().get(CACHED_INPUTS_DIGEST)?;
-    let mut digest = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(digest)
+/// Which version of an object a [`Stripped`] entry belongs to, and its digest.
+struct StrippedEntry {
+    uid: Option<String>,
+    resource_version: Option<String>,
+    digest: [u8; 32],
 }
+
+impl Stripped {
+    fn objects(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<ObjectKey, StrippedEntry>> {
+        self.objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A SealedSecret as the watch cache keeps it. Once its status says it is `Synced` for its
+    /// generation with a known key inventory, its ciphertexts (most of its bytes) are needed
+    /// again only if its Secret goes out of sync: they are dropped and the inputs digest kept
+    /// here instead, and [`reconcile`] fetches the object whole when it has to decrypt.
+    pub fn make_cacheable(&self, sealed: &mut SealedSecret) {
+        sealed.metadata.managed_fields = None;
+        let key = Ctx::object_key(sealed);
+        let status = sealed.status.as_ref();
+        let synced = condition(status, CONDITION_SYNCED).is_some_and(|c| c.status == "True")
+            && status.is_some_and(|s| {
+                s.observed_generation == sealed.metadata.generation && s.key_fingerprints.is_some()
+            });
+        let core = match sealed.to_core() {
+            Ok(core) if synced && sealed.spec.inner.data.is_none() => core,
+            _ => {
+                self.objects().remove(&key);
+                return;
+            }
+        };
+        let digest = sync::inputs_digest(&core);
+        for ciphertext in sealed.spec.inner.encrypted_data.values_mut() {
+            *ciphertext = String::new();
+        }
+        self.objects().insert(
+            key,
+            StrippedEntry {
+                uid: sealed.metadata.uid.clone(),
+                resource_version: sealed.metadata.resource_version.clone(),
+                digest,
+            },
+        );
+    }
+
+    /// The inputs digest kept for `sealed` if it is the cache's stripped copy: the same object
+    /// and version as recorded, with its ciphertexts dropped. A whole copy (fetched with GET,
+    /// same version) is never taken for the stripped one.
+    fn digest_of(&self, sealed: &SealedSecret) -> Option<[u8; 32]> {
+        let objects = self.objects();
+        let entry = objects.get(&Ctx::object_key(sealed))?;
+        let same = entry.uid == sealed.metadata.uid
+            && entry.resource_version == sealed.metadata.resource_version
+            && sealed.spec.inner.data.is_none()
+            && sealed
+                .spec
+                .inner
+                .encrypted_data
+                .values()
+                .all(String::is_empty);
+        same.then_some(entry.digest)
+    }
+
+    /// The object is gone.
+    pub fn forget(&self, namespace: &str, name: &str) {
+        self.objects()
+            .remove(&(namespace.to_owned(), name.to_owned()));
+    }
+}
+
+/// Per-object state is keyed by namespace and name.
+type ObjectKey = (String, String);
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -321,6 +442,7 @@ pub async fn forget_deleted(sealed: &SealedSecret, ctx: &Ctx) {
     let (namespace, name) = Ctx::object_key(sealed);
     ctx.metrics.remove_condition(&namespace, &name);
     ctx.inventory.forget(&namespace, &name);
+    ctx.stripped.forget(&namespace, &name);
     ctx.status_written
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -440,6 +562,13 @@ pub async fn reconcile(sealed: Arc<SealedSecret>, ctx: Arc<Ctx>) -> Result<Actio
         return Ok(Action::await_change());
     }
     let result = apply(&sealed, &ctx).await;
+    if let Ok(Applied {
+        outcome: Outcome::Deferred,
+        ..
+    }) = result
+    {
+        return Ok(Action::requeue(deferral_delay()));
+    }
     report(&sealed, &ctx, &result).await;
     if result.is_ok() {
         ctx.record_success(&sealed);
@@ -475,6 +604,9 @@ pub enum Outcome {
     InSync,
     /// The SealedSecret was decrypted (and the Secret written if it differed).
     Unsealed,
+    /// Its namespace already used its share of the workers: tried again shortly, nothing
+    /// written or reported.
+    Deferred,
 }
 
 /// A successful reconcile: what it did, and the object's key inventory (`None`: not known,
@@ -535,6 +667,22 @@ async fn open(
     };
     ctx.metrics.rsa_operations("reconcile", attempts);
     let snapshot = ctx.keys.snapshot();
+    let renders = core
+        .spec
+        .template
+        .data
+        .as_ref()
+        .is_some_and(|templates| !templates.is_empty());
+    let _render_slot = if renders {
+        Some(
+            ctx.render_slots
+                .acquire()
+                .await
+                .map_err(|e| ReconcileError::Unseal(format!("unseal task failed: {e}")))?,
+        )
+    } else {
+        None
+    };
     let options = UnsealOptions {
         accept_v1_data: ctx.args.accept_deprecated_v1_data,
         render_templates: true,
@@ -550,15 +698,61 @@ async fn open(
     .map_err(|e| ReconcileError::Unseal(e.to_string()))
 }
 
+/// Which copy of a SealedSecret a reconcile works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The watch cache's, which may lack its ciphertexts (see [`Stripped`]).
+    Cache,
+    /// Fetched whole from the API server: never taken for a stripped copy.
+    Api,
+}
+
+/// What one pass of [`apply_copy`] ended with.
+enum Pass {
+    Done(Applied),
+    /// The cached copy lacks the ciphertexts that must now be decrypted.
+    FetchWhole,
+}
+
+/// Applies a SealedSecret: from the cached copy, and at most once more from a copy fetched
+/// whole when the cached one lacks the ciphertexts it must decrypt. Never more than two passes,
+/// whatever the object says.
 async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileError> {
+    if let Pass::Done(applied) = apply_copy(sealed, ctx, Source::Cache).await? {
+        return Ok(applied);
+    }
+    let whole = Api::<SealedSecret>::namespaced(
+        ctx.client.clone(),
+        &sealed.namespace().unwrap_or_default(),
+    )
+    .get(&sealed.name_any())
+    .await
+    .map_err(|e| ReconcileError::Update(e.to_string()))?;
+    match apply_copy(&whole, ctx, Source::Api).await? {
+        Pass::Done(applied) => Ok(applied),
+        // A copy from the API is never taken for a stripped one.
+        Pass::FetchWhole => Err(ReconcileError::Malformed(
+            "the SealedSecret fetched whole still lacks its ciphertexts".into(),
+        )),
+    }
+}
+
+async fn apply_copy(
+    sealed: &SealedSecret,
+    ctx: &Ctx,
+    source: Source,
+) -> Result<Pass, ReconcileError> {
     let namespace = sealed.namespace().unwrap_or_default();
     let name = sealed.name_any();
     let core = sealed
         .to_core()
         .map_err(|e| ReconcileError::Malformed(e.to_string()))?;
-    // A cached object without its ciphertexts (see `make_cacheable`) can prove itself in
-    // sync; to decrypt, it is fetched whole.
-    let cached_inputs = cached_inputs_digest(sealed);
+    // A cached object without its ciphertexts (see `Stripped`) can prove itself in sync; to
+    // decrypt, it is fetched whole. The digest comes from controller memory, never the object.
+    let cached_inputs = match source {
+        Source::Cache => ctx.stripped.digest_of(sealed),
+        Source::Api => None,
+    };
     let inputs = cached_inputs.unwrap_or_else(|| sync::inputs_digest(&core));
     let shape = to_k8s(sealed, &secret_shape(&core))?;
     let recorded = recorded_inventory(
@@ -580,18 +774,30 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
         } else {
             recorded
         };
-        Ok(Applied {
+        Ok(Pass::Done(Applied {
             outcome: Outcome::InSync,
             key_fingerprints,
-        })
+        }))
     };
 
     // Fast path: a cached copy of a Secret we own proves it in sync without a request.
-    if core.spec.data.is_none()
-        && let Some(cached) = ctx.cached_owned(&namespace, &name)
-        && controlled_by(&cached, sealed)
-        && in_sync_cached(&cached, &shape, &inputs, &ctx.sync_key)
-    {
+    let cached_in_sync = core.spec.data.is_none()
+        && ctx.cached_owned(&namespace, &name).is_some_and(|cached| {
+            controlled_by(&cached, sealed)
+                && in_sync_cached(&cached, &shape, &inputs, &ctx.sync_key)
+        });
+    if cached_in_sync && !learn {
+        return in_sync_result(core).await;
+    }
+    // Everything past here may decrypt: one namespace gets a fair share of the workers, and
+    // waits its turn without holding a worker (see `NamespaceShare`).
+    let Some(_turn) = ctx.namespace_share.try_enter(&namespace) else {
+        return Ok(Pass::Done(Applied {
+            outcome: Outcome::Deferred,
+            key_fingerprints: None,
+        }));
+    };
+    if cached_in_sync {
         return in_sync_result(core).await;
     }
 
@@ -599,7 +805,8 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
     let live = secrets
         .get_opt(&name)
         .await
-        .map_err(|e| ReconcileError::Update(e.to_string()))?;
+        .map_err(|e| ReconcileError::Update(e.to_string()))?
+        .map(PlainSecret::new);
 
     // The ownership gate comes before decryption: a Secret we may not write costs no RSA work.
     let patch = match &live {
@@ -627,12 +834,7 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
     }
 
     if cached_inputs.is_some() {
-        let whole = Api::<SealedSecret>::namespaced(ctx.client.clone(), &namespace)
-            .get(&name)
-            .await
-            .map_err(|e| ReconcileError::Update(e.to_string()))?;
-        // The fetched object carries no cached digest, so this recursion is one level deep.
-        return Box::pin(apply(&whole, ctx)).await;
+        return Ok(Pass::FetchWhole);
     }
     let (unsealed, key_fingerprints) = open(core, ctx).await?;
     let desired = to_k8s(sealed, &unsealed)?;
@@ -649,26 +851,31 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
             .get_or_insert_with(BTreeMap::new)
             .insert(OWNED_LABEL.into(), OWNED_LABEL_VALUE.into());
         set_digest(&mut desired, &inputs, &ctx.sync_key);
-        secrets
+        // The API server answers with the object, values included: wiped when dropped.
+        let _created = secrets
             .create(&PostParams::default(), &desired)
             .await
+            .map(PlainSecret::new)
             .map_err(|e| ReconcileError::Update(e.to_string()))?;
         info!("Secret created");
-        return Ok(unsealed);
+        return Ok(Pass::Done(unsealed));
     };
 
     let mut updated = with_shape(&live, &desired, patch);
     if patch {
-        updated
-            .data
-            .get_or_insert_with(BTreeMap::new)
-            .extend(desired.data.clone().unwrap_or_default());
+        let data = updated.data.get_or_insert_with(BTreeMap::new);
+        for (key, value) in desired.data.iter().flatten() {
+            if let Some(mut old) = data.insert(key.clone(), value.clone()) {
+                old.0.zeroize();
+            }
+        }
     } else {
+        plain::wipe(&mut updated);
         updated.data = desired.data.clone();
     }
     set_digest(&mut updated, &inputs, &ctx.sync_key);
     if updated == live {
-        return Ok(unsealed);
+        return Ok(Pass::Done(unsealed));
     }
     // An immutable Secret keeps its data; only our digest annotation may still be added.
     if live.immutable == Some(true) && without_digest(&updated) != without_digest(&live) {
@@ -677,12 +884,13 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
             live.name_any()
         )));
     }
-    secrets
+    let _replaced = secrets
         .replace(&live.name_any(), &PostParams::default(), &updated)
         .await
+        .map(PlainSecret::new)
         .map_err(|e| ReconcileError::Update(e.to_string()))?;
     info!("Secret updated");
-    Ok(unsealed)
+    Ok(Pass::Done(unsealed))
 }
 
 /// A core Secret as the API's type, with the live SealedSecret's UID in the ownerReference
@@ -690,11 +898,9 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
 fn to_k8s(
     sealed: &SealedSecret,
     secret: &sealant_core::Secret,
-) -> Result<K8sSecret, ReconcileError> {
-    let mut converted: K8sSecret = serde_json::from_value(
-        serde_json::to_value(secret).map_err(|e| ReconcileError::Malformed(e.to_string()))?,
-    )
-    .map_err(|e| ReconcileError::Malformed(e.to_string()))?;
+) -> Result<PlainSecret, ReconcileError> {
+    let mut converted =
+        PlainSecret::try_from(secret).map_err(|e| ReconcileError::Malformed(e.to_string()))?;
     if let Some(owners) = converted.metadata.owner_references.as_mut() {
         for owner in owners {
             owner.uid = sealed.uid().unwrap_or_default();
@@ -705,8 +911,8 @@ fn to_k8s(
 
 /// `live` with the labels, annotations, ownerReferences and type that `desired` asks for
 /// (overwrite, or merge in patch mode); data and everything else as they are.
-fn with_shape(live: &K8sSecret, desired: &K8sSecret, patch: bool) -> K8sSecret {
-    let mut updated = live.clone();
+fn with_shape(live: &K8sSecret, desired: &K8sSecret, patch: bool) -> PlainSecret {
+    let mut updated = PlainSecret::new(live.clone());
     if patch {
         updated
             .metadata
@@ -770,8 +976,8 @@ fn set_digest(secret: &mut K8sSecret, inputs: &[u8; 32], key: &SyncKey) {
 
 /// `secret` without the digest annotation (and without an empty annotation map), for comparing
 /// metadata while leaving the digest out.
-fn without_digest(secret: &K8sSecret) -> K8sSecret {
-    let mut stripped = secret.clone();
+fn without_digest(secret: &K8sSecret) -> PlainSecret {
+    let mut stripped = PlainSecret::new(secret.clone());
     if let Some(annotations) = stripped.metadata.annotations.as_mut() {
         annotations.remove(DIGEST_ANNOTATION);
         if annotations.is_empty() {
@@ -869,9 +1075,10 @@ struct DesiredStatus {
 }
 
 impl DesiredStatus {
-    fn written(&self, uid: String) -> WrittenStatus {
+    fn written(&self, uid: String, seen_version: Option<String>) -> WrittenStatus {
         WrittenStatus {
             uid,
+            seen_version,
             generation: self.generation,
             synced: self.synced,
             key_fingerprints: self.key_fingerprints.clone(),
@@ -1015,7 +1222,7 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, Recon
         // No event for a no-op (deviation: upstream emits `Unsealed` on every reconcile, i.e.
         // for every object at every restart).
         Ok(Applied {
-            outcome: Outcome::InSync,
+            outcome: Outcome::InSync | Outcome::Deferred,
             ..
         }) => None,
         Ok(Applied {
@@ -1103,9 +1310,11 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, Recon
     if !ctx.args.update_status {
         return;
     }
+    // Bounded like event notes: one failing item or template per line could otherwise make a
+    // status too large to write.
     let (synced, message) = match result {
         Ok(_) => ("True", String::new()),
-        Err(err) => ("False", err.to_string()),
+        Err(err) => ("False", truncate(&err.to_string(), STATUS_MESSAGE_MAX)),
     };
     let desired = DesiredStatus {
         synced,
@@ -1123,8 +1332,13 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, Recon
         return;
     };
     // Reconciles triggered by our own writes may still see the object from before our status
-    // patch landed in the cache: what we last wrote is remembered, so it is not written twice.
-    let written = desired.written(sealed.uid().unwrap_or_default());
+    // patch landed in the cache: what we last wrote over this very version is remembered, so it
+    // is not written twice. A status changed by anyone else since is a newer version: it is
+    // written again (a forged `Synced=True` does not stay).
+    let written = desired.written(
+        sealed.uid().unwrap_or_default(),
+        sealed.meta().resource_version.clone(),
+    );
     if ctx
         .status_written
         .lock()
@@ -1148,6 +1362,9 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, Recon
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert((namespace, name), written);
 }
+
+/// Longest `Synced` condition message written, in bytes.
+const STATUS_MESSAGE_MAX: usize = 1024;
 
 fn truncate(text: &str, max: usize) -> String {
     if text.len() <= max {
@@ -1227,7 +1444,7 @@ mod tests {
             },
             ..Default::default()
         };
-        live = with_shape(&live, &desired, patch);
+        live = K8sSecret::clone(&with_shape(&live, &desired, patch));
         if patch {
             live.data =
                 Some([("kept".to_owned(), k8s_openapi::ByteString(b"old".to_vec()))].into());
@@ -1481,12 +1698,13 @@ mod tests {
         let full = sealed_object(upstream_status());
         let inputs = sync::inputs_digest(&full.to_core().unwrap());
 
+        let stripped = Stripped::default();
         let mut synced_status = upstream_status();
         synced_status["keyFingerprints"] = json!(["SHA256:abc"]);
         let mut cached = sealed_object(synced_status.clone());
-        make_cacheable(&mut cached);
+        stripped.make_cacheable(&mut cached);
         assert_eq!(cached.spec.inner.encrypted_data["k"], "", "ciphertext kept");
-        assert_eq!(cached_inputs_digest(&cached), Some(inputs));
+        assert_eq!(stripped.digest_of(&cached), Some(inputs));
 
         // Not synced, no inventory yet (it must be decrypted to learn it), another generation:
         // kept whole, since reconciling them needs the ciphertexts.
@@ -1496,23 +1714,75 @@ mod tests {
         other_generation["observedGeneration"] = json!(1);
         for status in [upstream_status(), failed, other_generation, Value::Null] {
             let mut kept = sealed_object(status.clone());
-            make_cacheable(&mut kept);
+            stripped.make_cacheable(&mut kept);
             assert_eq!(kept.spec.inner.encrypted_data["k"], "AQ==", "{status}");
-            assert_eq!(cached_inputs_digest(&kept), None, "{status}");
+            assert_eq!(stripped.digest_of(&kept), None, "{status}");
         }
     }
 
     #[test]
-    fn cached_inputs_digest_set_through_the_api_is_ignored() {
-        // Someone who can edit the object must not make a stale Secret look in sync.
+    fn whole_copy_of_a_stripped_object_is_never_taken_for_the_stripped_one() {
+        let mut status = upstream_status();
+        status["keyFingerprints"] = json!(["SHA256:abc"]);
+        let stripped = Stripped::default();
+        let whole = sealed_object(status);
+        let mut cached = whole.clone();
+        stripped.make_cacheable(&mut cached);
+        assert!(stripped.digest_of(&cached).is_some());
+        // The same version fetched with GET has its ciphertexts: it is decrypted, not trusted.
+        assert_eq!(stripped.digest_of(&whole), None);
+        // Another object or version under the same name: not the one the digest is for.
+        let mut recreated = cached.clone();
+        recreated.metadata.uid = Some("uid-2".into());
+        assert_eq!(stripped.digest_of(&recreated), None);
+        let mut newer = cached.clone();
+        newer.metadata.resource_version = Some("99".into());
+        assert_eq!(stripped.digest_of(&newer), None);
+        stripped.forget("team", "app");
+        assert_eq!(stripped.digest_of(&cached), None);
+    }
+
+    #[test]
+    fn one_namespace_gets_at_most_half_the_workers() {
+        let share = NamespaceShare::for_concurrency(4);
+        let first = share.try_enter("noisy").unwrap();
+        let _second = share.try_enter("noisy").unwrap();
+        assert!(
+            share.try_enter("noisy").is_none(),
+            "a third turn for one namespace"
+        );
+        let _other = share.try_enter("quiet").unwrap();
+        drop(first);
+        assert!(
+            share.try_enter("noisy").is_some(),
+            "a turn given back is free again"
+        );
+        assert!(
+            NamespaceShare::for_concurrency(1)
+                .try_enter("any")
+                .is_some()
+        );
+    }
+
+    /// Regression: a SealedSecret whose `sealant.dev/cached-inputs-digest` annotation was set
+    /// through the API made `apply` fetch and recurse until the stack overflowed, or kept a
+    /// stale Secret `Synced=True`. No annotation is read for cache state any more.
+    #[test]
+    fn forged_cached_inputs_digest_annotation_is_not_read() {
+        let stripped = Stripped::default();
         let mut object = sealed_object(upstream_status());
         object.metadata.annotations = Some(BTreeMap::from([(
-            CACHED_INPUTS_DIGEST.to_owned(),
+            "sealant.dev/cached-inputs-digest".to_owned(),
             hex(&[7; 32]),
         )]));
-        make_cacheable(&mut object);
-        assert_eq!(cached_inputs_digest(&object), None);
-        assert_eq!(object.spec.inner.encrypted_data["k"], "AQ==");
+        object
+            .spec
+            .inner
+            .encrypted_data
+            .insert("k".into(), String::new());
+        assert_eq!(stripped.digest_of(&object), None);
+        stripped.make_cacheable(&mut object);
+        assert_eq!(stripped.digest_of(&object), None);
     }
 
     #[test]
@@ -1666,7 +1936,7 @@ mod tests {
         // Upstream's status has none; what we wrote (not yet seen in the object) counts.
         let upstream = sealed_object(upstream_status());
         assert_eq!(recorded_inventory(&upstream, &memory), None);
-        let written = desired(Some(vec!["SHA256:b"]), None).written("uid-1".into());
+        let written = desired(Some(vec!["SHA256:b"]), None).written("uid-1".into(), None);
         memory.insert(("team".into(), "app".into()), written.clone());
         assert_eq!(
             recorded_inventory(&upstream, &memory),

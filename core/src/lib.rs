@@ -19,6 +19,7 @@ pub mod sealing;
 pub mod secret;
 pub mod sync;
 pub mod template;
+pub mod yaml;
 
 pub use age::{AgeIdentity, AgeRecipient, IdentityKind};
 pub use item::{DecryptError, KeyRing, SealError, open_item, seal_item};

@@ -22,15 +22,20 @@ pub const SEALED_SECRET_KIND: &str = "SealedSecret";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FormatError {
-    /// The text is not valid YAML or JSON, or does not have the object's shape.
-    #[error("malformed {format} in document {document}: {message}")]
+    /// The text is not valid YAML or JSON, does not have the object's shape, or is over a YAML
+    /// parsing limit ([`crate::yaml`]).
+    #[error("malformed {format} in document {document}: {message}{}", crate::yaml::at(.location))]
     Malformed {
         /// `YAML` or `JSON`.
         format: &'static str,
         /// 1-based document number.
         document: usize,
-        /// The parser's message with quoted values redacted.
+        /// The parser's message with quoted values redacted (for JSON, with its position).
         message: String,
+        /// Where the YAML parser stopped, in the text read.
+        location: Option<crate::yaml::Location>,
+        /// True when a YAML parsing limit refused the text rather than its syntax or shape.
+        limit: bool,
     },
     /// A document of another kind where a particular kind was expected.
     #[error("document {document} is a {found}, not a {expected}")]
@@ -119,10 +124,18 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
     /// Labels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "null_values_empty"
+    )]
     pub labels: Option<BTreeMap<String, String>>,
     /// Annotations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "null_values_empty"
+    )]
     pub annotations: Option<BTreeMap<String, String>>,
     /// Owner references.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,20 +355,44 @@ pub struct SealedSecretCondition {
 #[serde(rename_all = "camelCase")]
 pub struct SealedSecretStatus {
     /// The `metadata.generation` the status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub observed_generation: Option<i64>,
     /// Conditions (`Synced`, and `KeyCompromised` when an item opened only with a
     /// compromised key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub conditions: Option<Vec<SealedSecretCondition>>,
     /// The key inventory (sealant only; upstream ignores it): fingerprints of the keys that
     /// opened this object's items at the last unseal, sorted and distinct. `None` until
     /// sealant has unsealed it once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub key_fingerprints: Option<Vec<String>>,
     /// Fields written by other tools, kept.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
+}
+
+/// A status field as read, or nothing when it does not have the expected shape: a status is a
+/// report that other tools (or a tenant, under a CRD that does not check it) may have written,
+/// and a malformed one must not make the object, or a list of them, unreadable.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// A `bitnami.com/v1alpha1` SealedSecret.
@@ -420,115 +457,41 @@ impl Format {
     }
 }
 
-/// Reads every non-empty document of a YAML stream or JSON object stream as `T`.
+/// Reads every non-empty document of a YAML stream or JSON object stream as `T`. YAML is read
+/// under the limits of [`crate::yaml`].
 ///
 /// # Errors
-/// [`FormatError::Malformed`] naming the document that failed.
+/// [`FormatError::Malformed`] naming the document that failed (and, for YAML, where, and whether
+/// a limit refused it).
 pub fn read_documents<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, FormatError> {
     let text = text.trim_start_matches('\u{feff}');
     let format = Format::detect(text);
-    let malformed = |document: usize, message: String| FormatError::Malformed {
-        format: format.name(),
-        document,
-        message: redact_quoted(&message),
-    };
-    let mut out = Vec::new();
     match format {
         Format::Json => {
+            let mut out = Vec::new();
             for (index, doc) in serde_json::Deserializer::from_str(text)
                 .into_iter::<T>()
                 .enumerate()
             {
-                out.push(doc.map_err(|e| malformed(index + 1, e.to_string()))?);
+                out.push(doc.map_err(|e| FormatError::Malformed {
+                    format: format.name(),
+                    document: index + 1,
+                    message: redact_quoted(&e.to_string()),
+                    location: None,
+                    limit: false,
+                })?);
             }
+            Ok(out)
         }
-        Format::Yaml => {
-            check_flow_depth(text).map_err(|message| malformed(1, message))?;
-            for (index, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-                // An empty document (`---` alone, or only comments) holds nothing.
-                if let Some(value) = Option::<T>::deserialize(doc)
-                    .map_err(|e| malformed(index + 1, e.to_string()))?
-                {
-                    out.push(value);
-                }
-            }
-        }
+        // Empty documents (`---` alone, or only comments) hold nothing and are skipped.
+        Format::Yaml => crate::yaml::from_str_multiple(text).map_err(|e| FormatError::Malformed {
+            format: format.name(),
+            document: e.document,
+            message: redact_quoted(&e.message),
+            location: e.location,
+            limit: e.limit,
+        }),
     }
-    Ok(out)
-}
-
-/// Deepest `[`/`{` nesting accepted in YAML. libyaml's scanner does work proportional to the
-/// nesting depth for every token, so deep flow nesting makes parsing quadratic (64 KiB of `[`
-/// took 25 s); real manifests nest a handful of levels.
-pub const MAX_YAML_FLOW_DEPTH: usize = 64;
-
-/// Rejects YAML whose flow collections nest deeper than [`MAX_YAML_FLOW_DEPTH`], before the
-/// parser sees it. Brackets inside quoted scalars and comments do not count; brackets inside
-/// plain scalars may, which only makes the check stricter than needed.
-fn check_flow_depth(text: &str) -> Result<(), String> {
-    #[derive(PartialEq)]
-    enum State {
-        Plain,
-        Single,
-        Double,
-        Comment,
-    }
-    let mut state = State::Plain;
-    let mut depth = 0usize;
-    let mut previous = '\n';
-    // The last character outside whitespace, or a newline: `[`, `{` and quotes start a node only
-    // where a node may start. Inside a plain scalar (`x[[`, `don't`) they are text; flow
-    // context forbids them in plain scalars, so there every bracket counts.
-    let mut significant = '\n';
-    let mut chars = text.chars().peekable();
-    while let Some(ch) = chars.next() {
-        // Block context: after `key: `, `- `, `? ` or at a line start (after indentation).
-        let node_start = depth > 0
-            || (previous.is_whitespace() && matches!(significant, '\n' | ':' | '-' | '?'));
-        match state {
-            State::Plain => match ch {
-                '[' | '{' if node_start => {
-                    depth += 1;
-                    if depth > MAX_YAML_FLOW_DEPTH {
-                        return Err(format!(
-                            "flow collections nested deeper than {MAX_YAML_FLOW_DEPTH} levels"
-                        ));
-                    }
-                }
-                ']' | '}' => depth = depth.saturating_sub(1),
-                '\'' if node_start => state = State::Single,
-                '"' if node_start => state = State::Double,
-                '#' if previous.is_whitespace() => state = State::Comment,
-                _ => {}
-            },
-            State::Single => {
-                if ch == '\'' {
-                    if chars.peek() == Some(&'\'') {
-                        chars.next();
-                    } else {
-                        state = State::Plain;
-                    }
-                }
-            }
-            State::Double => match ch {
-                '\\' => {
-                    chars.next();
-                }
-                '"' => state = State::Plain,
-                _ => {}
-            },
-            State::Comment => {
-                if ch == '\n' {
-                    state = State::Plain;
-                }
-            }
-        }
-        if ch == '\n' || (state == State::Plain && !ch.is_whitespace()) {
-            significant = ch;
-        }
-        previous = ch;
-    }
-    Ok(())
 }
 
 /// A document's `apiVersion` and `kind`, read without the rest of it.
@@ -543,6 +506,21 @@ pub struct TypeMeta {
     pub kind: Option<String>,
 }
 
+/// `key:` with no value (YAML or JSON null) is an empty value, as the API server reads it.
+fn null_values_empty<'de, D, V>(deserializer: D) -> Result<Option<BTreeMap<String, V>>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de> + Default,
+{
+    let items = Option::<BTreeMap<String, Option<V>>>::deserialize(deserializer)?;
+    Ok(items.map(|items| {
+        items
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect()
+    }))
+}
+
 /// Reads Secrets (each `kind`, if present, must be `Secret`; data must be valid base64).
 ///
 /// # Errors
@@ -555,9 +533,9 @@ pub fn read_secrets(text: &str) -> Result<Vec<Secret>, FormatError> {
         type_meta: TypeMeta,
         #[serde(default)]
         metadata: ObjectMeta,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "null_values_empty")]
         data: Option<BTreeMap<String, SecretString>>,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "null_values_empty")]
         string_data: Option<BTreeMap<String, SecretString>>,
         #[serde(default, rename = "type")]
         type_: Option<String>,
@@ -640,6 +618,8 @@ pub fn sealed_secret_from_value(
         format: "SealedSecret",
         document,
         message: redact_quoted(&e.to_string()),
+        location: None,
+        limit: false,
     })
 }
 
@@ -689,8 +669,8 @@ pub fn to_text<T: Serialize>(object: &T, format: Format) -> Result<String, Forma
             Ok(text)
         }
         Format::Yaml => {
-            let body = serde_yaml_ng::to_string(&value)
-                .map_err(|e| FormatError::Serialize(e.to_string()))?;
+            let body =
+                crate::yaml::to_string(&value).map_err(|e| FormatError::Serialize(e.message))?;
             Ok(format!("---\n{body}"))
         }
     }
@@ -762,19 +742,33 @@ mod tests {
         );
         // An apostrophe inside a plain scalar opens no quoted string that could hide nesting.
         let sneaky = format!("kind: Secret\nnote: don't\nx: {}", "[".repeat(200));
-        assert!(read_secrets(&sneaky).is_err());
+        assert!(
+            matches!(
+                read_secrets(&sneaky),
+                Err(FormatError::Malformed { limit: true, .. })
+            ),
+            "nesting behind an apostrophe is still counted"
+        );
     }
 
     /// Regression (fuzzing campaign): deeply nested YAML flow collections made the parser
-    /// quadratic; they are now refused quickly with a clear message.
+    /// quadratic; the YAML depth limit (crate::yaml::MAX_DEPTH) refuses them at the 65th level.
     #[test]
     fn regression_yaml_deep_flow_nesting_is_refused_quickly() {
         let deep = format!("kind: Secret\nx: {}", "[".repeat(200_000));
         let err = read_secrets(&deep).unwrap_err();
-        assert!(
-            err.to_string().contains("nested deeper than 64 levels"),
-            "{err}"
-        );
+        let FormatError::Malformed {
+            document,
+            location,
+            limit,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert!(limit, "{err}");
+        assert_eq!(*document, 1);
+        assert_eq!(location.map(|l| l.line), Some(2), "{err}");
         // Brackets in quoted values and comments do not count; ordinary nesting is fine.
         let quoted = format!(
             "kind: Secret\nmetadata: {{name: a}}\nstringData: {{k: '{0}', j: \"{0}\"}} # {0}\n",
@@ -787,6 +781,43 @@ mod tests {
             "]".repeat(60)
         );
         assert_eq!(read_secrets(&nested).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn yaml_errors_are_located_and_name_the_document() {
+        let text =
+            "kind: Secret\nmetadata: {name: a}\n---\n---\nkind: Secret\nmetadata:\n  name: [x]\n";
+        let err = read_secrets(text).unwrap_err();
+        let FormatError::Malformed {
+            document,
+            location,
+            limit,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!((*document, *limit), (3, false), "{err}");
+        assert_eq!(location.map(|l| l.line), Some(7), "{err}");
+        assert!(err.to_string().ends_with(" at line 7 column 9"), "{err}");
+    }
+
+    #[test]
+    fn empty_secret_values_read_as_empty() {
+        let text = "kind: Secret\nmetadata:\n  name: a\n  labels: {l: }\n  annotations:\n    a:\nstringData:\n  empty:\n  tilde: ~\ndata:\n  nothing:\n";
+        let secret = read_secrets(text).unwrap().remove(0);
+        assert_eq!(
+            secret.metadata.labels,
+            Some([("l".into(), String::new())].into())
+        );
+        assert_eq!(
+            secret.metadata.annotations,
+            Some([("a".into(), String::new())].into())
+        );
+        let merged = secret.merged_data();
+        assert_eq!(merged["empty"].expose_secret(), b"");
+        assert_eq!(merged["tilde"].expose_secret(), b"");
+        assert_eq!(merged["nothing"].expose_secret(), b"");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::object::{
 };
 use crate::scope::Scope;
 use crate::secret::SecretBytes;
+use crate::template::TemplateErrors;
 
 /// Top-level annotation naming the fingerprint of the key a SealedSecret was sealed to. It is
 /// outside the ciphertext (upstream ignores it) and only a hint: the controller tries that key
@@ -504,6 +505,15 @@ impl fmt::Display for ItemErrors {
             write!(f, "{message} ({})", items.join(", "))?;
         }
         Ok(())
+    }
+}
+
+// Here rather than in template, so template does not depend on sealing.
+impl From<TemplateErrors> for ItemErrors {
+    fn from(errors: TemplateErrors) -> Self {
+        ItemErrors {
+            by_message: errors.by_message(),
+        }
     }
 }
 

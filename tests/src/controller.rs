@@ -507,7 +507,7 @@ impl ProxiedController {
                 c.server = Some(format!("https://127.0.0.1:{bridge}"));
             }
         }
-        std::fs::write(&kubeconfig, serde_yaml_ng::to_string(&config)?)?;
+        std::fs::write(&kubeconfig, sealant_core::yaml::to_string(&config)?)?;
         let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
         let process = Self::launch(&netns, &kubeconfig, namespace, &extra)?;
         expose_controller(cluster.client(), namespace, netns.ip()).await?;

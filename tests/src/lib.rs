@@ -24,6 +24,7 @@ pub mod cli;
 pub mod controller;
 pub mod faults;
 pub mod netns;
+pub mod tenant;
 
 use std::collections::hash_map::RandomState;
 use std::ffi::OsString;
@@ -161,7 +162,7 @@ impl TestCluster {
     pub async fn install_crd(&self, path: &Path) -> anyhow::Result<CustomResourceDefinition> {
         let yaml = std::fs::read_to_string(path)
             .with_context(|| format!("reading CRD {}", path.display()))?;
-        let crd: CustomResourceDefinition = serde_yaml_ng::from_str(&yaml)
+        let crd: CustomResourceDefinition = sealant_core::yaml::from_str(&yaml)
             .with_context(|| format!("parsing CRD {}", path.display()))?;
         let name = crd
             .metadata

@@ -214,7 +214,7 @@ fn base_deployment_is_hardened() {
 fn read_yaml(path: &Path) -> anyhow::Result<Value> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    sealant_core::yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// Non-root, read-only root filesystem, no capabilities, RuntimeDefault seccomp, resources,
@@ -260,6 +260,15 @@ fn assert_hardened(deployment: &Value) -> anyhow::Result<()> {
             sc["seccompProfile"]["type"] == "RuntimeDefault",
             "{name}: seccomp"
         );
+        // Probes on the metrics port: a flood of the API port (open to every pod) must not
+        // fail them and get the controller restarted.
+        for probe in ["livenessProbe", "readinessProbe"] {
+            ensure!(
+                c[probe]["httpGet"]["port"] == "metrics",
+                "{name}: {probe} is not on the metrics port: {}",
+                c[probe]
+            );
+        }
         for kind in ["requests", "limits"] {
             ensure!(
                 c["resources"][kind]["memory"].is_string(),
@@ -317,14 +326,7 @@ fn run(command: &mut Command) -> anyhow::Result<String> {
 
 /// The documents of a YAML stream, nulls (empty documents) left out.
 fn documents(text: &str) -> anyhow::Result<Vec<Value>> {
-    let mut docs = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        let value: Value = serde::Deserialize::deserialize(doc)?;
-        if !value.is_null() {
-            docs.push(value);
-        }
-    }
-    Ok(docs)
+    Ok(sealant_core::yaml::from_str_multiple(text)?)
 }
 
 fn kustomize(dir: &str) -> anyhow::Result<Vec<Value>> {
@@ -406,7 +408,7 @@ fn write_docs(docs: &[Value]) -> anyhow::Result<PathBuf> {
     let mut text = String::new();
     for doc in docs {
         text.push_str("---\n");
-        text.push_str(&serde_yaml_ng::to_string(doc)?);
+        text.push_str(&sealant_core::yaml::to_string(doc)?);
     }
     let path = std::env::temp_dir().join(format!("{}.yaml", unique_name("sealant-deploy")));
     std::fs::write(&path, text)?;
@@ -839,6 +841,8 @@ fn start_as_service_account(
         .args(["--listen-metrics-addr", &free_local_addr()?])
         .args(["--key-size", "2048"])
         .args(flags)
+        // Every level, so that a refusal logged only at DEBUG is seen too.
+        .env("SEALED_SECRETS_LOG_LEVEL", "TRACE")
         // As the Deployment sets them.
         .env("POD_NAMESPACE", ns)
         .env("POD_NAME", format!("{ns}-sa"))
@@ -942,6 +946,82 @@ async fn unseal_with_manifest_rbac(
             own.get_opt("sealant-sync-key").await?.is_some(),
             "no sync key"
         );
+
+        // Repair: once in sync with a key inventory, the watch cache holds the object without
+        // its ciphertexts; a changed Secret makes the controller fetch it whole (`get` on
+        // sealedsecrets) and write the Secret back, with no 403 on the way.
+        wait_for(
+            "the key inventory in the status",
+            DEFAULT_TIMEOUT,
+            || async {
+                let object = sealed_api.get("rbac").await?;
+                Ok(object
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.key_fingerprints.clone())
+                    .filter(|k| !k.is_empty()))
+            },
+        )
+        .await?;
+        let mut tampered = secrets.get("rbac").await?;
+        tampered.data = Some(BTreeMap::from([(
+            "password".to_owned(),
+            k8s_openapi::ByteString(b"tampered".to_vec()),
+        )]));
+        secrets
+            .replace("rbac", &PostParams::default(), &tampered)
+            .await?;
+        wait_secret_data(&secrets, "rbac", &[("password", "least-privilege")]).await?;
+        wait_synced(&sealed_api, "rbac", "True", 1).await?;
+
+        // Renewal (as `sealant keys rotate` asks for it): a new key is generated, and an object
+        // sealed with it unseals.
+        let active = |list: &kube::core::ObjectList<Secret>| {
+            list.items
+                .iter()
+                .filter_map(|s| s.metadata.name.clone())
+                .collect::<BTreeSet<_>>()
+        };
+        let key_label = "sealedsecrets.bitnami.com/sealed-secrets-key=active";
+        let before = active(
+            &own.list(&kube::api::ListParams::default().labels(key_label))
+                .await?,
+        );
+        let newest = before.iter().next_back().context("no active key")?.clone();
+        own.patch(
+            &newest,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {
+                sealant_core::keysecret::RENEW_REQUEST_ANNOTATION: "true"}}})),
+        )
+        .await?;
+        let renewed = wait_for("the renewed key", DEFAULT_TIMEOUT, || async {
+            let list = own
+                .list(&kube::api::ListParams::default().labels(key_label))
+                .await?;
+            Ok(list.items.into_iter().find_map(|s| {
+                let name = s.metadata.name.clone()?;
+                if before.contains(&name) {
+                    return None;
+                }
+                sealant_core::Certificate::from_pem(&s.data.as_ref()?.get("tls.crt")?.0).ok()
+            }))
+        })
+        .await?;
+        let mut rotated = sealed(
+            &renewed,
+            app_ns,
+            "rbac-renewed",
+            &[("password", "renewed")],
+            None,
+        )?;
+        rotated
+            .metadata
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("sealant.dev/rbac-test".into(), ns.into());
+        sealed_api.create(&PostParams::default(), &rotated).await?;
+        wait_secret_data(&secrets, "rbac-renewed", &[("password", "renewed")]).await?;
         let events: Api<k8s_openapi::api::events::v1::Event> =
             Api::namespaced(cluster.client(), app_ns);
         wait_for("the Unsealed event", DEFAULT_TIMEOUT, || async {
@@ -953,6 +1033,7 @@ async fn unseal_with_manifest_rbac(
                 .then_some(()))
         })
         .await?;
+        // The controller runs at TRACE: a refusal logged at any level shows here.
         let log = controller.log();
         ensure!(
             !log.contains("forbidden") && !log.contains("Forbidden"),

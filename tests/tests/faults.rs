@@ -614,7 +614,7 @@ fn repository(files: &[Vec<SealedSecret>]) -> anyhow::Result<Vec<String>> {
             );
             for doc in docs {
                 text.push_str("---\n# a SealedSecret\n");
-                text.push_str(&serde_yaml_ng::to_string(doc)?);
+                text.push_str(&sealant_core::yaml::to_string(doc)?);
             }
             Ok(text)
         })

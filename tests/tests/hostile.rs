@@ -142,8 +142,8 @@ async fn api_answers_bad_bodies_exactly_and_keeps_serving() -> anyhow::Result<()
 
     // Not exactly one SealedSecret: upstream's 500, never quoting the body.
     let multi = [
-        serde_yaml_ng::to_string(&good)?,
-        serde_yaml_ng::to_string(&good)?,
+        sealant_core::yaml::to_string(&good)?,
+        sealant_core::yaml::to_string(&good)?,
     ]
     .join("---\n");
     let secret = format!(

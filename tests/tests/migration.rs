@@ -527,7 +527,7 @@ async fn upstream_keys_sealed_secrets_and_secrets_are_adopted_in_place() -> anyh
         &out,
     )?;
     let text = std::fs::read_to_string(&out)?;
-    let object: SealedSecret = serde_yaml_ng::from_str(text.trim_start_matches("---\n"))?;
+    let object: SealedSecret = sealant_core::yaml::from_str(text.trim_start_matches("---\n"))?;
     sealed_api.create(&PostParams::default(), &object).await?;
     wait_secret_data(&secrets, "after-switch", &[("api-key", "fresh")])
         .await

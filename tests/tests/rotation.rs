@@ -231,7 +231,7 @@ async fn export_keys(
         .await?
         .items;
     let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items });
-    std::fs::write(out, serde_yaml_ng::to_string(&list)?)?;
+    std::fs::write(out, sealant_core::yaml::to_string(&list)?)?;
     Ok(())
 }
 

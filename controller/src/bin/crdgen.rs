@@ -1,11 +1,12 @@
-//! Prints the SealedSecret CRD: `cargo run -p sealant-controller --bin crdgen > deploy/crd.yaml`.
+//! Prints the SealedSecret CRD (defined in `sealant_k8s::crd`):
+//! `cargo run -p sealant-controller --bin crdgen > deploy/crd.yaml`.
 #![forbid(unsafe_code)]
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match sealant_controller::crd::crd_yaml() {
+    match sealant_k8s::crd::crd_yaml() {
         Ok(yaml) => match std::io::stdout().write_all(yaml.as_bytes()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

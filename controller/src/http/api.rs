@@ -3,15 +3,26 @@
 //! never executed on these paths, so the answers cannot depend on secret values beyond
 //! "does this ciphertext open under this object's scope" (the fixes for upstream's verify and
 //! rotate decryption oracles).
+//!
+//! That one answer is still rationed: `/v1/verify` and `/v1/rotate`, the only endpoints that
+//! decrypt, share one `--rate-limit`/`--rate-limit-burst` budget per client, so alternating
+//! them gains nothing; a client also has at most `--rate-limit-burst` + 1 of them in progress
+//! at once, so slow bodies sent through the API server's proxy (one peer for every user)
+//! cannot take that peer's connections. Over the budget, verify answers 429 at once
+//! (upstream's behaviour) while rotate waits up to `--rotate-max-wait` for its turn, since its
+//! clients (`sealant reencrypt`, `kubeseal --re-encrypt`) send one object after another and
+//! never retried upstream, where rotate had no limit (docs/controller.md, the "HTTP API"
+//! row and "HTTP connections").
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::StatusCode;
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Incoming};
 use hyper::{Request, Response};
@@ -79,14 +90,15 @@ impl Route {
     }
 }
 
-/// Rate-limiter key: the path and the client.
-type ClientKey = (&'static str, IpAddr);
-
 /// The API server's state beyond [`ApiState`].
 pub(crate) struct Api {
     state: Arc<ApiState>,
-    /// `/v1/verify`'s limiter; `None` with `--rate-limit 0`.
-    limiter: Option<Mutex<Gcra<ClientKey>>>,
+    /// The budget of `/v1/verify` and `/v1/rotate`, per client; `None` with `--rate-limit 0`.
+    limiter: Option<Mutex<Gcra<IpAddr>>>,
+    /// Their requests in progress, per client.
+    in_progress: InProgress,
+    /// How long a rotate request over the budget may wait for its turn.
+    rotate_max_wait: Duration,
     /// RSA work at once (one per CPU), so that a burst of rotate requests cannot take every
     /// blocking thread.
     rsa_slots: Semaphore,
@@ -101,18 +113,30 @@ impl Api {
             Instant::now(),
         )
         .map(Mutex::new);
+        // A client may have as many opening requests in progress as it may send at once.
+        let in_progress = InProgress::new(
+            limiter
+                .is_some()
+                .then(|| state.args.rate_limit_burst.saturating_add(1)),
+        );
+        // Leave the request its --write-timeout to do the work after waiting.
+        let rotate_max_wait = state.args.rotate_max_wait.min(state.args.write_timeout / 2);
         let slots = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Self {
             state,
             limiter,
+            in_progress,
+            rotate_max_wait,
             rsa_slots: Semaphore::new(slots),
         }
     }
 
-    fn rate_limit(&self, key: ClientKey) -> Option<Decision> {
+    /// Takes one request from `client`'s budget, or a turn within `max_wait` (to be waited
+    /// for); `None` without a limiter.
+    fn rate_limit(&self, client: IpAddr, max_wait: Duration) -> Option<(Decision, Duration)> {
         let limiter = self.limiter.as_ref()?;
         let mut limiter = limiter.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(limiter.check(&key, Instant::now()))
+        Some(limiter.reserve(&client, Instant::now(), max_wait))
     }
 
     /// Runs CPU-bound key work off the async threads, one slot per CPU.
@@ -163,8 +187,8 @@ pub(crate) async fn handle(
             let work = async {
                 match route {
                     Route::Cert => cert(&api),
-                    Route::Verify => verify(&api, request, peer).await,
-                    _ => rotate(&api, request).await,
+                    Route::Verify => opening(&api, request, peer, Opening::Verify).await,
+                    _ => opening(&api, request, peer, Opening::Rotate).await,
                 }
             };
             tokio::time::timeout(api.state.args.write_timeout, work)
@@ -217,17 +241,55 @@ fn recipient(api: &Api) -> Response<Body> {
     }
 }
 
-async fn verify(api: &Api, request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-    let decision = api.rate_limit((VERIFY, client_address(request.headers(), peer)));
-    let mut response = match decision {
-        Some(decision) if !decision.allowed => {
+/// The endpoints that open a ciphertext and tell whether it opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    Verify,
+    Rotate,
+}
+
+/// Runs verify or rotate within the client's share: requests in progress, then the rate
+/// budget (shared by both; see the module documentation).
+async fn opening(
+    api: &Api,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    which: Opening,
+) -> Response<Body> {
+    let client = client_address(request.headers(), peer);
+    let Some(_in_progress) = api.in_progress.enter(client) else {
+        let mut response = text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests in progress\n",
+        );
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
+    let max_wait = match which {
+        Opening::Verify => Duration::ZERO,
+        Opening::Rotate => api.rotate_max_wait,
+    };
+    let limited = api.rate_limit(client, max_wait);
+    let mut response = match limited {
+        Some((decision, _)) if !decision.allowed => {
             text(StatusCode::TOO_MANY_REQUESTS, "limit exceeded\n")
         }
-        _ => verify_allowed(api, request)
-            .await
-            .unwrap_or_else(Refusal::into_response),
+        _ => {
+            if let Some((_, wait)) = limited
+                && !wait.is_zero()
+            {
+                tokio::time::sleep(wait).await;
+            }
+            match which {
+                Opening::Verify => verify_allowed(api, request).await,
+                Opening::Rotate => rotate_allowed(api, request).await,
+            }
+            .unwrap_or_else(Refusal::into_response)
+        }
     };
-    if let Some(decision) = decision {
+    if let Some((decision, _)) = limited {
         for (name, value) in decision.headers() {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 response
@@ -262,13 +324,7 @@ async fn verify_allowed(api: &Api, request: Request<Incoming>) -> Result<Respons
     }
 }
 
-async fn rotate(api: &Api, request: Request<Incoming>) -> Response<Body> {
-    rotate_inner(api, request)
-        .await
-        .unwrap_or_else(Refusal::into_response)
-}
-
-async fn rotate_inner(api: &Api, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+async fn rotate_allowed(api: &Api, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
     let body = read_body(api, request).await?;
     let sealed = decode_one(&body)?;
     let accept_v1 = api.state.args.accept_deprecated_v1_data;
@@ -366,6 +422,67 @@ fn opened_items(sealed: &SealedSecret, unsealed: &sealant_core::Unsealed) -> u64
     }
 }
 
+/// Requests in progress per client, at most `limit` each (`None`: no limit). Holds only
+/// clients with a request in progress, so no more entries than connections.
+struct InProgress {
+    limit: Option<u32>,
+    counts: Mutex<HashMap<IpAddr, u32>>,
+}
+
+/// One request in progress; gives its place back when dropped.
+struct InProgressGuard<'a> {
+    owner: &'a InProgress,
+    client: Option<IpAddr>,
+}
+
+impl InProgress {
+    fn new(limit: Option<u32>) -> Self {
+        Self {
+            limit,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A place for a request of `client`; `None` when it has `limit` in progress.
+    fn enter(&self, client: IpAddr) -> Option<InProgressGuard<'_>> {
+        let Some(limit) = self.limit else {
+            return Some(InProgressGuard {
+                owner: self,
+                client: None,
+            });
+        };
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = counts.entry(client).or_insert(0);
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(InProgressGuard {
+            owner: self,
+            client: Some(client),
+        })
+    }
+}
+
+impl Drop for InProgressGuard<'_> {
+    fn drop(&mut self) {
+        let Some(client) = self.client else {
+            return;
+        };
+        let mut counts = self
+            .owner
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&client) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&client);
+            }
+        }
+    }
+}
+
 /// The client a request is rate-limited as: the last `X-Forwarded-For` element if it is an
 /// IP address, else the peer address.
 ///
@@ -388,7 +505,7 @@ fn client_address(headers: &http::HeaderMap, peer: SocketAddr) -> IpAddr {
                 .find(|part| !part.is_empty())
         })
         .and_then(parse_ip)
-        .unwrap_or_else(|| peer.ip())
+        .unwrap_or_else(|| peer.ip().to_canonical())
 }
 
 fn parse_ip(text: &str) -> Option<IpAddr> {

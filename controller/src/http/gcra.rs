@@ -87,35 +87,53 @@ impl<K: Hash + Eq + Clone> Gcra<K> {
     }
 
     /// Checks (and, when allowed, records) one request for `key` at `now`.
+    #[cfg(test)]
     pub(crate) fn check(&mut self, key: &K, now: Instant) -> Decision {
+        self.reserve(key, now, Duration::ZERO).0
+    }
+
+    /// Like `check`, but a request over the limit whose turn comes within `max_wait` is
+    /// allowed and its turn recorded at once: it must wait the returned duration before going
+    /// ahead. Requests queued this way still go at the limiter's rate, since each one moves
+    /// the key's TAT as an allowed request does. With `max_wait` 0 this is `throttled`'s check.
+    pub(crate) fn reserve(
+        &mut self,
+        key: &K,
+        now: Instant,
+        max_wait: Duration,
+    ) -> (Decision, Duration) {
         let now = nanos(now.saturating_duration_since(self.origin));
         let stored = self.tat.get(key).copied();
         let tat = stored.unwrap_or(now).max(now);
         let new_tat = tat + self.interval;
         let allow_at = new_tat - self.tolerance;
-        if now < allow_at {
+        if allow_at - now > nanos(max_wait) {
             // Denied: state unchanged. `tat > now` here, since τ ≥ T.
             let ttl = tat - now;
-            return Decision {
+            let decision = Decision {
                 allowed: false,
                 limit: self.limit,
                 remaining: self.remaining(ttl),
                 reset_after: duration(ttl),
                 retry_after: Some(duration(allow_at - now)),
             };
+            return (decision, Duration::ZERO);
         }
         if stored.is_none() && self.tat.len() >= self.capacity {
             self.evict(now);
         }
         self.tat.insert(key.clone(), new_tat);
-        let ttl = new_tat - now;
-        Decision {
+        // The headers describe the moment the request goes ahead.
+        let starts = now.max(allow_at);
+        let ttl = new_tat - starts;
+        let decision = Decision {
             allowed: true,
             limit: self.limit,
             remaining: self.remaining(ttl),
             reset_after: duration(ttl),
             retry_after: None,
-        }
+        };
+        (decision, duration(starts - now))
     }
 
     /// `throttled`'s rule: `floor((τ − ttl) / T)`, never negative.
@@ -236,6 +254,32 @@ mod tests {
         assert!(!gcra.check(&"a", t0).allowed);
         assert!(gcra.check(&"b", t0).allowed);
         assert!(gcra.check(&"a", t0 + 1000 * MS).allowed);
+    }
+
+    #[test]
+    fn reserve_queues_within_max_wait_at_the_same_rate() {
+        // 2 per second, burst 1: 2 at once, then one every 500 ms.
+        let t0 = Instant::now();
+        let mut gcra = Gcra::new(2, 1, 16, t0).unwrap();
+        let key = "client";
+        for _ in 0..2 {
+            let (decision, wait) = gcra.reserve(&key, t0, Duration::from_secs(1));
+            assert_eq!((decision.allowed, wait), (true, Duration::ZERO));
+        }
+        // Over the burst: queued for the next two turns, 500 ms apart.
+        let (third, wait3) = gcra.reserve(&key, t0, Duration::from_secs(1));
+        assert_eq!((third.allowed, wait3, third.remaining), (true, 500 * MS, 0));
+        let (_, wait4) = gcra.reserve(&key, t0, Duration::from_secs(1));
+        assert_eq!(wait4, 1000 * MS);
+        // The next turn is 1.5 s away: beyond the wait allowed, refused without being recorded.
+        let (fifth, wait5) = gcra.reserve(&key, t0, Duration::from_secs(1));
+        assert_eq!((fifth.allowed, wait5), (false, Duration::ZERO));
+        assert_eq!(fifth.retry_after, Some(1500 * MS));
+        // A plain check sees the queued turns too: nothing before 1.5 s.
+        assert!(!gcra.check(&key, t0 + 1400 * MS).allowed);
+        assert!(gcra.check(&key, t0 + 1500 * MS).allowed);
+        // Another key is not affected.
+        assert_eq!(gcra.reserve(&"other", t0, Duration::ZERO).1, Duration::ZERO);
     }
 
     #[test]

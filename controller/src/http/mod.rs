@@ -1,19 +1,22 @@
 //! The HTTP API (§3.7 of the spec): `/healthz`, `/readyz`, `/v1/cert.pem`, `/v1/verify` and
 //! `/v1/rotate`, served with hyper 1 directly (five fixed paths need no framework).
 //!
-//! Connection handling, shared with the metrics server:
-//! * request headers (and the idle time between keep-alive requests) must arrive within
-//!   `--read-timeout` (hyper's `header_read_timeout`), and a body within `--read-timeout`
-//!   of the handler asking for it (408 otherwise);
+//! Connection handling, shared with the metrics server (docs/controller.md, "HTTP
+//! connections"), so that no client, idle or slow, can lock either port:
+//! * at most `--max-connections` connections per server and `--max-connections-per-peer` per
+//!   source address; over a cap the oldest idle connection (of that peer, or of anyone) is
+//!   closed to make room, else the new one is closed at once (`conns`); the total also keeps
+//!   the file descriptors the Kubernetes watches need;
+//! * request headers must arrive within `--header-read-timeout`, and a keep-alive connection
+//!   may wait at most `--idle-timeout` for its next request (`conns::ReadDeadline`);
+//! * a body must arrive within `--read-timeout` of the handler asking for it (408 otherwise);
 //! * a handler runs at most `--write-timeout` (503 otherwise), and a client that stops reading
 //!   its response loses the connection once a write has made no progress for `--write-timeout`;
-//!   so a slow client cannot pin a connection for ever;
-//! * at most [`MAX_CONNECTIONS`] connections per server; more are closed at once, so that
-//!   idle sockets cannot exhaust the file descriptors the Kubernetes watches need;
 //! * on shutdown the listener closes, idle connections close, in-flight requests get
 //!   [`DRAIN_TIMEOUT`] to finish.
 
 mod api;
+mod conns;
 mod gcra;
 #[cfg(test)]
 mod tests;
@@ -35,20 +38,22 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::flags::Args;
 use crate::keys::KeyStore;
 use crate::metrics::Metrics;
+use conns::{Caps, ReadDeadline, ReadLimits, Refused, Registry, Slot};
 
 pub use api::{RotateError, align_template_metadata, reencrypt};
 
-/// Connections served at once by one server; further connections are closed on accept.
-pub const MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight requests may take to finish after shutdown is requested.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most one warning per this period when connections are refused (they are counted in
+/// between), so that a flood does not flood the log too.
+const REFUSAL_WARNING_PERIOD: Duration = Duration::from_secs(60);
 
 /// What the API handlers need.
 pub struct ApiState {
@@ -73,12 +78,9 @@ pub async fn serve_api(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     state.metrics.watch_keys(state.keys.clone());
-    let timeouts = Timeouts {
-        read: state.args.read_timeout,
-        write: state.args.write_timeout,
-    };
+    let serving = Serving::from_args(&state.args);
     let api = Arc::new(api::Api::new(state));
-    serve(listener, "api", timeouts, shutdown, move |request, peer| {
+    serve(listener, "api", serving, shutdown, move |request, peer| {
         api::handle(api.clone(), request, peer)
     })
     .await
@@ -87,20 +89,49 @@ pub async fn serve_api(
 /// The response type of every handler: small bodies, built in memory.
 pub(crate) type Body = Full<Bytes>;
 
-/// Per-connection time limits.
+/// How a server treats its connections: the time limits and caps of the flags.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Timeouts {
-    /// Header read (and keep-alive idle) limit.
-    pub(crate) read: Duration,
-    /// Longest stall of a response write.
+pub(crate) struct Serving {
+    /// `--write-timeout`: a handler, and the longest stall of a response write.
     pub(crate) write: Duration,
+    /// `--header-read-timeout` and `--idle-timeout`.
+    reads: ReadLimits,
+    /// `--max-connections` and `--max-connections-per-peer`.
+    caps: Caps,
+}
+
+impl Serving {
+    /// The flags' values.
+    pub(crate) fn from_args(args: &Args) -> Self {
+        Self {
+            write: args.write_timeout,
+            reads: ReadLimits {
+                header_read: args.header_read_timeout,
+                idle: args.idle_timeout,
+            },
+            caps: Caps {
+                total: args.max_connections,
+                per_peer: args.max_connections_per_peer,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+impl Serving {
+    /// The flags' defaults.
+    pub(crate) fn defaults() -> Self {
+        let args = <Args as clap::Parser>::try_parse_from(["sealant-controller"])
+            .expect("the defaults parse");
+        Self::from_args(&args)
+    }
 }
 
 /// Accepts connections and serves HTTP/1.1 on them with `handler`, until `shutdown`.
 pub(crate) async fn serve<H, F>(
     listener: TcpListener,
     server: &'static str,
-    timeouts: Timeouts,
+    serving: Serving,
     shutdown: CancellationToken,
     handler: H,
 ) -> io::Result<()>
@@ -111,6 +142,8 @@ where
     if let Ok(addr) = listener.local_addr() {
         info!(server, addr = %addr, "listening");
     }
+    let registry = Registry::new(serving.caps);
+    let mut refusals = RefusalLog::default();
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -125,15 +158,21 @@ where
                         continue;
                     }
                 };
-                if connections.len() >= MAX_CONNECTIONS {
-                    debug!(server, %peer, "too many connections; closing a new one");
-                    drop(stream);
-                    continue;
+                let admitted = match registry.admit(peer.ip().to_canonical(), Instant::now(), &shutdown) {
+                    Ok(admitted) => admitted,
+                    Err(refused) => {
+                        // Closed at once: the accept loop never waits on a refused client.
+                        drop(stream);
+                        refusals.refused(server, refused, serving.caps);
+                        continue;
+                    }
+                };
+                if let Some(displaced) = admitted.displaced {
+                    debug!(server, %peer, %displaced, "connection cap reached; closed the oldest idle connection");
                 }
                 let _ = stream.set_nodelay(true);
                 let handler = handler.clone();
-                let shutdown = shutdown.clone();
-                connections.spawn(serve_connection(stream, peer, timeouts, shutdown, handler));
+                connections.spawn(serve_connection(stream, peer, admitted.slot, serving, handler));
             }
         }
     }
@@ -151,36 +190,96 @@ where
     Ok(())
 }
 
+/// Refused connections, logged at most once per [`REFUSAL_WARNING_PERIOD`].
+#[derive(Debug, Default)]
+struct RefusalLog {
+    last_warning: Option<Instant>,
+    since_warning: u64,
+}
+
+impl RefusalLog {
+    fn refused(&mut self, server: &'static str, refused: Refused, caps: Caps) {
+        self.since_warning += 1;
+        let now = Instant::now();
+        if self
+            .last_warning
+            .is_some_and(|last| now.duration_since(last) < REFUSAL_WARNING_PERIOD)
+        {
+            return;
+        }
+        let reason = match refused {
+            Refused::PeerFull => "a client holds --max-connections-per-peer busy connections",
+            Refused::Full => "--max-connections busy connections are open",
+        };
+        warn!(
+            server,
+            refused = self.since_warning,
+            max_connections = caps.total,
+            max_connections_per_peer = caps.per_peer,
+            "closing new connections: {reason}"
+        );
+        self.last_warning = Some(now);
+        self.since_warning = 0;
+    }
+}
+
 async fn serve_connection<H, F>(
     stream: TcpStream,
     peer: SocketAddr,
-    timeouts: Timeouts,
-    shutdown: CancellationToken,
+    slot: Slot,
+    serving: Serving,
     handler: H,
 ) where
     H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
-    let io = TokioIo::new(StallGuard::new(stream, timeouts.write));
+    let phase = slot.phase.clone();
+    let io = TokioIo::new(ReadDeadline::new(
+        StallGuard::new(stream, serving.write),
+        phase.clone(),
+        serving.reads,
+    ));
     let service = hyper::service::service_fn(move |request| {
+        phase.request_started();
+        let done = RequestDone(phase.clone());
         let response = handler(request, peer);
-        async move { Ok::<_, Infallible>(response.await) }
+        async move {
+            let response = response.await;
+            drop(done);
+            Ok::<_, Infallible>(response)
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // The header and idle deadlines are ReadDeadline's (hyper's one timer cannot tell them
+    // apart). Hyper's is still set, as a backstop that never fires first (it starts no earlier
+    // than ours and lasts both), because only with it does hyper poll the stream again as soon
+    // as a response is out, which is when ReadDeadline arms the idle deadline.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.read);
+        .header_read_timeout(serving.reads.idle + serving.reads.header_read);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
-        () = shutdown.cancelled() => {
+        () = slot.stop.cancelled() => {
+            // Shutdown, or displaced while idle: an idle connection closes at once, a request
+            // that just started is still answered.
             connection.as_mut().graceful_shutdown();
             connection.await
         }
     };
     if let Err(err) = result {
         debug!(%peer, %err, "connection ended with an error");
+    }
+    drop(slot);
+}
+
+/// Marks the connection idle again when its request's handler is done (or dropped).
+struct RequestDone(Arc<conns::Phase>);
+
+impl Drop for RequestDone {
+    fn drop(&mut self) {
+        self.0.request_finished(Instant::now());
     }
 }
 

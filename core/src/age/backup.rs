@@ -119,12 +119,12 @@ pub fn backup_plaintext(secrets: &[Secret]) -> Result<Zeroizing<String>, BackupE
     }
     let items: Vec<Secret> = secrets.iter().map(clean_key_secret).collect();
     let body = Zeroizing::new(
-        serde_yaml_ng::to_string(&List {
+        crate::yaml::to_string(&List {
             api_version: "v1",
             kind: "List",
             items: &items,
         })
-        .map_err(|e| BackupError::Format(FormatError::Serialize(e.to_string())))?,
+        .map_err(|e| BackupError::Format(FormatError::Serialize(e.message)))?,
     );
     let mut text = Zeroizing::new(String::with_capacity(
         BACKUP_HEADER.len() + BACKUP_HINT.len() + body.len(),
