@@ -300,9 +300,29 @@ def busy_verdict(m, ctl):
             " figures to quote.")
 
 
+def section_tenants(t):
+    out = [
+        "## Hostile tenants (tests/tests/tenants.rs)",
+        "",
+        "One controller, a victim namespace with 50 SealedSecrets, and an attacker with rights in its",
+        "own namespace only (forged internal annotations, template amplification, idle-connection",
+        "floods, forged status and owners, huge, many and forever-failing objects). Each row is one",
+        "test of the suite (debug build, as CI runs it). Victim latency: from the create or update",
+        "call to Secret and status in sync; `baseline` is the victim's round before the attack, in",
+        "the same test.",
+        "",
+        "| test | controller peak RSS (bound) | victim rounds: create / update | test wall time |",
+        "|---|---|---|---|",
+    ]
+    for r in t.get("runs", []):
+        rounds = "; ".join(r.get("rounds", [])) or "—"
+        out.append(f"| `{r['test']}` | {f1(r['peak_rss_mib'])} MiB ({r['rss_bound_mib']} MiB) | {rounds} | {f1(r['wall_s'])} s |")
+    return out
+
+
 def full(directory):
     d = {}
-    for name in ("machine", "crypto", "cli", "reencrypt", "controller"):
+    for name in ("machine", "crypto", "cli", "reencrypt", "controller", "tenants"):
         path = pathlib.Path(directory) / f"{name}.json"
         if path.exists():
             d[name] = json.loads(path.read_text())
@@ -326,6 +346,8 @@ def full(directory):
         out += section_reencrypt(d["reencrypt"]) + [""]
     if "controller" in d:
         out += section_controller(d["controller"]) + [""]
+    if "tenants" in d:
+        out += section_tenants(d["tenants"]) + [""]
     out += section_machine(m)
     return "\n".join(out) + "\n"
 
@@ -334,7 +356,7 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == "section":
         data = json.loads(pathlib.Path(sys.argv[3]).read_text())
         fn = {"crypto": section_crypto, "cli": section_cli, "reencrypt": section_reencrypt,
-              "controller": section_controller}[sys.argv[2]]
+              "controller": section_controller, "tenants": section_tenants}[sys.argv[2]]
         print("\n".join(fn(data)))
     elif len(sys.argv) == 3 and sys.argv[1] == "full":
         sys.stdout.write(full(sys.argv[2]))

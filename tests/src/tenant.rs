@@ -430,6 +430,27 @@ impl Arena {
             ));
         }
         let figures = lock(&self.rounds).clone();
+        // bench/tenants.sh collects these into docs/benchmarks.md.
+        if let Some(path) = std::env::var_os("SEALANT_TENANT_FIGURES") {
+            let line = serde_json::json!({
+                "test": self.test,
+                "peak_rss_mib": hwm.max(rss),
+                "rss_bound_mib": RSS_BOUND_MIB,
+                "rounds": figures,
+                "wall_s": self.started.elapsed().as_secs_f64(),
+            });
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut file| {
+                    use std::io::Write as _;
+                    writeln!(file, "{line}")
+                });
+            if let Err(err) = written {
+                failures.push(format!("cannot write the figures: {err}"));
+            }
+        }
         eprintln!(
             "tenant figures [{}]: peak RSS {hwm:.1} MiB (VmHWM; bound {RSS_BOUND_MIB} MiB); \
              victim sync latency: {}; test wall time {:.1} s",
