@@ -517,9 +517,17 @@ pub enum ReconcileError {
     /// The Secret exists and is neither ours nor `managed`/`patch`.
     #[error("failed update: Resource {0:?} already exists and is not managed by SealedSecret")]
     Unmanaged(String),
-    /// Reading or writing the Secret failed.
-    #[error("{0}")]
-    Update(String),
+    /// Reading or writing an object failed at the API server (status code kept).
+    #[error("{}", .0.kube())]
+    Update(#[source] sealant_k8s::KubeError),
+    /// The Secret is immutable and its data would change (upstream's message).
+    #[error("Error updating {namespace}/{name}: {IMMUTABLE_MESSAGE}")]
+    Immutable {
+        /// The Secret's namespace.
+        namespace: String,
+        /// The Secret's name.
+        name: String,
+    },
     /// The object cannot be represented (should not happen).
     #[error("malformed SealedSecret: {0}")]
     Malformed(String),
@@ -531,7 +539,7 @@ impl ReconcileError {
         match self {
             ReconcileError::Unseal(_) | ReconcileError::Malformed(_) => "unseal",
             ReconcileError::Unmanaged(_) => "unmanaged",
-            ReconcileError::Update(_) => "update",
+            ReconcileError::Update(_) | ReconcileError::Immutable { .. } => "update",
         }
     }
 
@@ -539,13 +547,20 @@ impl ReconcileError {
     fn event_reason(&self) -> &'static str {
         match self {
             ReconcileError::Unseal(_) | ReconcileError::Malformed(_) => "ErrUnsealFailed",
-            ReconcileError::Unmanaged(_) | ReconcileError::Update(_) => "ErrUpdateFailed",
+            ReconcileError::Unmanaged(_)
+            | ReconcileError::Update(_)
+            | ReconcileError::Immutable { .. } => "ErrUpdateFailed",
         }
     }
 
-    /// Upstream gives up at once on immutable Secrets: retrying cannot help.
+    /// Retrying cannot help until the object changes: an immutable Secret (upstream gives up
+    /// at once too), or an object the API server refuses as such (400, 413, 422).
     fn is_permanent(&self) -> bool {
-        matches!(self, ReconcileError::Update(message) if message.contains("the target Secret is immutable"))
+        match self {
+            ReconcileError::Immutable { .. } => true,
+            ReconcileError::Update(err) => err.is_invalid(),
+            _ => false,
+        }
     }
 }
 
@@ -727,7 +742,7 @@ async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileErr
     )
     .get(&sealed.name_any())
     .await
-    .map_err(|e| ReconcileError::Update(e.to_string()))?;
+    .map_err(|e| ReconcileError::Update(e.into()))?;
     match apply_copy(&whole, ctx, Source::Api).await? {
         Pass::Done(applied) => Ok(applied),
         // A copy from the API is never taken for a stripped one.
@@ -805,7 +820,7 @@ async fn apply_copy(
     let live = secrets
         .get_opt(&name)
         .await
-        .map_err(|e| ReconcileError::Update(e.to_string()))?
+        .map_err(|e| ReconcileError::Update(e.into()))?
         .map(PlainSecret::new);
 
     // The ownership gate comes before decryption: a Secret we may not write costs no RSA work.
@@ -856,7 +871,7 @@ async fn apply_copy(
             .create(&PostParams::default(), &desired)
             .await
             .map(PlainSecret::new)
-            .map_err(|e| ReconcileError::Update(e.to_string()))?;
+            .map_err(|e| ReconcileError::Update(e.into()))?;
         info!("Secret created");
         return Ok(Pass::Done(unsealed));
     };
@@ -879,16 +894,16 @@ async fn apply_copy(
     }
     // An immutable Secret keeps its data; only our digest annotation may still be added.
     if live.immutable == Some(true) && without_digest(&updated) != without_digest(&live) {
-        return Err(ReconcileError::Update(format!(
-            "Error updating {namespace}/{}: {IMMUTABLE_MESSAGE}",
-            live.name_any()
-        )));
+        return Err(ReconcileError::Immutable {
+            namespace,
+            name: live.name_any(),
+        });
     }
     let _replaced = secrets
         .replace(&live.name_any(), &PostParams::default(), &updated)
         .await
         .map(PlainSecret::new)
-        .map_err(|e| ReconcileError::Update(e.to_string()))?;
+        .map_err(|e| ReconcileError::Update(e.into()))?;
     info!("Secret updated");
     Ok(Pass::Done(unsealed))
 }
@@ -1383,9 +1398,27 @@ mod tests {
 
     #[test]
     fn reasons_and_permanence() {
-        let immutable = ReconcileError::Update(format!("Error updating a/b: {IMMUTABLE_MESSAGE}"));
+        let immutable = ReconcileError::Immutable {
+            namespace: "a".into(),
+            name: "b".into(),
+        };
         assert!(immutable.is_permanent());
         assert_eq!(immutable.metric_label(), "update");
+        assert_eq!(
+            immutable.to_string(),
+            format!("Error updating a/b: {IMMUTABLE_MESSAGE}")
+        );
+        // Decided by the status code, not the text.
+        let api = |code: u16| {
+            ReconcileError::Update(sealant_k8s::KubeError::from(kube::Error::Api(
+                kube::core::Status::failure("the target Secret is immutable", "Invalid")
+                    .with_code(code)
+                    .boxed(),
+            )))
+        };
+        assert!(api(422).is_permanent());
+        assert!(!api(409).is_permanent());
+        assert!(!api(503).is_permanent());
         let unmanaged = ReconcileError::Unmanaged("x".into());
         assert_eq!(
             unmanaged.to_string(),
