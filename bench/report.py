@@ -11,7 +11,7 @@ import json
 import pathlib
 import sys
 
-# The issue's targets (issue 10): the limits, not results.
+# The targets (docs/benchmarks.md, "Targets"): the limits, not results.
 UNSEAL_OVERHEAD_MAX = 1.1
 SYNC_5000_MAX_S = 60.0
 RESTART_5000_MAX_S = 15.0

@@ -50,8 +50,9 @@ fn items(path: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Upstream #1468: re-sealing the same values must not change the file, or GitOps tools see
-/// drift; changing one value changes that item only.
+/// Re-sealing the same values must not change the file, or GitOps tools see drift
+/// (docs/upstream.md, "Known upstream problems we avoid"); changing one value changes that item
+/// only.
 #[test]
 fn merge_with_recovery_key_changes_only_changed_items() {
     let dir = tempfile::tempdir().unwrap();

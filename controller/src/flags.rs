@@ -1,5 +1,5 @@
-//! Command-line flags, upstream's names and defaults (§3.10 of the spec), each also readable
-//! from `SEALED_SECRETS_<FLAG>`; the command line wins.
+//! Command-line flags, upstream's names and defaults (docs/upstream.md, "Flags and
+//! environment"), each also readable from `SEALED_SECRETS_<FLAG>`; the command line wins.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -93,8 +93,9 @@ pub struct Args {
     #[arg(long, env = "SEALED_SECRETS_MAX_UNSEAL_RETRIES", default_value_t = 5)]
     pub max_unseal_retries: u32,
     /// Client-side API requests per second (0 or negative: unlimited). Upstream's 5 made 4,000
-    /// objects take half an hour (#761, #1833); a new SealedSecret costs 3 writes, and in-flight
-    /// requests are already bounded by --concurrency, so this is a ceiling against runaway loops.
+    /// objects take half an hour (docs/upstream.md, "Known upstream problems we avoid"); a new
+    /// SealedSecret costs 3 writes, and in-flight requests are already bounded by --concurrency,
+    /// so this is a ceiling against runaway loops.
     #[arg(
         long,
         env = "SEALED_SECRETS_KUBECLIENT_QPS",

@@ -1,18 +1,19 @@
-//! The sealing keys: loaded from key Secrets in upstream's layout (§3.2 of the spec), generated
-//! on first start and on renewal, and re-read while running so that keys added, relabelled or
-//! removed by hand take effect without a restart. Keys are never deleted here.
+//! The sealing keys: loaded from key Secrets in upstream's layout (docs/upstream.md, "Key
+//! Secrets"), generated on first start and on renewal, and re-read while running so that keys
+//! added, relabelled or removed by hand take effect without a restart. Keys are never deleted
+//! here.
 //!
-//! Next to the RSA keys, the controller holds age X25519 identities (issue 6) as key Secrets
-//! of their own type and label (`sealant_core::age::keysecret`), under the same rules: loaded
-//! and re-read with the RSA keys, one generated on first start and at each renewal by the
+//! Next to the RSA keys, the controller holds age X25519 identities (docs/format.md §7) as key
+//! Secrets of their own type and label (`sealant_core::age::keysecret`), under the same rules:
+//! loaded and re-read with the RSA keys, one generated on first start and at each renewal by the
 //! leader only, the newest published (at `/v1/recipient`), all of them used to unseal.
 //!
-//! Key states (issue 7) are the label's value, for both kinds: `active` keys unseal and the
-//! newest active one seals and is published; `compromised` keys still unseal (so running
-//! workloads keep their Secrets while the repository is re-encrypted) but never seal and are
-//! never published; `retired` keys and any other value are not loaded at all. Upstream loads
-//! only `active`, so a compromised key is a documented deviation. When no active RSA key is
-//! left, the leader generates one, and a renewal request (`sealant keys rotate`, the
+//! Key states (docs/rotation.md §1) are the label's value, for both kinds: `active` keys unseal and
+//! the newest active one seals and is published; `compromised` keys still unseal (so running
+//! workloads keep their Secrets while the repository is re-encrypted) but never seal and are never
+//! published; `retired` keys and any other value are not loaded at all. Upstream loads only
+//! `active`, so a compromised key is a documented deviation. When no active RSA key is left, the
+//! leader generates one, and a renewal request (`sealant keys rotate`, the
 //! [`RENEW_REQUEST_ANNOTATION`] on the newest active key Secret) makes it generate one now.
 
 use std::sync::Arc;

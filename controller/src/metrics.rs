@@ -1,4 +1,4 @@
-//! Prometheus metrics (§3.8 of the spec), served at `--listen-metrics-addr` `/metrics`.
+//! Prometheus metrics (docs/upstream.md, "Metrics"), served at `--listen-metrics-addr` `/metrics`.
 //!
 //! Upstream's metrics keep their names and labels:
 //!
@@ -35,10 +35,10 @@
 //! are not reported by sealant-core. It stays at zero while nothing needs decrypting (a
 //! reconcile that finds the Secret in sync, by its digest, decrypts nothing).
 //!
-//! With `--metrics-omit-secret-labels` (upstream PR #1972), `condition_info` is not written at
-//! all, as upstream does, so the metrics port no longer lists SealedSecret names; the same
-//! information without names stays available as `sealant_sealedsecrets`, which counts objects
-//! per namespace and status.
+//! With `--metrics-omit-secret-labels` (docs/upstream.md, "Metrics"), `condition_info` is not
+//! written at all, as upstream does, so the metrics port no longer lists SealedSecret names; the
+//! same information without names stays available as `sealant_sealedsecrets`, which counts
+//! objects per namespace and status.
 //!
 //! prometheus-client writes OpenMetrics text: counters are registered without `_total` and
 //! exposed with it, the body ends with `# EOF`, and the content type is

@@ -1,9 +1,9 @@
-//! Reconcile one SealedSecret into its Secret, with upstream's rules (§3.5 of the spec):
-//! ownership gate, `managed` / `patch`, template metadata, type and data, immutable Secrets,
-//! the `Synced` condition and events.
+//! Reconcile one SealedSecret into its Secret, with upstream's rules (docs/upstream.md, "Reconcile
+//! rules"): ownership gate, `managed` / `patch`, template metadata, type and data, immutable
+//! Secrets, the `Synced` condition and events.
 //!
-//! sealant adds the key inventory (issue 7): `status.keyFingerprints` lists the keys that
-//! opened the object's items at the last unseal, and a `KeyCompromised` condition (with a
+//! sealant adds the key inventory (docs/rotation.md §6): `status.keyFingerprints` lists the keys
+//! that opened the object's items at the last unseal, and a `KeyCompromised` condition (with a
 //! `SealedWithCompromisedKey` Warning event) flags objects that depend on a compromised key.
 
 use std::collections::BTreeMap;

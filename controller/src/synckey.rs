@@ -1,6 +1,7 @@
-//! The sync key's Secret (`sealant-sync-key` in the controller namespace, design §6): the random
-//! HMAC key behind the `sealant.dev/unsealed-digest` annotation, shared by every replica and
-//! every restart so that Secrets already in sync need no decryption.
+//! The sync key's Secret (`sealant-sync-key` in the controller namespace;
+//! docs/design/controller.md §6): the random HMAC key behind the `sealant.dev/unsealed-digest`
+//! annotation, shared by every replica and every restart so that Secrets already in sync need no
+//! decryption.
 //!
 //! Only the leader creates it (create; on 409 AlreadyExists re-read, so two racing leaders end
 //! up with the same key). Losing it is harmless: every object is decrypted once more and

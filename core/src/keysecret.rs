@@ -1,5 +1,6 @@
-//! The key Secret format upstream's controller stores sealing keys in (§3.2 of the spec), so
-//! keys move between upstream and sealant controllers, and backups stay interchangeable.
+//! The key Secret format upstream's controller stores sealing keys in (docs/upstream.md, "Key
+//! Secrets"), so keys move between upstream and sealant controllers, and backups stay
+//! interchangeable.
 
 use std::collections::BTreeMap;
 

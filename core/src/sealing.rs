@@ -1,6 +1,7 @@
-//! Secret → SealedSecret (upstream's `kubeseal` rules, §4.4 and §2.7 of the spec) and
-//! SealedSecret → Secret (§2.5), with template data rendered only where the caller asks for it
-//! (reconcile and offline recovery, never the verify/rotate paths: that would be an oracle).
+//! Secret → SealedSecret (docs/upstream.md, "Sealing rules (kubeseal)") and SealedSecret → Secret
+//! (docs/upstream.md, "Unsealing and templates"), with template data rendered only where the caller
+//! asks for it (reconcile and offline recovery, never the verify/rotate paths: that would be an
+//! oracle).
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -75,8 +75,9 @@ impl<'de> Deserialize<'de> for SecretBytes {
     }
 }
 
-/// Secret text (a `stringData` value): wiped on drop, redacted in `Debug`.
-#[derive(Clone, Default, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+/// Secret text (a `stringData` value): wiped on drop, redacted in `Debug`. No `PartialEq`: an
+/// `==` on secrets would compare in variable time; use [`SecretString::ct_eq`].
+#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
 pub struct SecretString(String);
 
 impl SecretString {
@@ -93,6 +94,11 @@ impl SecretString {
     /// Copies the text into secret bytes.
     pub fn to_bytes(&self) -> SecretBytes {
         SecretBytes::from_slice(self.0.as_bytes())
+    }
+
+    /// Constant-time equality (the lengths are not hidden).
+    pub fn ct_eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
     }
 }
 

@@ -58,7 +58,8 @@ fn every_single_bit_flip_is_rejected() {
     }
 }
 
-/// Upstream's scope matrix (§5.2): which moves of a SealedSecret still unseal.
+/// Upstream's scope matrix (docs/upstream.md, "Scopes and the OAEP label"): which moves of a
+/// SealedSecret still unseal.
 #[test]
 fn scope_matrix() {
     let key = rsa2048();
@@ -200,7 +201,8 @@ fn skip_set_owner_references_leaves_the_secret_unowned() {
     assert!(unsealed.secret.metadata.owner_references.is_none());
 }
 
-/// Upstream's namespace rules for sealing (§4.4), as a table.
+/// Upstream's namespace rules for sealing (docs/upstream.md, "Sealing rules (kubeseal)"), as a
+/// table.
 #[test]
 fn namespace_resolution_matrix() {
     let key = rsa2048();

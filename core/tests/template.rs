@@ -1,5 +1,6 @@
-//! The template engine (`sealant_core::template`): upstream's §5.1 vectors, vectors checked
-//! against Go's `text/template`, every function, limits, and that errors never carry secrets.
+//! The template engine (`sealant_core::template`): upstream's vectors (docs/upstream.md,
+//! "Upstream's test scenarios"), vectors checked against Go's `text/template`, every function,
+//! limits, and that errors never carry secrets.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure report
 
@@ -41,7 +42,7 @@ fn err(source: &str, items: &[(&str, &[u8])]) -> TemplateError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Upstream's vectors (§5.1: pkg/apis/sealedsecrets/v1alpha1/sealedsecret_test.go).
+// Upstream's vectors (docs/upstream.md, "Upstream's test scenarios": its sealedsecret_test.go).
 
 #[test]
 fn upstream_index_vector() {

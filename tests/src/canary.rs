@@ -1,6 +1,6 @@
-//! The suite-wide leak canary (issue 11): one unique plaintext per test process that the
-//! helpers building secrets ([`crate::controller::sealed`]) put in front of every value, and
-//! checks that it never shows up where a secret value must not go.
+//! The suite-wide leak canary (docs/bad-input.md, "Secret values inside bad input"): one unique
+//! plaintext per test process that the helpers building secrets ([`crate::controller::sealed`]) put
+//! in front of every value, and checks that it never shows up where a secret value must not go.
 //!
 //! Where the harness looks, for every test of the e2e suite:
 //!

@@ -1,8 +1,8 @@
-//! Seal once for many clusters (issue 6) on the real control plane: two controllers with
-//! their own keys (RSA and age, each in its own namespace), one SealedSecret sealed for both
-//! unseals under each of them, and the same SealedSecret moved to another namespace unseals
-//! under neither. The controllers take turns on the shared namespaces: two controllers owning
-//! one Secret at once would fight over it (each has its own sync key).
+//! Seal once for many clusters (docs/multi-cluster.md) on the real control plane: two controllers
+//! with their own keys (RSA and age, each in its own namespace), one SealedSecret sealed for both
+//! unseals under each of them, and the same SealedSecret moved to another namespace unseals under
+//! neither. The controllers take turns on the shared namespaces: two controllers owning one Secret
+//! at once would fight over it (each has its own sync key).
 
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Secret;

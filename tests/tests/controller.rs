@@ -1,6 +1,7 @@
-//! sealant-controller on the real control plane: upstream's integration scenarios (§5.2 of the
-//! spec). Each test runs its own controller process, confined to a throwaway namespace that
-//! also holds its keys, so tests run in parallel without seeing each other.
+//! sealant-controller on the real control plane: upstream's integration scenarios
+//! (docs/upstream.md, "Upstream's test scenarios"). Each test runs its own controller process,
+//! confined to a throwaway namespace that also holds its keys, so tests run in parallel without
+//! seeing each other.
 
 use std::collections::BTreeMap;
 

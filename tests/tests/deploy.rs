@@ -147,7 +147,8 @@ fn versions_and_default_names_agree_with_the_code() {
         "deploy/image/Dockerfile does not build with Rust {rust}"
     );
 
-    // The Service carries the name and namespace the CLI looks for by default (#767).
+    // The Service carries the name and namespace the CLI looks for by default (docs/upstream.md,
+    // "Known upstream problems we avoid").
     let defaults = cli_defaults();
     let services =
         documents(&std::fs::read_to_string(repo_file("deploy/base/service.yaml")).unwrap())

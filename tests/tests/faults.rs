@@ -1,8 +1,8 @@
-//! Faults on the real control plane (issue 11, part 1). Each test ends with every Secret in
-//! sync and no key lost: the leader SIGKILLed with a standby waiting (takeover time measured,
-//! Secret writes counted), replicas SIGKILLed during first-start key generation, and
-//! kube-apiserver restarted, kube-apiserver and the controller frozen (SIGSTOP) and etcd
-//! restarted, on a private control plane so the other tests never see those outages.
+//! Faults on the real control plane (docs/bad-input.md, "Faults"). Each test ends with every Secret
+//! in sync and no key lost: the leader SIGKILLed with a standby waiting (takeover time measured,
+//! Secret writes counted), replicas SIGKILLed during first-start key generation, and kube-apiserver
+//! restarted, kube-apiserver and the controller frozen (SIGSTOP) and etcd restarted, on a private
+//! control plane so the other tests never see those outages.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
-//! Hostile input to a running controller's HTTP API (issue 11, part 3): oversized and slow
-//! bodies, malformed and multi-document bodies, wrong kinds, crafted templates (no decryption
+//! Hostile input to a running controller's HTTP API (docs/bad-input.md, "HTTP API"): oversized and
+//! slow bodies, malformed and multi-document bodies, wrong kinds, crafted templates (no decryption
 //! oracle), the CVE-2026-22728 scope-widening replay through `/v1/rotate`, and the rate limit.
 //! Every answer is checked to the byte, as listed in docs/bad-input.md.
 

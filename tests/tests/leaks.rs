@@ -1,4 +1,5 @@
-//! Leak canary (issue 11, part 2). The whole e2e suite runs with the canary of
+//! Leak canary (docs/bad-input.md, "Secret values inside bad input"). The whole e2e suite runs with
+//! the canary of
 //! `sealant_tests::canary` in front of every value it seals, and the harness checks every
 //! controller log (at TRACE) and metrics page, every test namespace's events, statuses and
 //! Secret metadata, every HTTP answer and every CLI output for it. The tests here:

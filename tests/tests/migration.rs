@@ -207,7 +207,7 @@ fn fixtures() -> Vec<Fixture> {
     ]
 }
 
-/// OAEP label for the fixture's scope (spec §1.2).
+/// OAEP label for the fixture's scope (docs/upstream.md, "Scopes and the OAEP label").
 fn label(fixture: &Fixture, namespace: &str) -> String {
     if fixture
         .annotations

@@ -1,6 +1,6 @@
-//! More of upstream's reconcile scenarios on the real control plane (§5.2 of the spec):
-//! template data, custom types and immutable Secrets, the scope matrix, keys that arrive after
-//! the SealedSecret, and `--old-gc-behavior`.
+//! More of upstream's reconcile scenarios on the real control plane (docs/upstream.md, "Upstream's
+//! test scenarios"): template data, custom types and immutable Secrets, the scope matrix, keys that
+//! arrive after the SealedSecret, and `--old-gc-behavior`.
 
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Secret;

@@ -1,5 +1,6 @@
-//! Key rotation end to end (issue 7), with the `sealant` binary against a live controller on the
-//! real control plane: a repository tree sealed with `sealant seal` and applied, `keys rotate`,
+//! Key rotation end to end (docs/rotation.md), with the `sealant` binary against a live controller
+//! on the real control plane: a repository tree sealed with `sealant seal` and applied, `keys
+//! rotate`,
 //! `reencrypt --check` failing before and passing after an online `reencrypt` (through the API
 //! server's service proxy, so the controller runs in a network namespace as in `proxy.rs`), the
 //! inventory (`keys list -o json`, status.keyFingerprints, metrics) showing the old key unused,

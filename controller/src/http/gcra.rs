@@ -1,6 +1,6 @@
 //! A GCRA (generic cell rate algorithm) rate limiter with the semantics of the `throttled`
-//! library upstream uses for `/v1/verify` (§3.7 of the spec), so that clients see the same
-//! `X-RateLimit-*` numbers.
+//! library upstream uses for `/v1/verify` (docs/upstream.md, "HTTP API"), so that clients see
+//! the same `X-RateLimit-*` numbers.
 //!
 //! With emission interval `T = 1 s / rate` and tolerance `τ = T · (burst + 1)`, each key keeps a
 //! theoretical arrival time (TAT). A request at `now` would move it to `new = max(TAT, now) + T`;

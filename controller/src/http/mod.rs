@@ -1,5 +1,6 @@
-//! The HTTP API (§3.7 of the spec): `/healthz`, `/readyz`, `/v1/cert.pem`, `/v1/verify` and
-//! `/v1/rotate`, served with hyper 1 directly (five fixed paths need no framework).
+//! The HTTP API (docs/upstream.md, "HTTP API"): `/healthz`, `/readyz`, `/v1/cert.pem`,
+//! `/v1/verify` and `/v1/rotate`, served with hyper 1 directly (five fixed paths need no
+//! framework).
 //!
 //! Connection handling, shared with the metrics server (docs/controller.md, "HTTP
 //! connections"), so that no client, idle or slow, can lock either port:

@@ -3,9 +3,9 @@
 //! Upstream's controller parses every `spec.template.data` entry as a Go `text/template` named
 //! after its key, with Sprig's "generic" function map minus `env`, `expandenv` and
 //! `getHostByName`, and executes it with `.` bound to a map of the decrypted items as strings
-//! (§2.5 of the spec). The output bytes replace or add the item. This module is a
-//! reimplementation of that engine from its documented behaviour: [`render`] runs one template,
-//! [`render_all`] runs a SealedSecret's templates the way the controller does.
+//! (docs/upstream.md, "Unsealing and templates"). The output bytes replace or add the item. This
+//! module is a reimplementation of that engine from its documented behaviour: [`render`] runs one
+//! template, [`render_all`] runs a SealedSecret's templates the way the controller does.
 //!
 //! Values are byte strings, as in Go: `{{ .cert }}` copies a binary item byte for byte.
 //!

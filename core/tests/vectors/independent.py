@@ -2,18 +2,18 @@
 """Independent implementation of the Sealed Secrets item format, used to make and check test vectors.
 
 This file deliberately shares no code with sealant: it re-implements the upstream Bitnami Sealed
-Secrets hybrid encryption (spec `upstream-sealed-secrets.md` §1) on top of Python's `cryptography`
+Secrets hybrid encryption (docs/upstream.md, "Item format") on top of Python's `cryptography`
 package, so that vectors it produces (and ciphertexts it accepts) are evidence of wire compatibility
 rather than of sealant agreeing with itself.
 
-One encrypted item (spec §1.3):
+One encrypted item (docs/format.md §1):
 
     u16 big-endian L  ||  RSA-OAEP(SHA-256, MGF1-SHA-256, label)(32-byte AES key)  ||  AES-256-GCM(...)
 
 where L is the RSA modulus size in bytes, the AES-256-GCM nonce is 12 zero bytes, there is no AAD,
 and the 16-byte tag is appended to the ciphertext. Items are stored as standard base64 with `=`
-padding (§1.4). The OAEP label depends on the scope (§1.2): strict -> "<namespace>/<name>",
-namespace-wide -> "<namespace>", cluster-wide -> empty.
+padding. The OAEP label depends on the scope (docs/upstream.md, "Scopes and the OAEP label"):
+strict -> "<namespace>/<name>", namespace-wide -> "<namespace>", cluster-wide -> empty.
 
 Subcommands (see README.md in this folder):
 
@@ -57,14 +57,15 @@ KEYS_DIR = HERE / "keys"
 ITEMS_FORMAT = "sealant-item-vectors-1"
 GENERATOR = f"independent.py (python cryptography {cryptography.__version__})"
 
-SESSION_KEY_BYTES = 32  # AES-256 (spec §1.1)
-GCM_NONCE = bytes(12)  # all zeros: the session key is single-use (spec §1.1)
+SESSION_KEY_BYTES = 32  # AES-256 (docs/upstream.md, "Item format")
+GCM_NONCE = bytes(12)  # all zeros: the session key is single-use
 
 # Namespace/name used by the item vectors.
 NS = "myns"
 NAME = "myname"
 
-# Controller-style certificate validity: Go's `--key-ttl` default is 87600h (spec §3.2).
+# Controller-style certificate validity: Go's `--key-ttl` default is 87600h
+# (docs/upstream.md, "Key Secrets").
 CERT_TTL = datetime.timedelta(hours=87600)
 
 # DER of the KeyUsage extension value exactly as Go's crypto/x509 writes `KeyUsageEncipherOnly`:
@@ -84,7 +85,7 @@ BIG_LEN = 1024 * 1024
 
 
 # --------------------------------------------------------------------------------------------------
-# Base64, mirroring Go's base64.StdEncoding.DecodeString (spec §1.4)
+# Base64, mirroring Go's base64.StdEncoding.DecodeString (docs/upstream.md, "Item format")
 # --------------------------------------------------------------------------------------------------
 
 _B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -142,12 +143,12 @@ def wrap(text: str, width: int, sep: str, trailing: bool) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Labels and hybrid encryption (spec §1.2, §1.3, §1.5)
+# Labels and hybrid encryption (docs/upstream.md, "Scopes and the OAEP label", "Item format")
 # --------------------------------------------------------------------------------------------------
 
 
 def label_for(scope: str, namespace: str, name: str) -> bytes:
-    """OAEP label of an item for a scope (spec §1.2)."""
+    """OAEP label of an item for a scope (docs/upstream.md, "Scopes and the OAEP label")."""
     if scope == "strict":
         return f"{namespace}/{name}".encode("utf-8")
     if scope == "namespace-wide":
@@ -175,7 +176,7 @@ def hybrid_encrypt(public_key: rsa.RSAPublicKey, plaintext: bytes, label: bytes)
 
 
 def hybrid_decrypt(private_key: rsa.RSAPrivateKey, data: bytes, label: bytes) -> bytes:
-    """Open one item with one key (spec §1.5 for a single key). Raises on any failure."""
+    """Open one item with one key (docs/upstream.md, "Item format"). Raises on any failure."""
     if len(data) < 2:
         raise ValueError("too short")
     (rsa_len,) = struct.unpack(">H", data[:2])
@@ -233,7 +234,7 @@ def subject_key_id(public_key: Any) -> bytes:
 def controller_style_cert(
     key: Any, not_before: datetime.datetime, not_after: datetime.datetime
 ) -> x509.Certificate:
-    """Self-signed certificate shaped like the upstream controller's (spec §3.2).
+    """Self-signed certificate like the upstream controller's (docs/upstream.md, "Key Secrets").
 
     v3, random serial < 2^128, empty issuer and subject DN, KeyUsage = encipherOnly (critical),
     BasicConstraints CA:TRUE without pathlen (critical), SubjectKeyId (Go adds one for CA certs),
@@ -472,7 +473,7 @@ def build_items(keys: dict[str, Any]) -> dict[str, Any]:
                 k, "strict", b64encode(vb.seal(k, pt, strict)), "ok", pt, big=True,
             )
 
-        # ---- positive: base64 quirks Go tolerates (spec §1.4) --------------------------------
+        # ---- positive: base64 quirks Go tolerates (docs/upstream.md, "Item format") ---------
         pt = b"wrapped base64 must decode " * 4
         vb.add(
             f"{k}-b64-crlf-wrapped",
