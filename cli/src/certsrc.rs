@@ -9,7 +9,30 @@ use time::OffsetDateTime;
 
 use crate::args::{CertSourceArgs, ClusterArgs};
 use crate::cluster::KubeOverrides;
-use crate::error::{CliError, Hinted, Result};
+use crate::error::Result;
+use crate::io::IoError;
+
+pub use crate::error::CertSourceError;
+
+/// Reads certificate files (`lint --cert`, `diff --cert`): no URLs, no controller.
+///
+/// # Errors
+/// An unreadable or unparsable certificate, naming it.
+pub fn load_files(paths: &[PathBuf]) -> Result<Vec<Certificate>> {
+    paths
+        .iter()
+        .map(|path| {
+            let pem = std::fs::read(path)
+                .map_err(|e| IoError::file("cannot read certificate", path, e))?;
+            Ok(
+                Certificate::from_pem(&pem).map_err(|source| CertSourceError::Unusable {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        })
+        .collect()
+}
 
 /// A certificate and a description of where it came from.
 pub struct LoadedCert {
@@ -37,9 +60,9 @@ pub fn load(
             parse(pem, source.clone())
         }
         Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                crate::error::io_error("cannot read certificate", Path::new(path), e)
-                    .hint_if_none("--cert takes a PEM file or an http(s):// or file:// URL")
+            let pem = std::fs::read(path).map_err(|source| CertSourceError::Read {
+                path: PathBuf::from(path),
+                source,
             })?;
             parse(pem, format!("file {path}"))
         }
@@ -52,15 +75,14 @@ pub fn load(
 /// # Errors
 /// An expired certificate.
 pub fn check_usable(loaded: &LoadedCert) -> Result<()> {
-    loaded
-        .cert
-        .check_not_expired(OffsetDateTime::now_utc())
-        .map_err(Hinted::into_cli)
+    Ok(loaded.cert.check_not_expired(OffsetDateTime::now_utc())?)
 }
 
 fn parse(pem: Vec<u8>, origin: String) -> Result<LoadedCert> {
-    let cert = Certificate::from_pem(&pem)
-        .map_err(|e| e.into_cli().context(format!("certificate from {origin}")))?;
+    let cert = match Certificate::from_pem(&pem) {
+        Ok(cert) => cert,
+        Err(source) => return Err(CertSourceError::Parse { origin, source }.into()),
+    };
     Ok(LoadedCert { cert, pem, origin })
 }
 
@@ -80,8 +102,8 @@ fn is_url(source: &str) -> bool {
 
 fn fetch_url(url: &str) -> Result<Vec<u8>> {
     if let Some(path) = url.strip_prefix("file://") {
-        return std::fs::read(path)
-            .map_err(|e| crate::error::io_error("cannot read certificate", Path::new(path), e));
+        return Ok(std::fs::read(path)
+            .map_err(|e| IoError::file("cannot read certificate", Path::new(path), e))?);
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let tls = ureq::tls::TlsConfig::builder()
@@ -94,22 +116,29 @@ fn fetch_url(url: &str) -> Result<Vec<u8>> {
         .timeout_global(Some(std::time::Duration::from_secs(30)))
         .build()
         .new_agent();
-    let mut response = agent.get(url).call().map_err(|e| {
-        CliError::new(format!("cannot fetch {url:?}: {e}"))
-            .hint("check the URL, or download the certificate and pass the file")
-    })?;
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|source| CertSourceError::Fetch {
+            url: url.to_owned(),
+            source,
+        })?;
     if response.status() != 200 {
-        return Err(CliError::new(format!(
-            "cannot fetch {url:?}: {}",
-            response.status()
-        )));
+        return Err(CertSourceError::FetchStatus {
+            url: url.to_owned(),
+            status: response.status(),
+        }
+        .into());
     }
-    response
+    Ok(response
         .body_mut()
         .with_config()
         .limit(1 << 20)
         .read_to_vec()
-        .map_err(|e| CliError::new(format!("cannot fetch {url:?}: {e}")))
+        .map_err(|source| CertSourceError::FetchBody {
+            url: url.to_owned(),
+            source,
+        })?)
 }
 
 fn load_from_controller(
@@ -130,12 +159,12 @@ fn load_from_controller(
         (Ok(pem), _) => pem,
         (Err(err), Some(path)) if path.exists() => {
             let cached = parse(
-                std::fs::read(path).map_err(|e| crate::error::io_error("cannot read", path, e))?,
+                std::fs::read(path).map_err(|e| IoError::file("cannot read", path, e))?,
                 "cache".into(),
             )?;
             eprintln!(
                 "warning: {}\nwarning: sealing with the cached certificate of {origin} (fingerprint {}, seen before)",
-                err.message(),
+                err,
                 cached.cert.public_key().fingerprint()
             );
             return Ok(LoadedCert {
@@ -143,7 +172,7 @@ fn load_from_controller(
                 ..cached
             });
         }
-        (Err(err), _) => return Err(err),
+        (Err(err), _) => return Err(err.into()),
     };
     let loaded = parse(pem, origin)?;
     if let Some(path) = cache {

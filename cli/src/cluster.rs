@@ -1,7 +1,6 @@
 //! Talking to a cluster: kubeconfig handling like kubectl, and the controller's HTTP API
 //! reached through the API server's service proxy (so no port-forward is needed).
 
-use sealant_k8s::error::message as kube_message;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,7 +11,11 @@ use kube::{Api, Client, Config};
 use sealant_core::SecretString;
 
 use crate::args::ClusterArgs;
-use crate::error::{CliError, Result};
+
+/// Result alias for this module.
+type Result<T, E = ClusterError> = std::result::Result<T, E>;
+
+pub use crate::error::ClusterError;
 
 /// kubectl's connection override flags (`--server`, `--token`, `--user`, …). Only kubeseal mode
 /// takes them; `sealant`'s own commands pass [`KubeOverrides::default`], which changes nothing.
@@ -89,10 +92,7 @@ impl KubeOverrides {
             config.root_cert_file = None;
         }
         if let Some(url) = &self.proxy_url {
-            return Err(CliError::new(format!(
-                "--proxy-url {url}: this build cannot reach the API server through a proxy"
-            ))
-            .hint("leave --proxy-url out, or run kubectl port-forward/kubectl proxy and pass --server"));
+            return Err(ClusterError::ProxyUnsupported(url.clone()));
         }
         config.disable_compression |= self.disable_compression;
         let auth = &mut config.auth_info;
@@ -133,10 +133,8 @@ impl KubeOverrides {
             auth.impersonate_groups = Some(self.impersonate_groups.clone());
         }
         if let Some(text) = &self.request_timeout {
-            let timeout = parse_go_duration(text).ok_or_else(|| {
-                CliError::new(format!("invalid --request-timeout {text:?}"))
-                    .hint("give a duration with a unit, like 30s, 2m or 1h (0 means no timeout)")
-            })?;
+            let timeout = parse_go_duration(text)
+                .ok_or_else(|| ClusterError::RequestTimeout(text.clone()))?;
             if !timeout.is_zero() {
                 config.connect_timeout = Some(timeout);
                 config.read_timeout = Some(timeout);
@@ -148,10 +146,12 @@ impl KubeOverrides {
 }
 
 fn parse_server(server: &str) -> Result<http::Uri> {
-    server.parse::<http::Uri>().map_err(|e| {
-        CliError::new(format!("invalid --server {server:?}: {e}"))
-            .hint("give the API server's URL, like https://127.0.0.1:6443")
-    })
+    server
+        .parse::<http::Uri>()
+        .map_err(|source| ClusterError::Server {
+            server: server.to_owned(),
+            source,
+        })
 }
 
 /// Parses a Go duration (`1h2m3.5s`, `300ms`) or, as kubectl also accepts, a bare number of
@@ -208,18 +208,12 @@ pub fn configured_namespace(args: &ClusterArgs) -> Result<Option<String>> {
     // An explicit --context must exist, even when -n makes its namespace moot (as kubectl).
     let context = match (&kubeconfig, &args.context) {
         (None, Some(name)) => {
-            return Err(CliError::usage(format!(
-                "context {name:?} not found: there is no kubeconfig"
-            ))
-            .hint("pass --kubeconfig, set $KUBECONFIG, or drop --context"));
+            return Err(ClusterError::NoKubeconfigForContext(name.clone()));
         }
         (Some(config), Some(name)) => match config.contexts.iter().find(|c| &c.name == name) {
             Some(context) => Some(context),
             None => {
-                return Err(
-                    CliError::usage(format!("context {name:?} not found in kubeconfig"))
-                        .hint("list contexts with `kubectl config get-contexts`"),
-                );
+                return Err(ClusterError::ContextNotFound(name.clone()));
             }
         },
         (Some(config), None) => config
@@ -257,10 +251,7 @@ fn read_kubeconfig(args: &ClusterArgs) -> Result<Option<Kubeconfig>> {
             Kubeconfig::read().map(Some)
         }
     };
-    result.map_err(|e| {
-        CliError::new(format!("cannot read kubeconfig: {e}"))
-            .hint("check --kubeconfig or $KUBECONFIG")
-    })
+    result.map_err(ClusterError::Kubeconfig)
 }
 
 /// A client for the cluster the arguments point at (kubeconfig, else in-cluster), with
@@ -268,7 +259,12 @@ fn read_kubeconfig(args: &ClusterArgs) -> Result<Option<Kubeconfig>> {
 ///
 /// # Errors
 /// No usable configuration.
-pub async fn client(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Client> {
+pub async fn client(args: &ClusterArgs, overrides: &KubeOverrides) -> crate::error::Result<Client> {
+    Ok(cluster_client(args, overrides).await?)
+}
+
+/// [`client`], with the error as it is.
+async fn cluster_client(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Client> {
     let options = KubeConfigOptions {
         context: args.context.clone(),
         cluster: overrides.cluster.clone(),
@@ -276,32 +272,34 @@ pub async fn client(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Cli
     };
     let loaded = match &args.kubeconfig {
         Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
-                CliError::new(format!("cannot read kubeconfig {}: {e}", path.display()))
-            })?;
+            let kubeconfig =
+                Kubeconfig::read_from(path).map_err(|source| ClusterError::KubeconfigFile {
+                    path: path.clone(),
+                    source,
+                })?;
             Config::from_custom_kubeconfig(kubeconfig, &options)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(Box::from)
         }
         None if args.context.is_some() || overrides.selects_entries() => {
-            Config::from_kubeconfig(&options)
-                .await
-                .map_err(|e| e.to_string())
+            Config::from_kubeconfig(&options).await.map_err(Box::from)
         }
-        None => Config::infer().await.map_err(|e| e.to_string()),
+        None => Config::infer().await.map_err(Box::from),
     };
     let mut config = match (loaded, &overrides.server) {
         (Ok(config), _) => config,
         // Like kubectl, `--server` (with `--token` or a client certificate) needs no kubeconfig.
-        (Err(_), Some(server)) if args.kubeconfig.is_none() && args.context.is_none() && !overrides.selects_entries() => {
+        (Err(_), Some(server))
+            if args.kubeconfig.is_none()
+                && args.context.is_none()
+                && !overrides.selects_entries() =>
+        {
             Config::new(parse_server(server)?)
         }
-        (Err(e), _) => return Err(CliError::new(format!("cannot find the cluster: {e}"))
-            .hint("pass --kubeconfig/--context, or seal offline with --cert FILE (save one with `sealant cert -w FILE`)")),
+        (Err(e), _) => return Err(ClusterError::NoCluster(e)),
     };
     overrides.apply(&mut config)?;
-    Client::try_from(config)
-        .map_err(|e| CliError::new(format!("cannot set up a cluster client: {e}")))
+    Client::try_from(config).map_err(ClusterError::Client)
 }
 
 /// The controller's HTTP API, through the API server's service proxy.
@@ -317,14 +315,16 @@ impl Controller {
     /// # Errors
     /// The Service does not exist or cannot be read.
     pub async fn connect(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Self> {
-        let client = client(args, overrides).await?;
+        let client = cluster_client(args, overrides).await?;
         let services: Api<Service> = Api::namespaced(client.clone(), &args.controller_namespace);
-        let service = services.get(&args.controller_name).await.map_err(|e| {
-            CliError::new(format!("cannot get sealed secret service: {}", kube_message(&e))).hint(format!(
-                "no Service {}/{} here: use --controller-name and --controller-namespace to point at the sealed secrets controller",
-                args.controller_namespace, args.controller_name
-            ))
-        })?;
+        let service = services
+            .get(&args.controller_name)
+            .await
+            .map_err(|source| ClusterError::Service {
+                namespace: args.controller_namespace.clone(),
+                name: args.controller_name.clone(),
+                source,
+            })?;
         let port_name = service
             .spec
             .and_then(|spec| spec.ports)
@@ -355,20 +355,21 @@ impl Controller {
             .header(http::header::ACCEPT, accept)
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(kube::client::Body::from(body))
-            .map_err(|e| CliError::new(format!("cannot build request: {e}")))?;
-        let response = self.client.send(request).await.map_err(|e| {
-            CliError::new(format!(
-                "cannot reach the controller in namespace {}: {}",
-                self.namespace,
-                kube_message(&e)
-            ))
-        })?;
+            .map_err(ClusterError::Request)?;
+        let response =
+            self.client
+                .send(request)
+                .await
+                .map_err(|source| ClusterError::Unreachable {
+                    namespace: self.namespace.clone(),
+                    source,
+                })?;
         let status = response.status();
         let bytes = response
             .into_body()
             .collect_bytes()
             .await
-            .map_err(|e| CliError::new(format!("cannot read the controller's answer: {e}")))?;
+            .map_err(ClusterError::Answer)?;
         Ok((status, bytes.to_vec()))
     }
 
@@ -385,12 +386,9 @@ impl Controller {
                 Vec::new(),
             )
             .await
-            .map_err(|e| e.context("cannot fetch certificate"))?;
+            .map_err(ClusterError::during("cannot fetch certificate"))?;
         if status != StatusCode::OK {
-            return Err(CliError::new(format!(
-                "cannot fetch certificate: the controller answered {status}"
-            ))
-            .hint("check the controller is running: kubectl -n <controller namespace> get pods"));
+            return Err(ClusterError::CertStatus(status));
         }
         Ok(body)
     }
@@ -409,22 +407,16 @@ impl Controller {
                 Vec::new(),
             )
             .await
-            .map_err(|e| e.context("cannot fetch the age recipient"))?;
+            .map_err(ClusterError::during("cannot fetch the age recipient"))?;
         match status {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => return Ok(None),
             other => {
-                return Err(CliError::new(format!(
-                    "cannot fetch the age recipient: the controller answered {other}"
-                )));
+                return Err(ClusterError::RecipientStatus(other));
             }
         }
         let text = std::str::from_utf8(&body).unwrap_or_default().trim();
-        text.parse().map(Some).map_err(|e| {
-            CliError::new(format!(
-                "the controller's /v1/recipient is not an age recipient: {e}"
-            ))
-        })
+        text.parse().map(Some).map_err(ClusterError::BadRecipient)
     }
 
     /// `POST /v1/verify`: true when the controller can unseal it, false on 409.
@@ -435,14 +427,14 @@ impl Controller {
         let (status, body) = self
             .call(http::Method::POST, "/v1/verify", "*/*", sealed_json)
             .await
-            .map_err(|e| e.context("cannot validate sealed secret"))?;
+            .map_err(ClusterError::during("cannot validate sealed secret"))?;
         match status {
             StatusCode::OK => Ok(true),
             StatusCode::CONFLICT => Ok(false),
-            other => Err(CliError::new(format!(
-                "cannot validate sealed secret: {other}: {}",
-                short_body(&body)
-            ))),
+            status => Err(ClusterError::VerifyStatus {
+                status,
+                body: short_body(&body),
+            }),
         }
     }
 
@@ -459,12 +451,12 @@ impl Controller {
                 sealed_json,
             )
             .await
-            .map_err(|e| e.context("cannot re-encrypt secret"))?;
+            .map_err(ClusterError::during("cannot re-encrypt secret"))?;
         if status != StatusCode::OK {
-            return Err(CliError::new(format!(
-                "cannot re-encrypt secret: {status}: {}",
-                short_body(&body)
-            )));
+            return Err(ClusterError::RotateStatus {
+                status,
+                body: short_body(&body),
+            });
         }
         Ok(body)
     }

@@ -10,7 +10,7 @@ use sealant_core::{Certificate, Format, Scope, SealedSecret};
 use serde_json::{Value, json};
 
 use crate::args::{InspectArgs, ReportFormat};
-use crate::error::{CliError, Result};
+use crate::error::Result;
 use crate::manifest::{LocatedSealed, documents, is_sealed_secret_kind, sealed_secrets};
 
 /// `sealant inspect`.
@@ -21,7 +21,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     if args.textconv {
         return textconv(&args.files);
     }
-    let certs = crate::lint::load_certs(&args.cert)?;
+    let certs = crate::certsrc::load_files(&args.cert)?;
     let cert_names: Vec<String> = args.cert.iter().map(|p| p.display().to_string()).collect();
     let now = time::OffsetDateTime::now_utc();
     let mut reports = Vec::new();
@@ -37,9 +37,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         }
     }
     if reports.is_empty() {
-        return Err(CliError::new("no SealedSecret found in the input").hint(
-            "give SealedSecret manifests (kind SealedSecret, apiVersion bitnami.com/v1alpha1)",
-        ));
+        return Err(crate::inputs::InputError::NothingToInspect.into());
     }
     let text = match args.output.unwrap_or(ReportFormat::Text) {
         ReportFormat::Text => reports
@@ -53,7 +51,10 @@ pub fn run(args: &InspectArgs) -> Result<()> {
                 "schemaVersion": 1,
                 "objects": objects,
             }))
-            .map_err(|e| CliError::new(format!("cannot encode the report: {e}")))?;
+            .map_err(|source| crate::io::IoError::Encode {
+                what: "the report",
+                source,
+            })?;
             text.push('\n');
             text
         }

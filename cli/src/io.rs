@@ -6,7 +6,13 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::error::{CliError, Result, io_error};
+use crate::error::Result;
+
+pub use crate::error::IoError;
+
+fn io_error(action: &'static str, path: &Path, err: std::io::Error) -> IoError {
+    IoError::file(action, path, err)
+}
 
 /// One input text and where it came from (for messages).
 pub struct Input {
@@ -46,9 +52,7 @@ pub fn read_stdin() -> Result<Input> {
         eprintln!("(tty detected: expecting json/yaml k8s resource in stdin)");
     }
     let mut bytes = Zeroizing::new(Vec::new());
-    stdin
-        .read_to_end(&mut bytes)
-        .map_err(|e| CliError::new(format!("cannot read stdin: {e}")))?;
+    stdin.read_to_end(&mut bytes).map_err(IoError::Stdin)?;
     Ok(Input {
         origin: "stdin".into(),
         text: utf8(bytes, "stdin")?,
@@ -63,7 +67,7 @@ pub fn read_stdin_bytes() -> Result<Zeroizing<Vec<u8>>> {
     let mut bytes = Zeroizing::new(Vec::new());
     std::io::stdin()
         .read_to_end(&mut bytes)
-        .map_err(|e| CliError::new(format!("cannot read stdin: {e}")))?;
+        .map_err(IoError::Stdin)?;
     Ok(bytes)
 }
 
@@ -72,9 +76,9 @@ pub fn read_stdin_bytes() -> Result<Zeroizing<Vec<u8>>> {
 /// # Errors
 /// An error naming the file.
 pub fn read_file_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    std::fs::read(path)
+    Ok(std::fs::read(path)
         .map(Zeroizing::new)
-        .map_err(|e| io_error("cannot read", path, e))
+        .map_err(|e| io_error("cannot read", path, e))?)
 }
 
 /// Reads a file as UTF-8 text.
@@ -96,8 +100,10 @@ fn utf8(mut bytes: Zeroizing<Vec<u8>>, origin: &str) -> Result<Zeroizing<String>
         Err(err) => {
             // Wipe the bytes we got back before reporting.
             drop(Zeroizing::new(err.into_bytes()));
-            Err(CliError::new(format!("{origin} is not UTF-8 text"))
-                .hint("Kubernetes manifests are UTF-8 YAML or JSON; binary values go base64-encoded under `data`"))
+            Err(IoError::NotUtf8 {
+                origin: origin.to_owned(),
+            }
+            .into())
         }
     }
 }
@@ -111,7 +117,7 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(err) => Err(CliError::new(format!("cannot write to stdout: {err}"))),
+        Err(err) => Err(IoError::Stdout(err).into()),
     }
 }
 
@@ -143,7 +149,8 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     // `-w /dev/stdout` or a named pipe: renaming over it would replace the device (as root, even
     // /dev/stdout itself), so write straight through to anything that is not a regular file.
     if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
-        return std::fs::write(path, bytes).map_err(|e| io_error("cannot write", path, e));
+        std::fs::write(path, bytes).map_err(|e| io_error("cannot write", path, e))?;
+        return Ok(());
     }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -160,16 +167,10 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
             let text = text
                 .split_once(" at path ")
                 .map_or(text.as_str(), |(t, _)| t);
-            let err = io_error("cannot write", path, std::io::Error::new(e.kind(), text));
-            match e.kind() {
-                std::io::ErrorKind::NotFound => err.hint(format!(
-                    "the directory {} does not exist: create it first",
-                    dir.display()
-                )),
-                std::io::ErrorKind::NotADirectory => {
-                    err.hint(format!("{} is not a directory", dir.display()))
-                }
-                _ => err,
+            IoError::CreateTemp {
+                path: path.to_path_buf(),
+                dir: dir.to_path_buf(),
+                source: std::io::Error::new(e.kind(), text),
             }
         })?;
     temp.write_all(bytes)
@@ -207,6 +208,36 @@ pub fn emit(output_file: Option<&Path>, bytes: &[u8]) -> Result<()> {
         Some(path) => write_file_atomic(path, bytes),
         None => write_stdout(bytes),
     }
+}
+
+/// Writes objects to `sealant`'s `-w`/`-o` choice: format from -o, else the file name, else YAML.
+///
+/// # Errors
+/// Serialization or write errors.
+pub(crate) fn emit_to_output<T: serde::Serialize>(
+    objects: &[T],
+    output: &crate::args::OutputArgs,
+) -> Result<()> {
+    let file = output.output_file.as_deref();
+    emit_objects(
+        objects,
+        output_format(output.output, file, sealant_core::Format::Yaml),
+        file,
+    )
+}
+
+/// Writes objects as one YAML or JSON stream to `output_file` (atomically) or stdout. The text
+/// is wiped afterwards, since it may hold unsealed Secrets.
+///
+/// # Errors
+/// Serialization or write errors.
+pub fn emit_objects<T: serde::Serialize>(
+    objects: &[T],
+    format: sealant_core::Format,
+    output_file: Option<&Path>,
+) -> Result<()> {
+    let text = Zeroizing::new(sealant_core::object::to_text_stream(objects, format)?);
+    emit(output_file, text.as_bytes())
 }
 
 #[cfg(test)]

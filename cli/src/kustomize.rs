@@ -22,13 +22,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::args::{CertSourceArgs, ClusterArgs, KustomizeArgs};
-use crate::error::{CliError, Hinted, Result};
-use crate::literal::{ALLOW_ENV_VAR, EnvLookup, LiteralSources, build_secret_with};
+use crate::error::Result;
+pub use crate::error::{GENERATOR_API_VERSION, GENERATOR_KIND};
+use crate::io::IoError;
 
-/// apiVersion of the generator config.
-pub const GENERATOR_API_VERSION: &str = "sealant.dev/v1alpha1";
-/// kind of the generator config.
-pub const GENERATOR_KIND: &str = "SealedSecretGenerator";
+pub use crate::error::KustomizeError;
+use crate::literal::{ALLOW_ENV_VAR, EnvLookup, LiteralSources, build_secret_with};
 
 /// The generator config (kustomize's `secretGenerator` fields, plus `cert` and `scope`).
 #[derive(Deserialize)]
@@ -88,7 +87,7 @@ pub fn run(args: &KustomizeArgs) -> Result<()> {
             };
             let config = parse_config(&text.text, &path.display().to_string())?;
             let sealed = generate(config, &root, &allow_env)?;
-            let text = to_text(&sealed, Format::Yaml).map_err(Hinted::into_cli)?;
+            let text = to_text(&sealed, Format::Yaml)?;
             crate::io::write_stdout(text.as_bytes())
         }
         None => {
@@ -112,43 +111,34 @@ fn allowed_env_names() -> Vec<String> {
 }
 
 fn current_dir() -> Result<PathBuf> {
-    std::env::current_dir()
-        .map_err(|e| CliError::new(format!("cannot read the current directory: {e}")))
+    Ok(std::env::current_dir().map_err(IoError::CurrentDir)?)
 }
 
 /// The KRM function: `ResourceList` in, the same list with the SealedSecret appended out.
 /// `root` is the working directory, which must be the kustomization that declares the generator.
 fn krm(input: &str, root: &Path, allow_env: &[String]) -> Result<String> {
-    let mut documents: Vec<Value> = read_documents(input).map_err(|e| {
-        e.into_cli()
-            .context("stdin")
-            .hint("the KRM function protocol sends a ResourceList on stdin; to run the exec plugin protocol, pass the config file")
-    })?;
+    let mut documents: Vec<Value> = read_documents(input).map_err(KustomizeError::KrmInput)?;
     let mut list = match (documents.len(), documents.pop()) {
         (1, Some(list)) if list.get("kind").and_then(Value::as_str) == Some("ResourceList") => list,
         _ => {
-            return Err(CliError::new("stdin is not one ResourceList")
-                .hint("run this as a kustomize plugin (see docs/workflow.md), or pass the generator config file"));
+            return Err(KustomizeError::NotResourceList.into());
         }
     };
-    let config = list.get("functionConfig").cloned().ok_or_else(|| {
-        CliError::new("the ResourceList has no functionConfig")
-            .hint("kustomize passes the SealedSecretGenerator as functionConfig")
-    })?;
-    let config: GeneratorConfig = serde_json::from_value(config).map_err(|e| {
-        CliError::new(format!(
-            "functionConfig: invalid {GENERATOR_KIND}: {}",
-            redact_quoted(&e.to_string())
-        ))
-        .hint(CONFIG_HINT)
-    })?;
+    let config = list
+        .get("functionConfig")
+        .cloned()
+        .ok_or(KustomizeError::NoFunctionConfig)?;
+    let config: GeneratorConfig = serde_json::from_value(config)
+        .map_err(|e| KustomizeError::InvalidFunctionConfig(redact_quoted(&e.to_string())))?;
     check_declared(root, &config)?;
     let sealed = generate(config, root, allow_env)?;
-    let sealed = serde_json::to_value(&sealed)
-        .map_err(|e| CliError::new(format!("cannot encode the SealedSecret: {e}")))?;
+    let sealed = serde_json::to_value(&sealed).map_err(|source| IoError::Encode {
+        what: "the SealedSecret",
+        source,
+    })?;
     let object = list
         .as_object_mut()
-        .ok_or_else(|| CliError::new("the ResourceList is not an object"))?;
+        .ok_or(KustomizeError::ResourceListNotObject)?;
     // The config may hold literals: they are not echoed back.
     object.remove("functionConfig");
     match object.get_mut("items") {
@@ -157,19 +147,22 @@ fn krm(input: &str, root: &Path, allow_env: &[String]) -> Result<String> {
             object.insert("items".into(), Value::Array(vec![sealed]));
         }
     }
-    to_text(&list, Format::Yaml).map_err(Hinted::into_cli)
+    Ok(to_text(&list, Format::Yaml)?)
 }
-
-const CONFIG_HINT: &str = "fields: metadata.name, metadata.namespace, cert, scope, type, literals, files, envs, options (labels, annotations, immutable); see docs/workflow.md";
 
 fn parse_config(text: &str, origin: &str) -> Result<GeneratorConfig> {
     let mut configs: Vec<GeneratorConfig> =
-        read_documents(text).map_err(|e| e.into_cli().context(origin).hint(CONFIG_HINT))?;
+        read_documents(text).map_err(|source| KustomizeError::ConfigMalformed {
+            origin: origin.to_owned(),
+            source,
+        })?;
     match (configs.len(), configs.pop()) {
         (1, Some(config)) => Ok(config),
-        (n, _) => Err(CliError::new(format!(
-            "{origin}: expected one {GENERATOR_KIND}, found {n} documents"
-        ))),
+        (count, _) => Err(KustomizeError::ConfigCount {
+            origin: origin.to_owned(),
+            count,
+        }
+        .into()),
     }
 }
 
@@ -189,8 +182,12 @@ fn check_declared(root: &Path, config: &GeneratorConfig) -> Result<()> {
             continue;
         }
         let text = crate::io::read_file_text(&path)?;
-        let documents: Vec<Value> =
-            read_documents(&text.text).map_err(|e| e.into_cli().context(path.display()))?;
+        let documents: Vec<Value> = read_documents(&text.text).map_err(|source| {
+            KustomizeError::KustomizationMalformed {
+                path: path.clone(),
+                source,
+            }
+        })?;
         let entries = documents
             .iter()
             .filter_map(|document| document.get("generators").and_then(Value::as_array))
@@ -205,12 +202,15 @@ fn check_declared(root: &Path, config: &GeneratorConfig) -> Result<()> {
             }
         }
     }
-    Err(CliError::new(format!(
-        "the working directory {} is not the kustomization that declares {GENERATOR_KIND} {}",
-        root.display(),
-        config.metadata.name.as_deref().unwrap_or("(unnamed)")
-    ))
-    .hint("a KRM function reads files relative to the kustomization that lists it under `generators:` (inline, or as a file next to it), and kustomize runs it there; run by hand, run it in that directory, or use the exec plugin layout (docs/workflow.md)"))
+    Err(KustomizeError::NotDeclared {
+        root: root.to_path_buf(),
+        name: config
+            .metadata
+            .name
+            .clone()
+            .unwrap_or_else(|| "(unnamed)".to_owned()),
+    }
+    .into())
 }
 
 /// The generator configs a `generators:` entry declares: inline YAML, or a file inside `root`
@@ -270,23 +270,15 @@ fn generate(
     if config.kind.as_deref() != Some(GENERATOR_KIND)
         || config.api_version.as_deref() != Some(GENERATOR_API_VERSION)
     {
-        return Err(CliError::new(format!(
-            "the config is not a {GENERATOR_KIND} ({GENERATOR_API_VERSION})"
-        ))
-        .hint(format!(
-            "start it with apiVersion: {GENERATOR_API_VERSION} and kind: {GENERATOR_KIND}"
-        )));
+        return Err(KustomizeError::NotGenerator.into());
     }
     let name = config
         .metadata
         .name
         .clone()
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            CliError::new(format!("{GENERATOR_KIND} has no metadata.name"))
-                .hint("metadata.name is the name of the SealedSecret (and of the Secret)")
-        })?;
-    let scope = crate::commands::parse_scope(config.scope.as_deref())?;
+        .ok_or(KustomizeError::NoName)?;
+    let scope = crate::seal::parse_scope(config.scope.as_deref())?;
     let files = config
         .files
         .iter()
@@ -313,10 +305,7 @@ fn generate(
         env_files: &envs,
     };
     if sources.is_empty() {
-        return Err(CliError::new(format!(
-            "{GENERATOR_KIND} {name} has no literals, files or envs"
-        ))
-        .hint(CONFIG_HINT));
+        return Err(KustomizeError::NoSources(name).into());
     }
     let mut secret = build_secret_with(
         &name,
@@ -337,10 +326,7 @@ fn generate(
         .cert
         .or_else(|| std::env::var("SEALED_SECRETS_CERT").ok())
         .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            CliError::new(format!("{GENERATOR_KIND} {name} names no certificate"))
-                .hint("set `cert:` to the controller's certificate (a file next to the kustomization, or a URL), or export SEALED_SECRETS_CERT; a build never asks the cluster")
-        })?;
+        .ok_or_else(|| KustomizeError::NoCert(name.clone()))?;
     let cert_source = if cert_source.contains("://") || Path::new(&cert_source).is_absolute() {
         cert_source
     } else {
@@ -362,14 +348,9 @@ fn generate(
         default_namespace: String::new(),
         allow_empty_data: false,
     };
-    seal_secret(secret, loaded.cert.public_key(), &options).map_err(|e| {
-        let missing_namespace = matches!(e, sealant_core::SealingError::MissingNamespace);
-        let err = e.into_cli();
-        if missing_namespace {
-            err.hint("set metadata.namespace on the generator to the namespace the kustomization deploys to (or scope: cluster-wide): a build never guesses it")
-        } else {
-            err
-        }
+    seal_secret(secret, loaded.cert.public_key(), &options).map_err(|e| match e {
+        sealant_core::SealingError::MissingNamespace => KustomizeError::MissingNamespace(e).into(),
+        e => e.into(),
     })
 }
 
@@ -386,12 +367,9 @@ fn offline_cluster() -> ClusterArgs {
 
 /// `root/path`, refused unless `path` is relative and stays inside `root` (symlinks included).
 fn resolve(root: &Path, path: &str) -> Result<PathBuf> {
-    let outside = || {
-        CliError::new(format!(
-            "{path:?} is outside the kustomization directory {}",
-            root.display()
-        ))
-        .hint("generators read only files inside the kustomization's directory, as kustomize's own do")
+    let outside = || KustomizeError::Outside {
+        path: path.to_owned(),
+        root: root.to_path_buf(),
     };
     let relative = Path::new(path);
     if relative.is_absolute()
@@ -399,17 +377,17 @@ fn resolve(root: &Path, path: &str) -> Result<PathBuf> {
             .components()
             .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
     {
-        return Err(outside());
+        return Err(outside().into());
     }
     let joined = root.join(relative);
     let canonical = joined
         .canonicalize()
-        .map_err(|e| crate::error::io_error("cannot read", &joined, e))?;
+        .map_err(|e| IoError::file("cannot read", &joined, e))?;
     let canonical_root = root
         .canonicalize()
-        .map_err(|e| crate::error::io_error("cannot read", root, e))?;
+        .map_err(|e| IoError::file("cannot read", root, e))?;
     if !canonical.starts_with(&canonical_root) {
-        return Err(outside());
+        return Err(outside().into());
     }
     Ok(canonical)
 }

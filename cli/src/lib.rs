@@ -4,21 +4,24 @@
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 pub mod args;
+pub mod cert;
 pub mod certsrc;
 pub mod cluster;
-pub mod commands;
 pub mod diff;
 pub mod error;
+pub mod inputs;
 pub mod inspect;
 pub mod io;
 pub mod keys;
-pub mod keystate;
 pub mod kubeseal;
 pub mod kustomize;
 pub mod lint;
 pub mod literal;
 pub mod manifest;
 pub mod reencrypt;
+pub mod seal;
+pub mod unseal;
+pub mod validate;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -26,7 +29,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use crate::args::{Cli, Command};
-use crate::error::{CliError, Result};
+use crate::error::Result;
+use crate::io::IoError;
 
 /// Runs the CLI with these arguments (the first is the program name) and returns the exit code.
 ///
@@ -43,7 +47,7 @@ pub fn run(argv: Vec<OsString>) -> ExitCode {
         let args = args::KustomizeArgs {
             config: argv.get(1).map(std::path::PathBuf::from),
         };
-        return finish(kustomize::run(&args).map(|()| error::EXIT_SUCCESS));
+        return finish(kustomize::run(&args).map(|()| error::EXIT_SUCCESS), None);
     }
     // `sealant kubeseal …` goes to kubeseal mode before clap sees it, so that every argument,
     // `--help` and `--version` included, is kubeseal's.
@@ -58,20 +62,25 @@ pub fn run(argv: Vec<OsString>) -> ExitCode {
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(error::EXIT_USAGE));
         }
     };
-    let command = match cli.command {
-        Command::Kubeseal { args } => return kubeseal::run(kubeseal_argv(args)),
-        command => command,
-    };
-    finish(dispatch(command))
+    let command = cli.command;
+    // `lint`, `diff` and `reencrypt` exit 1 for findings and differences, so their errors
+    // exit 2, as grep's and diff's do.
+    let error_code = matches!(
+        command,
+        Command::Lint(_) | Command::Diff(_) | Command::Reencrypt(_)
+    )
+    .then_some(error::EXIT_USAGE);
+    finish(dispatch(command), error_code)
 }
 
-/// Prints the error, if any, and turns the outcome into the exit code.
-fn finish(outcome: Result<u8>) -> ExitCode {
+/// Prints the error, if any, and turns the outcome into the exit code: the error's own, or
+/// `error_code` for the commands that keep 1 for their findings.
+fn finish(outcome: Result<u8>, error_code: Option<u8>) -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("{err}");
-            ExitCode::from(err.exit_code())
+            eprintln!("{}", err.render());
+            ExitCode::from(error_code.unwrap_or_else(|| err.exit_code()))
         }
     }
 }
@@ -98,44 +107,32 @@ fn kubeseal_argv(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
 }
 
 /// Runs a subcommand; `Ok` carries the exit code (`lint` and `diff` exit 1 for findings and
-/// differences, and 2 for errors).
+/// differences).
 fn dispatch(command: Command) -> Result<u8> {
-    let trouble = |err: CliError| err.with_exit_code(error::EXIT_USAGE);
+    let done = |outcome: Result<()>| outcome.map(|()| error::EXIT_SUCCESS);
     match command {
-        Command::Lint(args) => return lint::run(&args).map_err(trouble),
-        Command::Diff(args) => return diff::run(&args).map_err(trouble),
-        Command::Reencrypt(args) => return reencrypt::run(&args).map_err(trouble),
-        _ => {}
-    }
-    run_command(command).map(|()| error::EXIT_SUCCESS)
-}
-
-fn run_command(command: Command) -> Result<()> {
-    match command {
-        Command::Seal(args) => commands::seal(&args),
-        Command::Unseal(args) => commands::unseal_cmd(&args),
-        Command::Cert(args) => commands::cert(&args),
-        Command::Keys(command) => keys::run(&command),
-        Command::Validate(args) => commands::validate(&args),
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Kustomize(args) => kustomize::run(&args),
-        Command::Lint(_) | Command::Diff(_) | Command::Reencrypt(_) => Err(CliError::usage(
-            "lint, diff and reencrypt are dispatched with their own exit codes",
-        )),
+        Command::Lint(args) => lint::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Reencrypt(args) => reencrypt::run(&args),
+        Command::Seal(args) => done(seal::run(&args)),
+        Command::Unseal(args) => done(unseal::run(&args)),
+        Command::Cert(args) => done(cert::run(&args)),
+        Command::Keys(command) => done(keys::run(&command)),
+        Command::Validate(args) => done(validate::run(&args)),
+        Command::Inspect(args) => done(inspect::run(&args)),
+        Command::Kustomize(args) => done(kustomize::run(&args)),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "sealant", &mut out);
-            io::write_stdout(&out)
+            done(io::write_stdout(&out))
         }
-        Command::Man { out_dir: None } => io::write_stdout(&man_page()?),
+        Command::Man { out_dir: None } => done(io::write_stdout(&man_page()?)),
         Command::Man { out_dir: Some(dir) } => std::fs::create_dir_all(&dir)
             .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
-            .map_err(|e| {
-                CliError::new(format!("cannot write man pages to {}: {e}", dir.display()))
-            }),
-        Command::Kubeseal { .. } => Err(CliError::usage(
-            "kubeseal mode runs before the subcommands are dispatched",
-        )),
+            .map(|()| error::EXIT_SUCCESS)
+            .map_err(|source| IoError::ManPages { dir, source }.into()),
+        // Handled in `run`, before clap, so that every argument is kubeseal's.
+        Command::Kubeseal { args } => Ok(kubeseal::run_code(kubeseal_argv(args))),
     }
 }
 
@@ -147,7 +144,7 @@ pub fn man_page() -> Result<Vec<u8>> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut out)
-        .map_err(|e| CliError::new(format!("cannot render the man page: {e}")))?;
+        .map_err(IoError::ManPage)?;
     Ok(out)
 }
 
@@ -155,11 +152,11 @@ pub fn man_page() -> Result<Vec<u8>> {
 ///
 /// # Errors
 /// Only if the OS refuses the runtime's resources.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, IoError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))
+        .map_err(IoError::Runtime)
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@ use std::path::Path;
 use sealant_core::{ObjectMeta, SecretBytes};
 use zeroize::Zeroize;
 
-use crate::error::{CliError, Result};
+pub use crate::error::ALLOW_ENV_VAR;
+use crate::error::Result;
+
+pub use crate::error::LiteralError;
 
 /// The items given on the command line.
 pub struct LiteralSources<'a> {
@@ -71,10 +74,9 @@ pub fn build_secret_with(
     for (index, literal) in sources.literals.iter().enumerate() {
         let origin = format!("--from-literal #{}", index + 1);
         // The literal is never shown: without `=` it may be the value alone.
-        let (key, value) = literal.split_once('=').ok_or_else(|| {
-            CliError::usage("invalid --from-literal \"…\": expected KEY=VALUE")
-                .hint("write --from-literal KEY=VALUE, e.g. --from-literal user=app")
-        })?;
+        let (key, value) = literal
+            .split_once('=')
+            .ok_or(LiteralError::LiteralWithoutEquals)?;
         insert(
             &mut data,
             key,
@@ -90,12 +92,10 @@ pub fn build_secret_with(
         };
         if path.is_dir() {
             if key.is_some() {
-                return Err(CliError::usage(format!(
-                    "--from-file {spec}: a directory cannot take a KEY="
-                )));
+                return Err(LiteralError::DirectoryWithKey(spec.clone()).into());
             }
             let mut entries: Vec<_> = std::fs::read_dir(path)
-                .map_err(|e| crate::error::io_error("cannot read directory", path, e))?
+                .map_err(|e| crate::io::IoError::file("cannot read directory", path, e))?
                 .filter_map(std::result::Result::ok)
                 .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
                 .collect();
@@ -118,11 +118,7 @@ pub fn build_secret_with(
             None => path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
-                .ok_or_else(|| {
-                    CliError::usage(format!(
-                        "--from-file {spec}: cannot derive a key from this path"
-                    ))
-                })?,
+                .ok_or_else(|| LiteralError::NoKeyFromPath(spec.clone()))?,
         };
         let bytes = crate::io::read_file_bytes(path)?;
         insert(
@@ -166,43 +162,32 @@ pub fn build_secret_with(
 /// The value of a bare `KEY` line: kubectl takes it from the environment, where `env` allows.
 /// Errors name the line, never its text.
 fn bare_key_value(key: &str, env: EnvLookup<'_>, origin: &str) -> Result<SecretBytes> {
-    const NOT_SHOWN: &str = "the line is not shown: it may hold a secret";
     // `PASSWORD hunter2` (a missing `=`) is no key.
     if !is_valid_key(key) {
-        return Err(
-            CliError::usage(format!("{origin}: expected KEY=VALUE ({NOT_SHOWN})")).hint(
-                "env files hold KEY=VALUE lines; a bare KEY takes its value from the environment",
-            ),
-        );
+        return Err(LiteralError::NotKeyValue {
+            origin: origin.to_owned(),
+        }
+        .into());
     }
     let allowed = match env {
         EnvLookup::Process => true,
         EnvLookup::Only(names) => names.iter().any(|name| name == key),
     };
     if !allowed {
-        return Err(CliError::usage(format!(
-            "{origin}: a line without \"=\" would take its value from the environment, which a generator reads only for the variables you allow ({NOT_SHOWN})"
-        ))
-        .hint(format!(
-            "write KEY=VALUE in the env file, or allow that variable for this build: {ALLOW_ENV_VAR}=NAME[,NAME…] kustomize build … (see docs/workflow.md)"
-        )));
+        return Err(LiteralError::EnvNotAllowed {
+            origin: origin.to_owned(),
+        }
+        .into());
     }
     let mut value = std::env::var_os(key)
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "{origin}: a line without \"=\" takes its value from the environment variable of that name, which is not set ({NOT_SHOWN})"
-            ))
-            .hint("export the variable, or write KEY=VALUE in the env file")
+        .ok_or_else(|| LiteralError::EnvNotSet {
+            origin: origin.to_owned(),
         })?
         .into_encoded_bytes();
     let secret = SecretBytes::from_slice(&value);
     value.zeroize();
     Ok(secret)
 }
-
-/// The variable that lists, by name, the environment variables a generator may read
-/// (docs/workflow.md). Only the user's environment sets it: a kustomization cannot.
-pub const ALLOW_ENV_VAR: &str = "SEALANT_ALLOW_ENV";
 
 /// Whether an error may show a key.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -224,27 +209,18 @@ fn insert(
     shown: KeyShown,
 ) -> Result<()> {
     if !is_valid_key(key) {
-        let message = if shown == KeyShown::Always {
-            format!(
-                "invalid key {key:?} ({origin}): keys may only contain letters, digits, '-', '_' and '.'"
-            )
-        } else {
-            format!(
-                "invalid key in {origin} (not shown: it may be part of a value): keys may only contain letters, digits, '-', '_' and '.'"
-            )
-        };
-        return Err(CliError::usage(message)
-            .hint("choose another key; a file's key can be set with --from-file KEY=PATH"));
+        return Err(LiteralError::InvalidKey {
+            key: (shown == KeyShown::Always).then(|| key.to_owned()),
+            origin: origin.to_owned(),
+        }
+        .into());
     }
     if data.contains_key(key) {
-        let message = if shown == KeyShown::Never {
-            format!("a key is given twice ({origin}; the line is not shown: it may hold a secret)")
-        } else {
-            format!("key {key:?} is given twice ({origin})")
-        };
-        return Err(CliError::usage(message).hint(
-            "each key may appear once across --from-literal, --from-file and --from-env-file",
-        ));
+        return Err(LiteralError::DuplicateKey {
+            key: (shown != KeyShown::Never).then(|| key.to_owned()),
+            origin: origin.to_owned(),
+        }
+        .into());
     }
     data.insert(key.to_owned(), value);
     Ok(())

@@ -5,7 +5,7 @@
 //! Parsing goes through `sealant_core::object::read_documents`, so the same limits apply as
 //! everywhere else (`sealant_core::yaml`), and parser messages never quote values.
 
-use sealant_core::object::{SEALED_SECRET_API_VERSION, SEALED_SECRET_KIND, read_documents};
+use sealant_core::object::{SEALED_SECRET_KIND, read_documents};
 use sealant_core::{Format, SealedSecret};
 use serde_json::Value;
 
@@ -224,21 +224,24 @@ pub fn sealed_secrets(origin: &str, text: &str) -> crate::error::Result<Vec<Loca
             Ok(Some(value)) => value,
             Ok(None) => continue,
             Err(err) => {
-                return Err(crate::error::CliError::new(format!(
-                    "{origin}:{}: {}",
-                    err.line, err.message
-                ))
-                .hint("check the file is valid YAML or JSON"));
+                return Err(crate::inputs::InputError::Unparsable {
+                    origin: origin.to_owned(),
+                    line: err.line,
+                    message: err.message,
+                }
+                .into());
             }
         };
         if !is_sealed_secret_kind(&value) {
             continue;
         }
         let sealed =
-            sealant_core::object::sealed_secret_from_value(value, doc.index).map_err(|e| {
-                crate::error::CliError::new(format!("{origin}:{}: {e}", doc.line)).hint(format!(
-                    "a SealedSecret needs apiVersion {SEALED_SECRET_API_VERSION} and a spec"
-                ))
+            sealant_core::object::sealed_secret_from_value(value, doc.index).map_err(|source| {
+                crate::inputs::InputError::NotSealedSecret {
+                    origin: origin.to_owned(),
+                    line: doc.line,
+                    source,
+                }
             })?;
         out.push(LocatedSealed {
             document: doc.index,

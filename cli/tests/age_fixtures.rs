@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sealant_core::age::backup::{key_ring, open_backup, seal_backup};
-use sealant_core::age::keysecret::{age_key_secret, read_age_key_secret};
 use sealant_core::age::{AgeIdentity, IdentityKind, parse_identities, parse_recipients};
+use sealant_core::backup::{key_ring, open_backup, seal_backup};
+use sealant_core::keysecret::age::{age_key_secret, read_age_key_secret};
 use sealant_core::object::{read_secrets, to_text_stream};
 use sealant_core::{Format, Secret};
 use time::OffsetDateTime;
@@ -107,7 +107,7 @@ fn age_fixtures_are_consistent() {
         "pq.pub is a post-quantum recipient"
     );
 
-    let secrets = sealant_core::age::backup::read_key_secrets(&read("key-secrets.yaml")).unwrap();
+    let secrets = sealant_core::backup::read_key_secrets(&read("key-secrets.yaml")).unwrap();
     assert_eq!(secrets.len(), 2);
     assert_eq!(
         read_age_key_secret(&secrets[1]).unwrap().recipient(),

@@ -162,8 +162,9 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     ));
     tokio::spawn(log_exit(
         "metrics server",
-        metrics::serve_metrics(
+        http::serve_metrics(
             metrics_listener,
+            http::Serving::from_args(&args),
             metrics.clone(),
             ready_rx,
             shutdown.clone(),
@@ -217,7 +218,7 @@ pub async fn run(args: Args) -> Result<(), RunError> {
             failures: Default::default(),
             sync_key: Arc::new(sync_key),
             owned: Default::default(),
-            status_written: Default::default(),
+            status: Default::default(),
             inventory: Default::default(),
             stripped: Default::default(),
             namespace_share: reconcile::NamespaceShare::for_concurrency(usize::from(
@@ -303,14 +304,20 @@ async fn run_controllers(
         let sealed_stream = watcher(sealed, watcher_config.clone())
             .default_backoff()
             .inspect({
-                // Counted from the first sight (deletions are the deletion watch's).
-                let inventory = ctx.inventory.clone();
-                move |event| {
-                    if let Ok(watcher::Event::Apply(sealed) | watcher::Event::InitApply(sealed)) =
-                        event
-                    {
-                        inventory.observe(sealed);
+                let ctx = ctx.clone();
+                move |event| match event {
+                    // Counted from the first sight.
+                    Ok(watcher::Event::Apply(sealed) | watcher::Event::InitApply(sealed)) => {
+                        ctx.inventory.observe(sealed);
                     }
+                    // kube-runtime's controller does not call the reconciler for objects that
+                    // are gone: their per-object state is dropped here (and with
+                    // --old-gc-behavior their Secret deleted), off the watch's task.
+                    Ok(watcher::Event::Delete(sealed)) => {
+                        let (ctx, sealed) = (ctx.clone(), sealed.clone());
+                        tokio::spawn(async move { reconcile::forget_deleted(&sealed, &ctx).await });
+                    }
+                    _ => {}
                 }
             })
             .modify({
@@ -318,7 +325,16 @@ async fn run_controllers(
                 move |sealed| ctx.stripped.make_cacheable(sealed)
             })
             .reflect(sealed_writer)
-            .applied_objects();
+            .applied_objects()
+            // Only changes we react to start a reconcile: not our own status writes (see
+            // reconcile::StatusMemory::trigger_hash). The store above still sees every event.
+            .predicate_filter(
+                {
+                    let ctx = ctx.clone();
+                    move |sealed: &SealedSecret| Some(ctx.status.trigger_hash(sealed))
+                },
+                Default::default(),
+            );
         let mut controller = Controller::for_stream(sealed_stream, sealed_store)
             .with_config(controller::Config::default().concurrency(args.concurrency));
         if !args.skip_recreate {
@@ -339,20 +355,11 @@ async fn run_controllers(
                 })
                 .reflect(writer)
                 .touched_objects();
-            ctx.owned
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(store);
+            ctx.owned.write().push(store);
             controller = controller.owns_stream(owned_secrets);
         }
         controller = controller.reconcile_all_on(key_changes(&ctx));
         stores.push(controller.store());
-        tokio::spawn(watch_deletions(
-            sealed_api(client, scope),
-            watcher_config.clone(),
-            ctx.clone(),
-            stop.clone(),
-        ));
         let token = stop.clone();
         let run = controller
             .graceful_shutdown_on(async move { token.cancelled().await })
@@ -396,10 +403,7 @@ fn key_changes(ctx: &Arc<Ctx>) -> futures::channel::mpsc::UnboundedReceiver<()> 
     let ctx = ctx.clone();
     tokio::spawn(async move {
         while keys.changed().await {
-            ctx.failures
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clear();
+            ctx.failures.clear_all();
             if tx.unbounded_send(()).is_err() {
                 return;
             }
@@ -412,32 +416,6 @@ fn sealed_api(client: &Client, scope: &Option<String>) -> Api<SealedSecret> {
     match scope {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
-    }
-}
-
-/// kube-runtime's controller does not call the reconciler for objects that are gone, so a
-/// second, store-less watch sees deletions (metric series, backoff state, `--old-gc-behavior`).
-async fn watch_deletions(
-    api: Api<SealedSecret>,
-    config: watcher::Config,
-    ctx: Arc<Ctx>,
-    stop: CancellationToken,
-) {
-    let events = watcher(api, config).default_backoff();
-    futures::pin_mut!(events);
-    loop {
-        let event = tokio::select! {
-            () = stop.cancelled() => return,
-            event = events.next() => event,
-        };
-        match event {
-            None => return,
-            Some(Ok(watcher::Event::Delete(sealed))) => {
-                reconcile::forget_deleted(&sealed, &ctx).await
-            }
-            Some(Ok(_)) => {}
-            Some(Err(err)) => warn!(%err, "SealedSecret deletion watch failed; retrying"),
-        }
     }
 }
 

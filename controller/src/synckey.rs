@@ -1,5 +1,5 @@
 //! The sync key's Secret (`sealant-sync-key` in the controller namespace;
-//! docs/design/controller.md §6): the random HMAC key behind the `sealant.dev/unsealed-digest`
+//! docs/design/controller.md, "6. Sync key and the in-sync digest"): the random HMAC key behind the `sealant.dev/unsealed-digest`
 //! annotation, shared by every replica and every restart so that Secrets already in sync need no
 //! decryption.
 //!
@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::Api;
 use kube::api::{ObjectMeta, PostParams};
 use sealant_core::sync::{SyncKey, SyncKeyError};
+use sealant_k8s::KubeError;
 use tracing::{info, warn};
 
 /// The Secret's name.
@@ -32,9 +33,9 @@ pub enum SyncKeySecretError {
     Api {
         /// The Secret's name.
         name: String,
-        /// The cause.
+        /// The cause, with the API server's status code.
         #[source]
-        source: kube::Error,
+        source: KubeError,
     },
     /// The key could not be generated.
     #[error(transparent)]
@@ -44,15 +45,11 @@ pub enum SyncKeySecretError {
     Conflict(String),
 }
 
-fn api_error(source: kube::Error) -> SyncKeySecretError {
+fn api_error(source: impl Into<KubeError>) -> SyncKeySecretError {
     SyncKeySecretError::Api {
         name: SYNC_KEY_SECRET.to_owned(),
-        source,
+        source: source.into(),
     }
-}
-
-fn is_status(err: &kube::Error, code: u16) -> bool {
-    matches!(err, kube::Error::Api(status) if status.code == code)
 }
 
 /// The key stored in `secret`, if it holds a well-formed one.
@@ -121,9 +118,11 @@ pub async fn load_or_create(
                     match api
                         .replace(SYNC_KEY_SECRET, &PostParams::default(), &fresh)
                         .await
+                        .map_err(KubeError::from)
                     {
                         Ok(_) => return Ok(key),
-                        Err(err) if is_status(&err, 409) => continue,
+                        // Changed meanwhile: read it again.
+                        Err(err) if err.is_conflict() => continue,
                         Err(err) => return Err(api_error(err)),
                     }
                 }
@@ -133,13 +132,14 @@ pub async fn load_or_create(
                 match api
                     .create(&PostParams::default(), &secret_for(&key, namespace))
                     .await
+                    .map_err(KubeError::from)
                 {
                     Ok(_) => {
                         info!(secret = SYNC_KEY_SECRET, "sync key created");
                         return Ok(key);
                     }
-                    // Another leader won the race: use its key.
-                    Err(err) if is_status(&err, 409) => continue,
+                    // Another leader won the race (AlreadyExists): use its key.
+                    Err(err) if err.is_conflict() => continue,
                     Err(err) => return Err(api_error(err)),
                 }
             }

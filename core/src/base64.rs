@@ -8,6 +8,8 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::secret::SecretBytes;
 
 const GO_STD: GeneralPurpose = GeneralPurpose::new(
@@ -71,6 +73,24 @@ fn original_position(text: &str, stripped: usize) -> usize {
         seen += 1;
     }
     text.len()
+}
+
+// The serde form of secret bytes lives here, not in `secret`, so that `secret` stays the
+// lowest layer (no import circle).
+/// Serialized as standard padded base64, like a Kubernetes `[]byte` field.
+impl Serialize for SecretBytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let encoded = Zeroizing::new(encode(self.expose_secret()));
+        serializer.serialize_str(&encoded)
+    }
+}
+
+/// Deserialized from base64 with Go's lenient rules; the error never echoes the input.
+impl<'de> Deserialize<'de> for SecretBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let encoded = Zeroizing::<String>::deserialize(deserializer)?;
+        decode(&encoded).map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::age::envelope::Binding;
 use crate::age::{AgeIdentity, ItemKind};
+pub use crate::error::{DecryptError, SealError};
 use crate::keys::{Fingerprint, PrivateKey, PublicKey};
 use crate::secret::SecretBytes;
 
@@ -25,23 +26,6 @@ pub const SESSION_KEY_LEN: usize = 32;
 pub const TAG_LEN: usize = 16;
 const ZERO_NONCE: [u8; 12] = [0; 12];
 
-/// The one error for every way an item can fail to open: wrong key, wrong scope, tampering,
-/// truncation, no keys at all. Telling them apart would give an attacker an oracle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("no key could decrypt secret")]
-pub struct DecryptError;
-
-/// Sealing failed: the random source or the RSA operation failed. Carries no plaintext.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot encrypt: {0}")]
-pub struct SealError(&'static str);
-
-impl SealError {
-    pub(crate) fn new(reason: &'static str) -> Self {
-        Self(reason)
-    }
-}
-
 /// Seals `plaintext` to `key` under `label` (see [`crate::Scope::label`]); returns the raw item.
 ///
 /// # Errors
@@ -50,12 +34,12 @@ pub fn seal_item(key: &PublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<
     let mut session_key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
     rand::rngs::SysRng
         .try_fill_bytes(&mut *session_key)
-        .map_err(|_| SealError("the system random source failed"))?;
+        .map_err(|_| SealError::new("the system random source failed"))?;
 
     let oaep = OaepPublicEncryptingKey::new(key.encrypting_key().clone())
-        .map_err(|_| SealError("unusable RSA public key"))?;
+        .map_err(|_| SealError::new("unusable RSA public key"))?;
     let rsa_len = oaep.ciphertext_size();
-    let rsa_len_prefix = u16::try_from(rsa_len).map_err(|_| SealError("RSA key too large"))?;
+    let rsa_len_prefix = u16::try_from(rsa_len).map_err(|_| SealError::new("RSA key too large"))?;
 
     let mut out = Vec::with_capacity(2 + rsa_len + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&rsa_len_prefix.to_be_bytes());
@@ -67,14 +51,14 @@ pub fn seal_item(key: &PublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<
             &mut out[2..],
             Some(label),
         )
-        .map_err(|_| SealError("RSA-OAEP encryption failed"))?
+        .map_err(|_| SealError::new("RSA-OAEP encryption failed"))?
         .len();
     if written != rsa_len {
-        return Err(SealError("RSA-OAEP produced an unexpected length"));
+        return Err(SealError::new("RSA-OAEP produced an unexpected length"));
     }
 
-    let cipher =
-        Aes256Gcm::new_from_slice(&*session_key).map_err(|_| SealError("bad AES key length"))?;
+    let cipher = Aes256Gcm::new_from_slice(&*session_key)
+        .map_err(|_| SealError::new("bad AES key length"))?;
     let body_start = out.len();
     out.extend_from_slice(plaintext);
     let tag = cipher
@@ -83,7 +67,7 @@ pub fn seal_item(key: &PublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<
             b"",
             (&mut out[body_start..]).into(),
         )
-        .map_err(|_| SealError("AES-GCM encryption failed"))?;
+        .map_err(|_| SealError::new("AES-GCM encryption failed"))?;
     out.extend_from_slice(&tag);
     Ok(out)
 }
@@ -256,7 +240,7 @@ impl KeyRing {
         hint: Option<&Fingerprint>,
     ) -> Result<(SecretBytes, &Fingerprint), DecryptError> {
         match crate::age::item_kind(item) {
-            ItemKind::Age => crate::age::open_with_ring(self, binding, item),
+            ItemKind::Age => crate::age::open_with_keys(&self.keys, &self.age, binding, item),
             ItemKind::RsaHybrid => self.open(binding.label(), item, hint),
         }
     }

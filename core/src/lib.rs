@@ -7,9 +7,12 @@
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 pub mod age;
+pub mod backup;
 pub mod base64;
+pub mod error;
 pub mod inspect;
 pub mod item;
+pub mod items;
 pub mod keys;
 pub mod keysecret;
 pub mod object;
@@ -22,7 +25,8 @@ pub mod template;
 pub mod yaml;
 
 pub use age::{AgeIdentity, AgeRecipient, IdentityKind};
-pub use item::{DecryptError, KeyRing, SealError, open_item, seal_item};
+pub use error::{DecryptError, SealError};
+pub use item::{KeyRing, open_item, seal_item};
 pub use keys::{
     Certificate, Fingerprint, KeyError, KeyGenOptions, PrivateKey, PublicKey, generate_key,
 };

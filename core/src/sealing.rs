@@ -3,12 +3,13 @@
 //! asks for it (reconcile and offline recovery, never the verify/rotate paths: that would be an
 //! oracle).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::age::envelope::Binding;
 use crate::age::{AgeRecipient, MixedRecipients, check_post_quantum_mix, seal_age_item};
-use crate::item::{DecryptError, KeyRing, SealError, seal_item};
+use crate::error::{DecryptError, SealError};
+use crate::item::{KeyRing, seal_item};
 use crate::keys::{Fingerprint, PublicKey};
 use crate::object::{
     ObjectMeta, OwnerReference, SEALED_SECRET_API_VERSION, SEALED_SECRET_KIND, SealedSecret,
@@ -482,14 +483,25 @@ impl Unsealed {
 pub struct ItemErrors {
     /// Message → items it applies to, sorted.
     pub by_message: BTreeMap<String, Vec<String>>,
+    /// The items that decoded but that no key could open (the opaque [`DecryptError`]): so a
+    /// caller can tell "wrong keys" from bad input by type, not by message.
+    pub undecryptable: BTreeSet<String>,
 }
 
 impl ItemErrors {
-    fn push(&mut self, message: String, item: &str) {
+    fn push(&mut self, error: &ValueError, item: &str) {
+        if matches!(error, ValueError::Decrypt(_)) {
+            self.undecryptable.insert(item.to_owned());
+        }
         self.by_message
-            .entry(message)
+            .entry(error.to_string())
             .or_default()
             .push(item.to_owned());
+    }
+
+    /// True when at least one item failed only because no key could open it.
+    pub fn no_key_opened(&self) -> bool {
+        !self.undecryptable.is_empty()
     }
 
     fn is_empty(&self) -> bool {
@@ -514,6 +526,7 @@ impl From<TemplateErrors> for ItemErrors {
     fn from(errors: TemplateErrors) -> Self {
         ItemErrors {
             by_message: errors.by_message(),
+            undecryptable: BTreeSet::new(),
         }
     }
 }
@@ -598,7 +611,7 @@ pub fn unseal(
                         data.insert(item.clone(), plaintext);
                         opened_with.insert(item.clone(), fingerprint.clone());
                     }
-                    Err(message) => errors.push(message, item),
+                    Err(error) => errors.push(&error, item),
                 }
             }
             if !errors.is_empty() {
@@ -628,16 +641,24 @@ pub fn unseal(
     })
 }
 
-/// Decodes and opens one value (RSA or age item); the error is the message to report.
+/// Why one value did not open.
+#[derive(Debug, thiserror::Error)]
+enum ValueError {
+    #[error(transparent)]
+    Base64(#[from] crate::base64::Base64Error),
+    #[error(transparent)]
+    Decrypt(#[from] DecryptError),
+}
+
+/// Decodes and opens one value (RSA or age item).
 fn open_value<'k>(
     keys: &'k KeyRing,
     binding: &Binding,
     encoded: &str,
     hint: Option<&Fingerprint>,
-) -> Result<(SecretBytes, &'k Fingerprint), String> {
-    let bytes = crate::base64::decode(encoded).map_err(|err| err.to_string())?;
-    keys.open_scoped(binding, bytes.expose_secret(), hint)
-        .map_err(|err| err.to_string())
+) -> Result<(SecretBytes, &'k Fingerprint), ValueError> {
+    let bytes = crate::base64::decode(encoded)?;
+    Ok(keys.open_scoped(binding, bytes.expose_secret(), hint)?)
 }
 
 /// The Secret that [`unseal`] builds from `sealed`, without its data and without decrypting

@@ -59,22 +59,6 @@ impl fmt::Debug for SecretBytes {
     }
 }
 
-/// Serialized as standard padded base64, like a Kubernetes `[]byte` field.
-impl Serialize for SecretBytes {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let encoded = Zeroizing::new(crate::base64::encode(&self.0));
-        serializer.serialize_str(&encoded)
-    }
-}
-
-/// Deserialized from base64 with Go's lenient rules; the error never echoes the input.
-impl<'de> Deserialize<'de> for SecretBytes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let encoded = Zeroizing::<String>::deserialize(deserializer)?;
-        crate::base64::decode(&encoded).map_err(serde::de::Error::custom)
-    }
-}
-
 /// Secret text (a `stringData` value): wiped on drop, redacted in `Debug`. No `PartialEq`: an
 /// `==` on secrets would compare in variable time; use [`SecretString::ct_eq`].
 #[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]

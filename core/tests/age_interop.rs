@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use sealant_core::Scope;
-use sealant_core::age::backup::{backup_plaintext, seal_backup};
 use sealant_core::age::envelope::{self, Binding};
-use sealant_core::age::keysecret::age_key_secret;
 use sealant_core::age::{
     AgeIdentity, AgeRecipient, IdentityKind, decrypt_file, encrypt_file, parse_identities,
     parse_recipients, seal_age_item,
 };
+use sealant_core::backup::{backup_plaintext, seal_backup};
+use sealant_core::keysecret::age::age_key_secret;
 use sealant_core::keysecret::key_secret;
 use time::OffsetDateTime;
 

@@ -5,7 +5,9 @@
 //!   text) and its conversion to core's model;
 //! - [`convert`]: core Secrets to and from `k8s_openapi`'s, typed, values kept in zeroizing
 //!   buffers ([`plain::PlainSecret`]);
-//! - [`error`]: what a `kube::Error` means (status code, message, whether retrying can help).
+//! - [`error`]: what a `kube::Error` means (status code, message, whether retrying can help);
+//! - [`keys`]: key Secrets: listing, reading them into typed records, and the one rule for
+//!   which key seals.
 //!
 //! No tokio runtime, no clap: I/O stays with the callers.
 
@@ -14,6 +16,7 @@
 pub mod convert;
 pub mod crd;
 pub mod error;
+pub mod keys;
 pub mod plain;
 
 pub use convert::ConvertError;

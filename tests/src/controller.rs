@@ -290,6 +290,17 @@ pub fn sealed_exact(
     Ok(serde_json::from_value(serde_json::to_value(core)?)?)
 }
 
+/// A Secret's data with the leak canary that [`sealed`] adds stripped from each value.
+#[must_use]
+pub fn stripped_data(secret: &Secret) -> BTreeMap<String, Vec<u8>> {
+    secret
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), crate::canary::strip_bytes(&v.0)))
+        .collect()
+}
+
 /// Waits until Secret `name` holds exactly `expected`, once the leak canary that [`sealed`]
 /// adds is stripped from both sides (raw or base64: so templated values compare too).
 pub async fn wait_secret_data(
@@ -308,14 +319,7 @@ pub async fn wait_secret_data(
             let Some(secret) = api.get_opt(name).await? else {
                 return Ok(None);
             };
-            let data: BTreeMap<String, Vec<u8>> = secret
-                .data
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, crate::canary::strip_bytes(&v.0)))
-                .collect();
-            Ok((data == expected).then_some(secret))
+            Ok((stripped_data(&secret) == expected).then_some(secret))
         },
     )
     .await

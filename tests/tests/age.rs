@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use sealant_controller::crd::SealedSecret;
-use sealant_core::age::keysecret::{AGE_KEY_LABEL, AGE_PUB};
+use sealant_core::keysecret::age::{AGE_KEY_LABEL, AGE_PUB};
 use sealant_core::sealing::{AGE_ITEMS_ANNOTATION, Layout, Recipients, seal_secret_for};
 use sealant_core::{AgeRecipient, Certificate, SealOptions};
 use sealant_tests::controller::*;
@@ -297,7 +297,7 @@ async fn age_keys_can_be_turned_off_and_are_picked_up_live() -> anyhow::Result<(
 
     // An age key Secret added by hand (as `sealant keys restore --apply` does) is used at once.
     let identity = sealant_core::AgeIdentity::generate(sealant_core::IdentityKind::X25519)?;
-    let key = sealant_core::age::keysecret::age_key_secret(
+    let key = sealant_core::keysecret::age::age_key_secret(
         ns.name(),
         "sealant-age-key",
         &identity,

@@ -33,7 +33,7 @@ fn sealant_cert(
         anyhow::bail!("`sealant cert` parsed as another command");
     };
     // The command runs its own runtime, so it must not run on a tokio worker thread.
-    std::thread::spawn(move || sealant::commands::cert(&args))
+    std::thread::spawn(move || sealant::cert::run(&args))
         .join()
         .map_err(|_| anyhow::anyhow!("sealant cert panicked"))
 }

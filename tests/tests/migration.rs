@@ -248,7 +248,7 @@ fn sealant_seal(
     let CliCommand::Seal(args) = Cli::try_parse_from(argv)?.command else {
         bail!("`sealant seal` parsed as another command");
     };
-    std::thread::spawn(move || sealant::commands::seal(&args))
+    std::thread::spawn(move || sealant::seal::run(&args))
         .join()
         .map_err(|_| anyhow::anyhow!("sealant seal panicked"))?
         .map_err(|e| anyhow::anyhow!("sealant seal: {e}"))

@@ -39,9 +39,9 @@ async fn sealant(
     ]);
     let cli = Cli::try_parse_from(&argv)?;
     let run = move || match cli.command {
-        Command::Cert(args) => sealant::commands::cert(&args),
-        Command::Seal(args) => sealant::commands::seal(&args),
-        Command::Validate(args) => sealant::commands::validate(&args),
+        Command::Cert(args) => sealant::cert::run(&args),
+        Command::Seal(args) => sealant::seal::run(&args),
+        Command::Validate(args) => sealant::validate::run(&args),
         Command::Reencrypt(args) => sealant::reencrypt::run(&args).and_then(|code| {
             (code == 0)
                 .then_some(())

@@ -66,13 +66,7 @@ fn condition_message(object: &SealedSecret) -> String {
 #[tokio::test]
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn tenant_forged_random_cache_digest_does_not_crash_the_controller() -> anyhow::Result<()> {
-    let arena = Arena::start("tnt-digest").await?;
-    let outcome = async {
-        arena.victim_round("baseline").await?;
-        forge_random_digest(&arena).await
-    }
-    .await;
-    arena.finish(outcome).await
+    Arena::run("tnt-digest", forge_random_digest).await
 }
 
 /// The previous version's `sealant.dev/cached-inputs-digest`, with the previous Secret (data
@@ -81,13 +75,7 @@ async fn tenant_forged_random_cache_digest_does_not_crash_the_controller() -> an
 #[tokio::test]
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn tenant_replayed_cache_digest_does_not_keep_a_stale_secret() -> anyhow::Result<()> {
-    let arena = Arena::start("tnt-replay").await?;
-    let outcome = async {
-        arena.victim_round("baseline").await?;
-        replay_digest(&arena).await
-    }
-    .await;
-    arena.finish(outcome).await
+    Arena::run("tnt-replay", replay_digest).await
 }
 
 async fn forge_random_digest(arena: &Arena) -> anyhow::Result<()> {
@@ -199,13 +187,7 @@ async fn replay_digest(arena: &Arena) -> anyhow::Result<()> {
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn tenant_template_amplification_keeps_memory_bounded_and_reports_no_values()
 -> anyhow::Result<()> {
-    let arena = Arena::start("tnt-template").await?;
-    let outcome = async {
-        arena.victim_round("baseline").await?;
-        amplify_templates(&arena).await
-    }
-    .await;
-    arena.finish(outcome).await
+    Arena::run("tnt-template", amplify_templates).await
 }
 
 async fn amplify_templates(arena: &Arena) -> anyhow::Result<()> {
@@ -271,13 +253,7 @@ async fn amplify_templates(arena: &Arena) -> anyhow::Result<()> {
 #[tokio::test]
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn tenant_idle_connection_flood_leaves_health_and_the_victim_working() -> anyhow::Result<()> {
-    let arena = Arena::start("tnt-conns").await?;
-    let outcome = async {
-        arena.victim_round("baseline").await?;
-        idle_flood(&arena).await
-    }
-    .await;
-    arena.finish(outcome).await
+    Arena::run("tnt-conns", idle_flood).await
 }
 
 /// Lowers the controller's open-file limit (soft and hard) to `limit`, with `prlimit`.
@@ -393,13 +369,7 @@ async fn idle_flood(arena: &Arena) -> anyhow::Result<()> {
 #[tokio::test]
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn tenant_forged_status_owner_references_and_labels_are_not_trusted() -> anyhow::Result<()> {
-    let arena = Arena::start("tnt-forgery").await?;
-    let outcome = async {
-        arena.victim_round("baseline").await?;
-        forge_status_and_ownership(&arena).await
-    }
-    .await;
-    arena.finish(outcome).await
+    Arena::run("tnt-forgery", forge_status_and_ownership).await
 }
 
 async fn forge_status_and_ownership(arena: &Arena) -> anyhow::Result<()> {
@@ -563,13 +533,7 @@ fn garbage(seed: u64, len: usize) -> Vec<u8> {
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn tenant_huge_many_and_forever_failing_objects_do_not_starve_the_victim()
 -> anyhow::Result<()> {
-    let arena = Arena::start("tnt-objects").await?;
-    let outcome = async {
-        arena.victim_round("baseline").await?;
-        flood_objects(&arena).await
-    }
-    .await;
-    arena.finish(outcome).await
+    Arena::run("tnt-objects", flood_objects).await
 }
 
 async fn flood_objects(arena: &Arena) -> anyhow::Result<()> {
@@ -692,16 +656,14 @@ async fn flood_objects(arena: &Arena) -> anyhow::Result<()> {
 #[tokio::test]
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn tenant_every_attack_at_once_leaves_the_victim_working() -> anyhow::Result<()> {
-    let arena = Arena::start("tnt-all").await?;
-    let outcome = async {
-        arena.victim_round("baseline").await?;
+    Arena::run("tnt-all", async |arena: &Arena| {
         let (random, replay, templates, connections, forgery, objects) = tokio::join!(
-            forge_random_digest(&arena),
-            replay_digest(&arena),
-            amplify_templates(&arena),
-            idle_flood(&arena),
-            forge_status_and_ownership(&arena),
-            flood_objects(&arena),
+            forge_random_digest(arena),
+            replay_digest(arena),
+            amplify_templates(arena),
+            idle_flood(arena),
+            forge_status_and_ownership(arena),
+            flood_objects(arena),
         );
         arena.check("forged random digest", random);
         arena.check("replayed digest", replay);
@@ -710,7 +672,6 @@ async fn tenant_every_attack_at_once_leaves_the_victim_working() -> anyhow::Resu
         arena.check("forged status and ownership", forgery);
         arena.check("huge, many and failing objects", objects);
         arena.victim_round("after every attack").await.map(drop)
-    }
-    .await;
-    arena.finish(outcome).await
+    })
+    .await
 }

@@ -19,6 +19,7 @@
 mod api;
 mod conns;
 mod gcra;
+mod probes;
 #[cfg(test)]
 mod tests;
 
@@ -49,6 +50,7 @@ use crate::metrics::Metrics;
 use conns::{Caps, ReadDeadline, ReadLimits, Refused, Registry, Slot};
 
 pub use api::{RotateError, align_template_metadata, reencrypt};
+pub(crate) use probes::serve_metrics;
 
 /// How long in-flight requests may take to finish after shutdown is requested.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);

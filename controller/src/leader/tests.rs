@@ -651,8 +651,13 @@ async fn stop_gives_up_on_an_elector_that_does_not_end() {
     assert!(dropped.await.is_err(), "the stuck task was aborted");
 }
 
-#[tokio::test]
-async fn run_loop_leads_renews_and_releases_on_shutdown() {
+/// `run_loop` on a fake store with short timings (300/200/20 ms), on the real clock.
+fn spawn_fast_run_loop() -> (
+    FakeStore,
+    LeaderHandle,
+    CancellationToken,
+    tokio::task::JoinHandle<Result<(), LeaderError>>,
+) {
     let store = FakeStore::default();
     let config = LeaderConfig {
         lease_duration: Duration::from_millis(300),
@@ -662,12 +667,18 @@ async fn run_loop_leads_renews_and_releases_on_shutdown() {
     };
     let core = Core::new(store.clone(), SystemClock, &config);
     let (tx, rx) = watch::channel(Leadership::Follower);
-    let mut handle = LeaderHandle::new(rx);
+    let handle = LeaderHandle::new(rx);
     let shutdown = CancellationToken::new();
     let task = tokio::spawn({
         let shutdown = shutdown.clone();
         async move { run_loop(core, Timing::from(&config), &tx, &shutdown).await }
     });
+    (store, handle, shutdown, task)
+}
+
+#[tokio::test]
+async fn run_loop_leads_renews_and_releases_on_shutdown() {
+    let (store, mut handle, shutdown, task) = spawn_fast_run_loop();
     let term = handle.acquired().await.expect("leads");
     assert_eq!(term, 1);
     // Renewals happen without notifications.
@@ -682,21 +693,7 @@ async fn run_loop_leads_renews_and_releases_on_shutdown() {
 
 #[tokio::test]
 async fn run_loop_steps_down_when_renewals_fail_and_stops_on_forbidden() {
-    let store = FakeStore::default();
-    let config = LeaderConfig {
-        lease_duration: Duration::from_millis(300),
-        renew_deadline: Duration::from_millis(200),
-        retry_period: Duration::from_millis(20),
-        ..LeaderConfig::new("ns", "lease", "a")
-    };
-    let core = Core::new(store.clone(), SystemClock, &config);
-    let (tx, rx) = watch::channel(Leadership::Follower);
-    let mut handle = LeaderHandle::new(rx);
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move { run_loop(core, Timing::from(&config), &tx, &shutdown).await }
-    });
+    let (store, mut handle, _shutdown, task) = spawn_fast_run_loop();
     let term = handle.acquired().await.expect("leads");
     // Someone else takes the lease: leadership ends at the next step.
     let mut lease = store.lease().unwrap();

@@ -17,7 +17,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::item::{DecryptError, SealError};
+use crate::error::{DecryptError, SealError};
 use crate::object::SealedSecret;
 use crate::scope::Scope;
 use crate::secret::SecretBytes;

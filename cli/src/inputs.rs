@@ -1,0 +1,71 @@
+//! Reading the Secrets and SealedSecrets of the inputs, naming the input in errors.
+
+use sealant_core::object::{read_sealed_secrets, read_secrets};
+use sealant_core::{FormatError, SealedSecret, Secret};
+
+use crate::error::Result;
+use crate::io::Input;
+
+pub use crate::error::InputError;
+
+/// Reads every Secret of the inputs. None at all is upstream's `no secrets found` error.
+///
+/// # Errors
+/// Malformed inputs (naming where), or no Secret.
+pub fn parse_secrets(inputs: Vec<Input>) -> Result<Vec<Secret>> {
+    let secrets = read_each(inputs, read_secrets)?;
+    if secrets.is_empty() {
+        return Err(InputError::NoSecrets.into());
+    }
+    Ok(secrets)
+}
+
+/// Reads every SealedSecret of the inputs.
+///
+/// # Errors
+/// Malformed inputs (naming where), or none at all.
+pub fn parse_sealed(inputs: Vec<Input>) -> Result<Vec<SealedSecret>> {
+    let all = read_each(inputs, read_sealed_secrets)?;
+    if all.is_empty() {
+        return Err(InputError::NoSealedSecrets.into());
+    }
+    Ok(all)
+}
+
+/// Reads the objects of every input with `read`, naming the input in errors.
+fn read_each<T>(
+    inputs: Vec<Input>,
+    read: fn(&str) -> std::result::Result<Vec<T>, FormatError>,
+) -> Result<Vec<T>, InputError> {
+    let mut all = Vec::new();
+    for input in inputs {
+        all.append(
+            &mut read(&input.text).map_err(|source| InputError::Malformed {
+                origin: input.origin.clone(),
+                source,
+            })?,
+        );
+    }
+    Ok(all)
+}
+
+/// `namespace/name`, or the name alone, for messages.
+pub(crate) fn describe(sealed: &SealedSecret) -> String {
+    match &sealed.metadata.namespace {
+        Some(ns) => format!("{ns}/{}", sealed.metadata.name_or_empty()),
+        None => sealed.metadata.name_or_empty().to_owned(),
+    }
+}
+
+/// The SealedSecret as compact JSON, as the controller's API takes it.
+///
+/// # Errors
+/// Only if serialization fails.
+pub(crate) fn compact_json(sealed: &SealedSecret) -> Result<Vec<u8>> {
+    Ok(
+        serde_json::to_vec(sealed).map_err(|source| crate::error::IoError::Encode {
+            what: "SealedSecret",
+            source,
+        })?,
+    )
+}

@@ -1,0 +1,132 @@
+//! `--merge-into`: new or changed items sealed into an existing SealedSecret file.
+
+use std::path::Path;
+
+use sealant_core::object::{read_sealed_secrets, to_text};
+use sealant_core::sealing::{Recipients, SealOptions, seal_secret_for};
+use sealant_core::{Format, KeyRing, Scope, SealedSecret, Secret, merge_into};
+
+use super::SealError;
+use crate::error::Result;
+
+/// Seals the one input Secret with the target file's name, namespace and scope and merges the
+/// items into that file, rewritten atomically in `format` (default: the file's own).
+/// `recipients` is called only once the target has been read and checked.
+///
+/// With `ring` (recovery keys, used here and only here), each existing item the input also
+/// has is opened and compared in constant time: an unchanged value keeps its ciphertext byte
+/// for byte, and a file in which nothing changed is not rewritten at all, so GitOps tools see
+/// no drift. The controller is never asked whether two values are equal: that would make it a
+/// decryption oracle.
+///
+/// # Errors
+/// Not exactly one input Secret, an unreadable target, a scope conflict, sealing errors.
+pub fn merge_sealed(
+    target_path: &Path,
+    mut secrets: Vec<Secret>,
+    mut options: SealOptions,
+    format: Option<Format>,
+    ring: Option<&KeyRing>,
+    recipients: impl FnOnce() -> Result<Recipients>,
+) -> Result<()> {
+    if secrets.len() != 1 {
+        return Err(SealError::MergeInputCount(secrets.len()).into());
+    }
+    let target_text = match crate::io::read_file_text(target_path) {
+        Ok(text) => text,
+        Err(crate::error::CliError::Io(err)) if !target_path.exists() => {
+            return Err(SealError::MergeTargetMissing(err).into());
+        }
+        Err(err) => return Err(err),
+    };
+    let mut targets = read_sealed_secrets(&target_text.text).map_err(|source| {
+        SealError::MergeTargetMalformed {
+            path: target_path.to_path_buf(),
+            source,
+        }
+    })?;
+    if targets.len() != 1 {
+        return Err(SealError::MergeTargetCount {
+            path: target_path.to_path_buf(),
+            count: targets.len(),
+        }
+        .into());
+    }
+    let mut target = targets.remove(0);
+
+    // New items must be bound exactly as the existing ones, or the controller (which reads the
+    // scope from the top-level metadata) could not open them: the target's scope and identity win.
+    let target_scope = Scope::from_annotations(target.metadata.annotations.as_ref());
+    let mut secret = secrets.remove(0);
+    let input_scope = options
+        .scope
+        .unwrap_or_else(|| Scope::from_annotations(secret.metadata.annotations.as_ref()));
+    if input_scope != target_scope && (options.scope.is_some() || input_scope != Scope::Strict) {
+        return Err(SealError::ScopeMismatch {
+            path: target_path.to_path_buf(),
+            target: target_scope,
+            input: input_scope,
+        }
+        .into());
+    }
+    options.scope = Some(target_scope);
+    options.name = target.metadata.name.clone();
+    if target_scope != Scope::ClusterWide || target.metadata.namespace.is_some() {
+        secret.metadata.namespace = target.metadata.namespace.clone();
+    }
+
+    let recipients = recipients()?;
+    let plaintexts = ring.map(|_| secret.merged_data());
+    let mut update = seal_secret_for(secret, &recipients, &options)?;
+    if let (Some(ring), Some(plaintexts)) = (ring, &plaintexts) {
+        let before = target.clone();
+        let report = keep_unchanged_items(&target, &mut update, ring, plaintexts, target_path);
+        merge_into(&mut target, update);
+        if target == before {
+            eprintln!(
+                "{}: unchanged (every value is the same; the file was not rewritten)",
+                target_path.display()
+            );
+            return Ok(());
+        }
+        eprintln!("{report}");
+    } else {
+        merge_into(&mut target, update);
+    }
+    let format = format.unwrap_or_else(|| Format::detect(&target_text.text));
+    let text = to_text(&target, format)?;
+    crate::io::write_file_atomic(target_path, text.as_bytes())
+}
+
+/// Puts the existing ciphertext back into `update` for every item whose value `ring` shows to
+/// be unchanged (`sealant_core::items::keep_unchanged_items`), warns about items no key opens,
+/// and returns what was kept, sealed again and added (names only).
+fn keep_unchanged_items(
+    target: &SealedSecret,
+    update: &mut SealedSecret,
+    ring: &KeyRing,
+    plaintexts: &std::collections::BTreeMap<String, sealant_core::SecretBytes>,
+    target_path: &Path,
+) -> String {
+    let report = sealant_core::items::keep_unchanged_items(target, update, ring, plaintexts);
+    for item in &report.unopened {
+        eprintln!(
+            "warning: the given keys cannot open item {item:?} of {}; it is sealed again",
+            target_path.display()
+        );
+    }
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "-".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    format!(
+        "{}: unchanged: {}; sealed again: {}; added: {}",
+        target_path.display(),
+        list(&report.kept),
+        list(&report.resealed),
+        list(&report.added)
+    )
+}

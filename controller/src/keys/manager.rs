@@ -1,0 +1,497 @@
+//! [`KeyManager`]: reads the key Secrets into the snapshot [`KeyStore`]s follow, and, on the
+//! leader only, generates keys (first start, renewal, a request, no active key left).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret as K8sSecret;
+use kube::api::PostParams;
+use kube::{Api, Client};
+use sealant_core::age::{AgeIdentity, AgeKeyError, IdentityKind};
+use sealant_core::keysecret::age::{DEFAULT_AGE_KEY_PREFIX, age_key_secret};
+use sealant_core::keysecret::{KeyState, RENEW_REQUEST_ANNOTATION, key_secret};
+use sealant_core::{KeyError, KeyGenOptions, generate_key};
+use sealant_k8s::keys::{self as key_secrets, KeyKind, KeyListError, Listing, OrderPriority};
+use sealant_k8s::{ConvertError, KubeError, PlainSecret};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use super::load::Loaded;
+use super::{KeySnapshot, KeyStore};
+use crate::flags::Args;
+
+/// Labels or annotations.
+type Pairs = BTreeMap<String, String>;
+
+/// Loads, generates and renews keys, and publishes them to [`KeyStore`]s.
+pub struct KeyManager {
+    api: Api<K8sSecret>,
+    namespace: String,
+    args: Arc<Args>,
+    order: OrderPriority,
+    tx: watch::Sender<Arc<KeySnapshot>>,
+    /// Held from "no usable key" to "key written", so the start of a leadership term and the
+    /// run loop never both create a key for the same gap.
+    generating: tokio::sync::Mutex<()>,
+}
+
+/// What the leader has to do about the keys it just read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyAction {
+    /// No active RSA key (none yet, or every one compromised or retired): generate one.
+    NoActiveKey,
+    /// `sealant keys rotate` asked for a new key.
+    RenewRequested,
+    /// age keys are on and no active age key is left.
+    NoActiveAgeKey,
+}
+
+impl KeyAction {
+    pub(super) fn of(loaded: &Loaded, age_keys: bool) -> Option<KeyAction> {
+        if loaded.snapshot.newest().is_none() {
+            Some(KeyAction::NoActiveKey)
+        } else if loaded.renew_requested {
+            Some(KeyAction::RenewRequested)
+        } else if age_keys && loaded.snapshot.newest_age().is_none() {
+            Some(KeyAction::NoActiveAgeKey)
+        } else {
+            None
+        }
+    }
+}
+
+/// Key handling failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyManagerError {
+    /// The key Secrets could not be read.
+    #[error("key Secrets in namespace {namespace}: {source}")]
+    List {
+        /// The controller namespace.
+        namespace: String,
+        /// The cause, with the API server's status code (boxed: kube errors are large).
+        #[source]
+        source: Box<KeyListError>,
+    },
+    /// The API server refused to create a key Secret.
+    #[error("cannot create a key Secret in namespace {namespace}: {source}")]
+    Create {
+        /// The controller namespace.
+        namespace: String,
+        /// The cause, with the API server's status code (boxed: kube errors are large).
+        #[source]
+        source: Box<KubeError>,
+    },
+    /// Generating or encoding an RSA key failed.
+    #[error("cannot generate an RSA key: {0}")]
+    Rsa(#[source] KeyError),
+    /// Generating an age identity failed.
+    #[error("cannot generate an age key: {0}")]
+    Age(#[source] AgeKeyError),
+    /// The key generation task did not finish (it panicked or the runtime stopped).
+    #[error("key generation did not finish: {0}")]
+    Interrupted(#[source] tokio::task::JoinError),
+    /// The new key Secret cannot be encoded for the API.
+    #[error("cannot encode the new key Secret: {0}")]
+    Encode(#[source] ConvertError),
+    /// A flag value is unusable.
+    #[error("{flag}: {reason}")]
+    Flag {
+        /// The flag, as typed (`--privatekey-labels`).
+        flag: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// `--key-ttl` does not fit a certificate's validity.
+    #[error("--key-ttl: {0}")]
+    KeyTtl(#[source] time::error::ConversionRange),
+    /// `--key-cutoff-time` does not parse.
+    #[error(transparent)]
+    Cutoff(#[from] CutoffError),
+}
+
+impl KeyManager {
+    /// A manager for the key Secrets in `namespace`, and a store that follows it.
+    pub fn new(client: Client, namespace: &str, args: Arc<Args>) -> (Self, KeyStore) {
+        let order = OrderPriority::from_flag(&args.key_order_priority).unwrap_or_else(|| {
+            warn!(
+                value = %args.key_order_priority,
+                "unknown --key-order-priority, using CertNotBefore"
+            );
+            OrderPriority::CertNotBefore
+        });
+        let (tx, rx) = watch::channel(Arc::new(KeySnapshot::default()));
+        let manager = Self {
+            api: Api::namespaced(client, namespace),
+            namespace: namespace.to_owned(),
+            args,
+            order,
+            tx,
+            generating: tokio::sync::Mutex::new(()),
+        };
+        (manager, KeyStore { rx })
+    }
+
+    fn list_error(&self, source: KeyListError) -> KeyManagerError {
+        KeyManagerError::List {
+            namespace: self.namespace.clone(),
+            source: Box::new(source),
+        }
+    }
+
+    /// Re-reads the key Secrets and publishes the result. A malformed key Secret is reported
+    /// and skipped, never fatal.
+    ///
+    /// # Errors
+    /// The API server cannot be read.
+    pub async fn reload(&self) -> Result<Arc<KeySnapshot>, KeyManagerError> {
+        Ok(self.load().await?.snapshot)
+    }
+
+    async fn load(&self) -> Result<Loaded, KeyManagerError> {
+        let mut rsa = key_secrets::list(&self.api, KeyKind::Rsa, Listing::Unsealing)
+            .await
+            .map_err(|e| self.list_error(e))?;
+        let legacy = key_secrets::legacy(&self.api, &self.args.key_prefix, &rsa)
+            .await
+            .map_err(|e| self.list_error(e))?;
+        rsa.extend(legacy);
+        // Read even with `--age-keys=false`, so that age items sealed before age keys were
+        // turned off still open.
+        let age = key_secrets::list(&self.api, KeyKind::Age, Listing::Unsealing)
+            .await
+            .map_err(|e| self.list_error(e))?;
+        let loaded = Loaded::of(&rsa, &age, self.order, &self.namespace);
+        let snapshot = &loaded.snapshot;
+        let changed = !self.tx.borrow().same_keys(snapshot);
+        if changed {
+            let compromised = snapshot
+                .keys
+                .iter()
+                .map(|k| &k.state)
+                .chain(snapshot.age.iter().map(|k| &k.state))
+                .filter(|state| **state == KeyState::Compromised)
+                .count();
+            info!(
+                keys = snapshot.keys.len(),
+                compromised,
+                newest = ?snapshot.newest().map(|k| k.fingerprint.to_string()),
+                age_keys = snapshot.age.len(),
+                newest_age = ?snapshot.newest_age().map(|k| k.fingerprint.to_string()),
+                "sealing keys loaded"
+            );
+            // Only a changed set wakes [`KeyStore::changed`] waiters (they re-queue every object).
+            self.tx.send_replace(snapshot.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// `--privatekey-labels` and `--privatekey-annotations`, for a new key Secret.
+    fn key_metadata(&self) -> Result<(Pairs, Pairs), KeyManagerError> {
+        let labels = self
+            .args
+            .key_labels()
+            .map_err(|reason| KeyManagerError::Flag {
+                flag: "--privatekey-labels",
+                reason,
+            })?;
+        let annotations = self
+            .args
+            .key_annotations()
+            .map_err(|reason| KeyManagerError::Flag {
+                flag: "--privatekey-annotations",
+                reason,
+            })?;
+        Ok((labels, annotations))
+    }
+
+    /// Generates an age X25519 identity, stores it as an age key Secret and publishes it.
+    ///
+    /// # Errors
+    /// Generation or the API write failed; nothing half-written is used.
+    pub async fn generate_age(&self) -> Result<(), KeyManagerError> {
+        let (labels, annotations) = self.key_metadata()?;
+        let identity = AgeIdentity::generate(IdentityKind::X25519).map_err(KeyManagerError::Age)?;
+        let secret = age_key_secret(
+            &self.namespace,
+            DEFAULT_AGE_KEY_PREFIX,
+            &identity,
+            OffsetDateTime::now_utc(),
+            &labels,
+            &annotations,
+        );
+        let created = self.store_key_secret(&secret).await?;
+        info!(
+            secret = created.metadata.name.as_deref().unwrap_or(""),
+            fingerprint = %identity.fingerprint(),
+            recipient = %identity.recipient(),
+            "New age key written"
+        );
+        self.reload().await?;
+        Ok(())
+    }
+
+    /// Creates a key Secret made by core (never overwrites: a name clash is an error).
+    async fn store_key_secret(
+        &self,
+        secret: &sealant_core::object::Secret,
+    ) -> Result<PlainSecret, KeyManagerError> {
+        let secret = PlainSecret::try_from(secret).map_err(KeyManagerError::Encode)?;
+        // The answer carries the private key: kept wiped-on-drop until the caller is done.
+        self.api
+            .create(&PostParams::default(), &secret)
+            .await
+            .map(PlainSecret::new)
+            .map_err(|e| KeyManagerError::Create {
+                namespace: self.namespace.clone(),
+                source: Box::new(e.into()),
+            })
+    }
+
+    /// Generates a key, stores it as a key Secret and publishes it as the newest.
+    ///
+    /// # Errors
+    /// Generation or the API write failed; nothing half-written is used.
+    pub async fn generate(&self) -> Result<(), KeyManagerError> {
+        let (labels, annotations) = self.key_metadata()?;
+        let options = KeyGenOptions {
+            bits: self.args.key_size,
+            common_name: self.args.my_cn.clone(),
+            validity: time::Duration::try_from(self.args.key_ttl)
+                .map_err(KeyManagerError::KeyTtl)?,
+            now: OffsetDateTime::now_utc(),
+        };
+        let (key, cert) = tokio::task::spawn_blocking(move || generate_key(&options))
+            .await
+            .map_err(KeyManagerError::Interrupted)?
+            .map_err(KeyManagerError::Rsa)?;
+        let secret = key_secret(
+            &self.namespace,
+            &self.args.key_prefix,
+            &key,
+            &cert,
+            &labels,
+            &annotations,
+        )
+        .map_err(KeyManagerError::Rsa)?;
+        let created = self.store_key_secret(&secret).await?;
+        // Only now, with the Secret stored, is the key used. The certificate is logged, as
+        // upstream does, so that it can be recovered from logs (it is public).
+        info!(
+            secret = created.metadata.name.as_deref().unwrap_or(""),
+            fingerprint = %key.fingerprint(),
+            certificate = cert.pem(),
+            "New key written"
+        );
+        self.reload().await?;
+        if self.args.age_keys {
+            self.generate_age().await?;
+        }
+        Ok(())
+    }
+
+    /// Generates the first key, or a new one when the newest is older than --key-cutoff-time.
+    ///
+    /// # Errors
+    /// As [`KeyManager::reload`] and [`KeyManager::generate`], or a malformed cutoff time.
+    pub async fn ensure_usable_key(&self) -> Result<(), KeyManagerError> {
+        let _generating = self.generating.lock().await;
+        let snapshot = self.reload().await?;
+        let cutoff = parse_cutoff(&self.args.key_cutoff_time)?;
+        let needs_key = match (snapshot.newest(), cutoff) {
+            (None, _) => true,
+            (Some(newest), Some(cutoff)) => newest.order_time < cutoff,
+            (Some(_), None) => false,
+        };
+        if needs_key {
+            self.generate().await?;
+        } else if self.args.age_keys && snapshot.newest_age().is_none() {
+            // An upgrade from upstream or an older sealant: RSA keys exist, no age key yet.
+            self.generate_age().await?;
+        }
+        Ok(())
+    }
+
+    /// Runs until `shutdown`: re-reads keys every `poll`; while `leader` says so, renews on
+    /// schedule, on SIGUSR1 and on request, and replaces the last active key once it is
+    /// compromised or retired (followers never create keys: no second key from a race).
+    pub async fn run(
+        self: Arc<Self>,
+        poll: Duration,
+        leader: crate::leader::LeaderHandle,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        let mut usr1 =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) {
+                Ok(signal) => Some(signal),
+                Err(err) => {
+                    warn!(%err, "cannot listen for SIGUSR1; manual renewal by signal is off");
+                    None
+                }
+            };
+        let mut ticker = tokio::time::interval(poll);
+        loop {
+            let renew_in = self.time_to_renewal();
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = ticker.tick() => {
+                    match self.load().await {
+                        Ok(loaded) => {
+                            if leader.is_leader()
+                                && KeyAction::of(&loaded, self.args.age_keys).is_some()
+                            {
+                                self.act().await;
+                            }
+                        }
+                        Err(err) => warn!(%err, "cannot re-read key Secrets"),
+                    }
+                }
+                () = sleep_or_forever(renew_in), if leader.is_leader() => {
+                    let _generating = self.generating.lock().await;
+                    // A key made meanwhile (a request, a replaced compromised key) renewed it.
+                    if self.time_to_renewal().is_some_and(|left| !left.is_zero()) {
+                        continue;
+                    }
+                    info!("key renewal period elapsed: generating a new key");
+                    if let Err(err) = self.generate().await {
+                        warn!(%err, "key renewal failed; retrying at the next check");
+                    }
+                }
+                Some(()) = recv_signal(&mut usr1) => {
+                    if !leader.is_leader() {
+                        info!("SIGUSR1 ignored: only the leader creates keys");
+                        continue;
+                    }
+                    info!("SIGUSR1: generating a new key");
+                    let _generating = self.generating.lock().await;
+                    if let Err(err) = self.generate().await {
+                        warn!(%err, "key generation on SIGUSR1 failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Generates what the keys just read call for, after reading them again under the
+    /// generation lock (the start of a term may have acted on the same gap meanwhile).
+    async fn act(&self) {
+        let _generating = self.generating.lock().await;
+        let loaded = match self.load().await {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                warn!(%err, "cannot re-read key Secrets");
+                return;
+            }
+        };
+        let result = match KeyAction::of(&loaded, self.args.age_keys) {
+            None => return,
+            Some(KeyAction::NoActiveKey) => {
+                info!(
+                    keys = loaded.snapshot.keys.len(),
+                    "no active key left (compromised or retired): generating a new key"
+                );
+                self.generate().await
+            }
+            Some(KeyAction::RenewRequested) => {
+                info!(
+                    annotation = RENEW_REQUEST_ANNOTATION,
+                    "key renewal requested: generating a new key"
+                );
+                let generated = self.generate().await;
+                if generated.is_ok()
+                    && let Some(requester) = loaded.snapshot.newest()
+                {
+                    self.clear_renew_request(&requester.secret_name).await;
+                }
+                generated
+            }
+            Some(KeyAction::NoActiveAgeKey) => {
+                info!("no active age key left: generating a new one");
+                self.generate_age().await
+            }
+        };
+        if let Err(err) = result {
+            warn!(%err, "key generation failed; retrying at the next check");
+        }
+    }
+
+    /// Removes a fulfilled renewal request, so that it does not fire again when its key becomes
+    /// the newest active one again (the newer key retired or compromised). An update with the
+    /// resourceVersion just read (RBAC grants `update`, not `patch`): a concurrent change wins,
+    /// and a request that stays is only acted on once its key is the newest again.
+    async fn clear_renew_request(&self, name: &str) {
+        let cleared = async {
+            let Some(mut secret) = self.api.get_opt(name).await? else {
+                return Ok(());
+            };
+            let removed = secret
+                .metadata
+                .annotations
+                .as_mut()
+                .and_then(|a| a.remove(RENEW_REQUEST_ANNOTATION));
+            if removed.is_some() {
+                self.api
+                    .replace(name, &PostParams::default(), &secret)
+                    .await?;
+            }
+            Ok::<(), kube::Error>(())
+        };
+        if let Err(err) = cleared.await {
+            warn!(%err, secret = name, "cannot remove the fulfilled renewal request");
+        }
+    }
+
+    /// Time until the newest key is one renewal period old (None: renewal off or no key).
+    fn time_to_renewal(&self) -> Option<Duration> {
+        let period = self.args.renew_period();
+        if period.is_zero() {
+            return None;
+        }
+        let snapshot = self.tx.borrow();
+        let newest = snapshot.newest()?;
+        let age = OffsetDateTime::now_utc() - newest.order_time;
+        let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
+        Some(period.saturating_sub(age))
+    }
+}
+
+async fn sleep_or_forever(duration: Option<Duration>) {
+    match duration {
+        Some(duration) => tokio::time::sleep(duration).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_signal(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(signal) => signal.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `--key-cutoff-time` in another format than `date -R`'s.
+#[derive(Debug, thiserror::Error)]
+#[error("--key-cutoff-time {text:?}: expected a time like `date -R` prints ({source})")]
+pub struct CutoffError {
+    text: String,
+    #[source]
+    source: time::error::Parse,
+}
+
+/// Parses `--key-cutoff-time` (RFC 1123 with a numeric zone, as `date -R` prints).
+///
+/// # Errors
+/// A non-empty value in another format.
+pub fn parse_cutoff(text: &str) -> Result<Option<OffsetDateTime>, CutoffError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc2822)
+        .map(Some)
+        .map_err(|source| CutoffError {
+            text: text.to_owned(),
+            source,
+        })
+}

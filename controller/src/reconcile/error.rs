@@ -1,0 +1,78 @@
+//! Why a reconcile failed, and what follows from it by type: the metric label, the event reason,
+//! whether a retry can help.
+
+/// Why a reconcile failed; [`ReconcileError::kind`] is the metric's `reason`.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// The items could not be unsealed (opaque crypto error, bad base64, template error).
+    #[error("{0}")]
+    Unseal(String),
+    /// The Secret exists and is neither ours nor `managed`/`patch`.
+    #[error("failed update: Resource {0:?} already exists and is not managed by SealedSecret")]
+    Unmanaged(String),
+    /// Reading or writing an object failed at the API server (status code kept).
+    #[error("{}", .0.kube())]
+    Update(#[source] sealant_k8s::KubeError),
+    /// The Secret is immutable and its data would change (upstream's message).
+    #[error("Error updating {namespace}/{name}: {IMMUTABLE_MESSAGE}")]
+    Immutable {
+        /// The Secret's namespace.
+        namespace: String,
+        /// The Secret's name.
+        name: String,
+    },
+    /// The object cannot be represented (should not happen).
+    #[error("malformed SealedSecret: {0}")]
+    Malformed(String),
+}
+
+impl From<kube::Error> for ReconcileError {
+    fn from(err: kube::Error) -> Self {
+        ReconcileError::Update(err.into())
+    }
+}
+
+impl ReconcileError {
+    /// Upstream's `unseal_errors_total` reason: `unseal`, `unmanaged` or `update`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReconcileError::Unseal(_) | ReconcileError::Malformed(_) => "unseal",
+            ReconcileError::Unmanaged(_) => "unmanaged",
+            ReconcileError::Update(_) | ReconcileError::Immutable { .. } => "update",
+        }
+    }
+
+    /// Upstream's event reason.
+    pub(super) fn event_reason(&self) -> &'static str {
+        match self {
+            ReconcileError::Unseal(_) | ReconcileError::Malformed(_) => "ErrUnsealFailed",
+            ReconcileError::Unmanaged(_)
+            | ReconcileError::Update(_)
+            | ReconcileError::Immutable { .. } => "ErrUpdateFailed",
+        }
+    }
+
+    /// Retrying cannot help until the object changes: an immutable Secret (upstream gives up
+    /// at once too), or an object the API server refuses as such (400, 413, 422).
+    pub(super) fn is_permanent(&self) -> bool {
+        match self {
+            ReconcileError::Immutable { .. } => true,
+            ReconcileError::Update(err) => err.is_invalid(),
+            _ => false,
+        }
+    }
+}
+
+pub(super) const IMMUTABLE_MESSAGE: &str = "the target Secret is immutable. Once a Secret is marked as immutable, it is not possible to revert this change nor to mutate the contents of the data field. You can only delete and recreate the Secret.";
+
+/// `text` cut to at most `max` bytes on a character boundary, `...` marking the cut.
+pub(super) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max.saturating_sub(3);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}

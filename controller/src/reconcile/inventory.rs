@@ -1,0 +1,140 @@
+//! The key inventory (docs/rotation.md §6): which keys open each SealedSecret, for the per-key
+//! metrics and the compromised-key warnings.
+
+use std::collections::HashMap;
+
+use sealant_core::keysecret::KeyState;
+
+use super::{ObjectKey, object_key};
+use crate::crd::SealedSecret;
+use crate::keys::KeySnapshot;
+use crate::metrics::{KeyUsage, KeyUsageSource};
+
+/// The key inventory of every SealedSecret this controller reconciles, in memory: object → the
+/// fingerprints of the keys that open it (`None`: not known yet). Also remembers the
+/// compromised-key warning last sent per object, so it is sent once per change.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    objects: parking_lot::Mutex<HashMap<ObjectKey, InventoryEntry>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct InventoryEntry {
+    fingerprints: Option<Vec<String>>,
+    warned: Option<String>,
+}
+
+impl KeyUsageSource for Inventory {
+    fn key_usage(&self) -> KeyUsage {
+        self.usage()
+    }
+}
+
+impl Inventory {
+    /// Records an object's inventory.
+    pub fn record(&self, key: &ObjectKey, fingerprints: Option<Vec<String>>) {
+        self.objects
+            .lock()
+            .entry(key.clone())
+            .or_default()
+            .fingerprints = fingerprints;
+    }
+
+    /// Counts an object as soon as the watch sees it, before its first reconcile: with the
+    /// inventory its status records for its generation, else as unknown. Until every object is
+    /// reconciled, a key's count must not read 0 ("can be retired") for want of a reconcile.
+    pub fn observe(&self, sealed: &SealedSecret) {
+        self.objects
+            .lock()
+            .entry(object_key(sealed))
+            .or_insert_with(|| InventoryEntry {
+                fingerprints: sealed
+                    .status
+                    .as_ref()
+                    .filter(|s| s.observed_generation == sealed.metadata.generation)
+                    .and_then(|s| s.key_fingerprints.clone()),
+                warned: None,
+            });
+    }
+
+    /// Remembers `warning` as the object's current compromised-key warning; true when it is a
+    /// new one (not the one remembered before), that is, when it should be sent.
+    pub(super) fn warn_once(&self, key: &ObjectKey, warning: Option<&str>) -> bool {
+        let mut objects = self.objects.lock();
+        let entry = objects.entry(key.clone()).or_default();
+        let new = warning.is_some() && entry.warned.as_deref() != warning;
+        entry.warned = warning.map(str::to_owned);
+        new
+    }
+
+    /// Forgets a deleted object.
+    pub fn forget(&self, key: &ObjectKey) {
+        self.objects.lock().remove(key);
+    }
+
+    /// The number of objects per key, and of objects whose keys are not known.
+    pub fn usage(&self) -> KeyUsage {
+        let mut usage = KeyUsage::default();
+        for entry in self.objects.lock().values() {
+            match &entry.fingerprints {
+                Some(fingerprints) => {
+                    for fingerprint in fingerprints {
+                        *usage.by_key.entry(fingerprint.clone()).or_insert(0) += 1;
+                    }
+                }
+                None => usage.unknown += 1,
+            }
+        }
+        usage
+    }
+}
+
+/// The fingerprints of an object's inventory that belong to compromised keys.
+fn compromised_keys<'a>(inventory: &'a [String], snapshot: &KeySnapshot) -> Vec<&'a str> {
+    inventory
+        .iter()
+        .map(String::as_str)
+        .filter(|fingerprint| {
+            snapshot
+                .key_state(fingerprint)
+                .is_some_and(|(state, _)| *state == KeyState::Compromised)
+        })
+        .collect()
+}
+
+/// The `KeyCompromised` message (and event note) for an object, `None` when it uses no
+/// compromised key. Fingerprints only: nothing about the data.
+pub(super) fn compromised_message(
+    inventory: Option<&[String]>,
+    snapshot: &KeySnapshot,
+) -> Option<String> {
+    let keys = compromised_keys(inventory?, snapshot);
+    match keys.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "sealed to compromised key {one}; re-encrypt it (sealant reencrypt)"
+        )),
+        many => Some(format!(
+            "sealed to compromised keys {}; re-encrypt it (sealant reencrypt)",
+            many.join(", ")
+        )),
+    }
+}
+
+/// The inventory of an unseal: sorted, distinct fingerprints (`None` for a v1 blob).
+pub(super) fn inventory_of(
+    core: &sealant_core::SealedSecret,
+    unsealed: &sealant_core::sealing::Unsealed,
+) -> Option<Vec<String>> {
+    if core.spec.data.is_some() {
+        return None;
+    }
+    let mut fingerprints: Vec<String> = unsealed
+        .opened_with
+        .values()
+        .map(|fingerprint| fingerprint.as_str().to_owned())
+        .collect();
+    fingerprints.sort();
+    fingerprints.dedup();
+    Some(fingerprints)
+}

@@ -1,0 +1,270 @@
+//! Reconcile one SealedSecret into its Secret, with upstream's rules (docs/upstream.md, "Reconcile
+//! rules"): ownership gate, `managed` / `patch`, template metadata, type and data, immutable
+//! Secrets, the `Synced` condition and events.
+//!
+//! sealant adds the key inventory (docs/rotation.md §6): `status.keyFingerprints` lists the keys
+//! that opened the object's items at the last unseal, and a `KeyCompromised` condition (with a
+//! `SealedWithCompromisedKey` Warning event) flags objects that depend on a compromised key.
+//!
+//! By job: [`apply`](self::apply) writes the Secret (server-side apply, docs/controller.md
+//! "Writes"), `insync` proves a Secret up to date without decrypting (and keeps the [`Stripped`]
+//! side table), `status` writes the status and decides which watch events start a reconcile,
+//! `events` publishes events, `inventory` keeps the key inventory, `backoff` the retry budget,
+//! `share` the per-namespace fair share and the render slots.
+
+mod apply;
+mod backoff;
+mod error;
+mod events;
+mod insync;
+mod inventory;
+mod share;
+mod status;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Secret as K8sSecret;
+use kube::api::DeleteParams;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, Client, Resource, ResourceExt};
+use sealant_core::sync::SyncKey;
+use tracing::{info, instrument, warn};
+
+use crate::crd::SealedSecret;
+use crate::flags::Args;
+use crate::keys::KeyStore;
+use crate::metrics::Metrics;
+
+pub use backoff::{Failures, backoff_delay, error_policy};
+pub use error::ReconcileError;
+pub use insync::{Stripped, cacheable};
+pub use inventory::Inventory;
+pub use share::{NamespaceShare, RENDER_SLOTS, Turn};
+pub use status::StatusMemory;
+
+/// A pre-existing Secret with this annotation may be taken over (overwritten, owned).
+pub const MANAGED_ANNOTATION: &str = "sealedsecrets.bitnami.com/managed";
+/// A pre-existing Secret with this annotation is merged into instead of overwritten.
+pub const PATCH_ANNOTATION: &str = "sealedsecrets.bitnami.com/patch";
+/// Label on every Secret the controller owns (created, or taken over with `managed`). The Secret
+/// watch selects on it, so the controller caches only its own Secrets, not every Secret in the
+/// cluster; patch-only Secrets do not get it and, as upstream, are not re-created.
+pub const OWNED_LABEL: &str = "sealant.dev/owned-by";
+/// Value of [`OWNED_LABEL`].
+pub const OWNED_LABEL_VALUE: &str = "sealant-controller";
+/// The field manager of every write the controller makes to a Secret or a status
+/// (docs/controller.md, "Writes").
+pub const FIELD_MANAGER: &str = "sealant-controller";
+/// The condition type `Synced` (upstream's, always first in `status.conditions`).
+pub const CONDITION_SYNCED: &str = "Synced";
+/// The condition type set while an object depends on a compromised key (second in
+/// `status.conditions`, so print columns that read `conditions[0]` keep showing `Synced`).
+pub const CONDITION_KEY_COMPROMISED: &str = "KeyCompromised";
+/// Reason of the [`CONDITION_KEY_COMPROMISED`] condition and of its Warning event.
+pub const REASON_COMPROMISED: &str = "SealedWithCompromisedKey";
+
+/// Which object a piece of per-object state belongs to (namespace and name; kube-runtime's
+/// reference, whose equality ignores UID and version).
+pub type ObjectKey = ObjectRef<SealedSecret>;
+
+/// The [`ObjectKey`] of a SealedSecret.
+pub fn object_key(sealed: &SealedSecret) -> ObjectKey {
+    ObjectRef::from_obj(sealed)
+}
+
+/// What every reconcile shares.
+pub struct Ctx {
+    /// The API client.
+    pub client: Client,
+    /// Flags.
+    pub args: Arc<Args>,
+    /// The sealing keys.
+    pub keys: KeyStore,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Events on SealedSecrets.
+    pub recorder: Recorder,
+    /// Who reports the events (the same as `recorder`'s).
+    pub reporter: Reporter,
+    /// Consecutive failures per object, for backoff and the retry budget.
+    pub failures: Failures,
+    /// The key behind the in-sync digest (`sealant-sync-key`).
+    pub sync_key: Arc<SyncKey>,
+    /// Caches of the Secrets we own, one per watched scope, reduced by [`cacheable`]: the
+    /// in-sync check reads them instead of the API server.
+    pub owned: parking_lot::RwLock<Vec<Store<K8sSecret>>>,
+    /// The status last written per object, and which statuses are our own writes.
+    pub status: StatusMemory,
+    /// The key inventory per object, for the per-key metrics and the compromised warnings.
+    pub inventory: Arc<Inventory>,
+    /// Inputs digests of the SealedSecrets cached without their ciphertexts.
+    pub stripped: Stripped,
+    /// How many reconciles of one namespace may do work at once.
+    pub namespace_share: NamespaceShare,
+    /// Unseals that render templates at once (see [`RENDER_SLOTS`]).
+    pub render_slots: tokio::sync::Semaphore,
+}
+
+impl Ctx {
+    /// The cached copy of an owned Secret, if a cache has it.
+    fn cached_owned(&self, namespace: &str, name: &str) -> Option<K8sSecret> {
+        let reference = ObjectRef::new(name).within(namespace);
+        self.owned
+            .read()
+            .iter()
+            .find_map(|store| store.get(&reference))
+            .map(|secret| (*secret).clone())
+    }
+}
+
+/// What a successful reconcile did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The Secret already matched (digest valid, metadata equal): nothing decrypted or written.
+    InSync,
+    /// The SealedSecret was decrypted (and the Secret written if it differed).
+    Unsealed,
+    /// Its namespace already used its share of the workers: tried again shortly, nothing
+    /// written or reported.
+    Deferred,
+}
+
+/// A successful reconcile: what it did, and the object's key inventory (`None`: not known,
+/// as for v1 blobs, whose opening key core does not report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Applied {
+    outcome: Outcome,
+    key_fingerprints: Option<Vec<String>>,
+}
+
+/// Reconciles one SealedSecret. Never logs values: only names, reasons and counts.
+///
+/// # Errors
+/// See [`ReconcileError`]; the status, event and metrics are written before returning.
+#[instrument(skip(sealed, ctx), fields(namespace = %sealed.namespace().unwrap_or_default(), name = %sealed.name_any()))]
+pub async fn reconcile(sealed: Arc<SealedSecret>, ctx: Arc<Ctx>) -> Result<Action, ReconcileError> {
+    ctx.metrics.unseal_request();
+    if sealed.meta().deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
+    let result = apply::apply(&sealed, &ctx).await;
+    if let Ok(Applied {
+        outcome: Outcome::Deferred,
+        ..
+    }) = result
+    {
+        return Ok(Action::requeue(share::deferral_delay()));
+    }
+    report(&sealed, &ctx, &result).await;
+    if result.is_ok() {
+        ctx.failures.clear(&object_key(&sealed));
+    }
+    result.map(|_| Action::await_change())
+}
+
+/// Writes the outcome: events, metrics, the inventory, and the status (only when it changes,
+/// or the generation moved, so GitOps tools see no churn).
+async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, ReconcileError>) {
+    let namespace = sealed.namespace().unwrap_or_default();
+    let key = object_key(sealed);
+    events::publish_outcome(sealed, ctx, result).await;
+    let instance = sealed.labels().get("app.kubernetes.io/instance").cloned();
+    ctx.metrics.set_condition(
+        &namespace,
+        &key.name,
+        instance.as_deref(),
+        if result.is_ok() { 1 } else { -1 },
+    );
+
+    // A failed unseal proves nothing about the keys: the inventory recorded for this
+    // generation stands (or stays unknown).
+    let key_fingerprints = match result {
+        Ok(applied) => applied.key_fingerprints.clone(),
+        Err(_) => ctx.status.recorded_inventory(sealed),
+    };
+    ctx.inventory.record(&key, key_fingerprints.clone());
+    let compromised =
+        inventory::compromised_message(key_fingerprints.as_deref(), &ctx.keys.snapshot());
+    events::warn_compromised(sealed, ctx, compromised.as_deref()).await;
+
+    if !ctx.args.update_status {
+        return;
+    }
+    let (synced, message) = match result {
+        Ok(_) => ("True", String::new()),
+        Err(err) => ("False", err.to_string()),
+    };
+    let desired = status::DesiredStatus::new(
+        synced,
+        &message,
+        sealed.meta().generation,
+        key_fingerprints,
+        compromised,
+    );
+    status::write(sealed, ctx, desired).await;
+}
+
+/// A SealedSecret is gone (seen as a delete event of the main watch): forget its per-object
+/// state and metric series, and with `--old-gc-behavior` delete its Secret instead of leaving
+/// that to the garbage collector. Upstream deletes `ns/name` whatever it is; we delete only a
+/// Secret we own.
+pub async fn forget_deleted(sealed: &SealedSecret, ctx: &Ctx) {
+    let key = object_key(sealed);
+    let namespace = key.namespace.clone().unwrap_or_default();
+    let name = key.name.clone();
+    ctx.metrics.remove_condition(&namespace, &name);
+    ctx.inventory.forget(&key);
+    ctx.stripped.forget(&key);
+    ctx.status.forget(&key);
+    ctx.failures.clear(&key);
+    if !ctx.args.old_gc_behavior {
+        return;
+    }
+    let Some(uid) = sealed.uid() else { return };
+    let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let secret = match secrets.get_opt(&name).await {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return,
+        Err(err) => {
+            warn!(%namespace, %name, %err, "cannot read the Secret of a deleted SealedSecret");
+            return;
+        }
+    };
+    // Ours: controlled by this SealedSecret, or created by us and since orphaned (owner
+    // references are stripped by an orphaning delete or absent with skip-set-owner-references).
+    let controlled = secret
+        .owner_references()
+        .iter()
+        .any(|owner| owner.uid == uid && owner.controller == Some(true));
+    let labelled = secret
+        .labels()
+        .get(OWNED_LABEL)
+        .is_some_and(|v| v == OWNED_LABEL_VALUE)
+        && secret.owner_references().is_empty()
+        && secret
+            .annotations()
+            .get(PATCH_ANNOTATION)
+            .is_none_or(|v| v != "true");
+    if !controlled && !labelled {
+        return;
+    }
+    let precondition = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: secret.uid(),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    match secrets.delete(&name, &precondition).await {
+        Ok(_) => {
+            info!(%namespace, %name, "deleted the Secret of a deleted SealedSecret (--old-gc-behavior)")
+        }
+        Err(err) => {
+            warn!(%namespace, %name, %err, "cannot delete the Secret of a deleted SealedSecret")
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The status: what a reconcile wants it to say, writing it by server-side apply, and the
+//! memory of our own writes that keeps them from starting reconciles (docs/controller.md,
+//! "Writes" and "Caches").
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Resource, ResourceExt};
+use sealant_core::object::{SealedSecretCondition, SealedSecretStatus};
+use serde_json::json;
+use tracing::warn;
+
+use super::error::truncate;
+use super::{
+    CONDITION_KEY_COMPROMISED, CONDITION_SYNCED, Ctx, FIELD_MANAGER, ObjectKey, REASON_COMPROMISED,
+    object_key,
+};
+use crate::crd::SealedSecret;
+
+/// Longest `Synced` condition message written, in bytes.
+pub(super) const STATUS_MESSAGE_MAX: usize = 1024;
+
+/// The status a reconcile wants the object to have.
+#[derive(Debug, Clone)]
+pub(super) struct DesiredStatus {
+    pub(super) synced: &'static str,
+    pub(super) message: String,
+    pub(super) generation: Option<i64>,
+    pub(super) key_fingerprints: Option<Vec<String>>,
+    pub(super) compromised: Option<String>,
+}
+
+impl DesiredStatus {
+    /// The message is bounded like event notes: one failing item or template per line could
+    /// otherwise make a status too large to write.
+    pub(super) fn new(
+        synced: &'static str,
+        message: &str,
+        generation: Option<i64>,
+        key_fingerprints: Option<Vec<String>>,
+        compromised: Option<String>,
+    ) -> Self {
+        Self {
+            synced,
+            message: truncate(message, STATUS_MESSAGE_MAX),
+            generation,
+            key_fingerprints,
+            compromised,
+        }
+    }
+
+    pub(super) fn written(&self, uid: String, seen_version: Option<String>) -> WrittenStatus {
+        WrittenStatus {
+            uid,
+            seen_version,
+            generation: self.generation,
+            synced: self.synced,
+            key_fingerprints: self.key_fingerprints.clone(),
+            compromised: self.compromised.clone(),
+        }
+    }
+}
+
+/// What the controller last wrote to one object's status, and for which object, generation and
+/// version of the object (the `resourceVersion` it wrote over).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct WrittenStatus {
+    pub(super) uid: String,
+    /// The version the write went over: a reconcile that still sees it knows the write is not
+    /// in its view yet; any other version (someone else wrote since) is checked afresh.
+    pub(super) seen_version: Option<String>,
+    pub(super) generation: Option<i64>,
+    pub(super) synced: &'static str,
+    pub(super) key_fingerprints: Option<Vec<String>>,
+    pub(super) compromised: Option<String>,
+}
+
+/// Per object: the status last written (for reconciles whose view predates the write) and the
+/// hash of the status we consider our own (for [`StatusMemory::trigger_hash`]).
+#[derive(Debug, Default)]
+pub struct StatusMemory {
+    objects: parking_lot::Mutex<HashMap<ObjectKey, Remembered>>,
+}
+
+#[derive(Debug, Default)]
+struct Remembered {
+    written: Option<WrittenStatus>,
+    own: Option<u64>,
+}
+
+impl StatusMemory {
+    /// What starts a reconcile, for kube-runtime's predicate filter: the generation (spec), the
+    /// labels and annotations (templates and upstream's annotations read them), and the status
+    /// unless it is the one we wrote. A generation predicate alone would miss metadata-only
+    /// changes and a status forged by a tenant (which must be corrected); a status predicate
+    /// alone would start a reconcile for each of our own writes. The status at first sight is
+    /// taken as ours: first sight starts a reconcile anyway, which corrects it if need be.
+    pub fn trigger_hash(&self, sealed: &SealedSecret) -> u64 {
+        let status = status_hash(sealed.status.as_ref());
+        let token = {
+            let mut objects = self.objects.lock();
+            let entry = objects.entry(object_key(sealed)).or_default();
+            match entry.own {
+                None => {
+                    entry.own = Some(status);
+                    0
+                }
+                Some(own) if own == status => 0,
+                Some(_) => status,
+            }
+        };
+        let mut hasher = DefaultHasher::new();
+        sealed.metadata.generation.hash(&mut hasher);
+        sealed.metadata.labels.hash(&mut hasher);
+        sealed.metadata.annotations.hash(&mut hasher);
+        token.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The inventory recorded for the object's current generation: what this controller last
+    /// wrote (the object seen may predate that write), else `status.keyFingerprints` when the
+    /// status describes this generation (the inputs the Secret's digest vouches for belong to
+    /// it).
+    pub(super) fn recorded_inventory(&self, sealed: &SealedSecret) -> Option<Vec<String>> {
+        let written = self
+            .objects
+            .lock()
+            .get(&object_key(sealed))
+            .and_then(|r| r.written.clone());
+        recorded_inventory(sealed, written.as_ref())
+    }
+
+    fn written(&self, key: &ObjectKey) -> Option<WrittenStatus> {
+        self.objects.lock().get(key).and_then(|r| r.written.clone())
+    }
+
+    /// `status` is ours: its watch event starts no reconcile.
+    pub(super) fn own(&self, key: &ObjectKey, status: Option<&SealedSecretStatus>) {
+        self.objects.lock().entry(key.clone()).or_default().own = Some(status_hash(status));
+    }
+
+    fn remember(&self, key: &ObjectKey, written: WrittenStatus) {
+        self.objects.lock().entry(key.clone()).or_default().written = Some(written);
+    }
+
+    /// The object is gone.
+    pub fn forget(&self, key: &ObjectKey) {
+        self.objects.lock().remove(key);
+    }
+}
+
+/// See [`StatusMemory::recorded_inventory`].
+pub(super) fn recorded_inventory(
+    sealed: &SealedSecret,
+    written: Option<&WrittenStatus>,
+) -> Option<Vec<String>> {
+    let generation = sealed.meta().generation;
+    if let Some(written) = written
+        && Some(&written.uid) == sealed.uid().as_ref()
+        && written.generation == generation
+    {
+        return written.key_fingerprints.clone();
+    }
+    let status = sealed.status.as_ref()?;
+    if status.observed_generation != generation {
+        return None;
+    }
+    status.key_fingerprints.clone()
+}
+
+fn status_hash(status: Option<&SealedSecretStatus>) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    serde_json::to_vec(&status)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
+pub(super) fn condition<'a>(
+    status: Option<&'a SealedSecretStatus>,
+    type_: &str,
+) -> Option<&'a SealedSecretCondition> {
+    status?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+/// The message of the object's `KeyCompromised` condition, if it is set.
+pub(super) fn current_compromised(status: Option<&SealedSecretStatus>) -> Option<&str> {
+    condition(status, CONDITION_KEY_COMPROMISED)
+        .filter(|c| c.status == "True")
+        .and_then(|c| c.message.as_deref())
+}
+
+/// The status fields we own, as applied, when `current` differs from `desired`; `None` when
+/// nothing changes (no churn for GitOps tools). Conditions are rebuilt only when one of them
+/// changes or the generation moved (then `Synced` first, `KeyCompromised` second); unchanged
+/// conditions are kept as they are, times included. `keyFingerprints` is left out when unknown
+/// (applying without it removes ours).
+pub(super) fn desired_status(
+    current: Option<&SealedSecretStatus>,
+    desired: &DesiredStatus,
+    now: Option<String>,
+) -> Option<SealedSecretStatus> {
+    let previous = condition(current, CONDITION_SYNCED);
+    let synced_changed = previous.is_none_or(|c| c.status != desired.synced);
+    let generation_changed = current.and_then(|s| s.observed_generation) != desired.generation;
+    let compromised_changed = current_compromised(current) != desired.compromised.as_deref();
+    let inventory_changed =
+        current.and_then(|s| s.key_fingerprints.as_ref()) != desired.key_fingerprints.as_ref();
+    if !synced_changed && !generation_changed && !compromised_changed && !inventory_changed {
+        return None;
+    }
+    let synced = match previous {
+        Some(previous) if !synced_changed && !generation_changed => previous.clone(),
+        _ => SealedSecretCondition {
+            type_: CONDITION_SYNCED.into(),
+            status: desired.synced.into(),
+            last_update_time: now.clone(),
+            last_transition_time: if synced_changed {
+                now.clone()
+            } else {
+                previous.and_then(|c| c.last_transition_time.clone())
+            },
+            reason: None,
+            message: Some(desired.message.clone()),
+        },
+    };
+    let mut conditions = vec![synced];
+    if let Some(message) = &desired.compromised {
+        let previous = condition(current, CONDITION_KEY_COMPROMISED);
+        conditions.push(match previous {
+            Some(previous) if !compromised_changed => previous.clone(),
+            _ => SealedSecretCondition {
+                type_: CONDITION_KEY_COMPROMISED.into(),
+                status: "True".into(),
+                last_update_time: now.clone(),
+                last_transition_time: match previous {
+                    Some(p) if p.status == "True" => p.last_transition_time.clone(),
+                    _ => now.clone(),
+                },
+                reason: Some(REASON_COMPROMISED.into()),
+                message: Some(message.clone()),
+            },
+        });
+    }
+    Some(SealedSecretStatus {
+        observed_generation: desired.generation,
+        conditions: Some(conditions),
+        key_fingerprints: desired.key_fingerprints.clone(),
+        ..SealedSecretStatus::default()
+    })
+}
+
+/// Writes the status when it changes: server-side apply of the fields we own, forced (the status
+/// is ours; a tenant's forged values are overwritten).
+pub(super) async fn write(sealed: &SealedSecret, ctx: &Ctx, desired: DesiredStatus) {
+    let key = object_key(sealed);
+    let namespace = key.namespace.clone().unwrap_or_default();
+    let current = sealed.status.as_ref();
+    let now =
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now());
+    let now = serde_json::to_value(now)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let Some(status) = desired_status(current, &desired, now) else {
+        return;
+    };
+    // Reconciles started by something else (our own Secret write, a key change) may still see
+    // the object from before our status write landed in the cache: what we last wrote over
+    // this very version is remembered, so it is not written twice. A status changed by anyone
+    // else since is a newer version: it is written again (a forged `Synced=True` does not
+    // stay).
+    let written = desired.written(
+        sealed.uid().unwrap_or_default(),
+        sealed.meta().resource_version.clone(),
+    );
+    if ctx.status.written(&key).as_ref() == Some(&written) {
+        return;
+    }
+    // Known before the request, so its watch event (which may come before the answer) starts
+    // no reconcile; the answer's status replaces it below.
+    let expected = SealedSecretStatus {
+        extra: current.map(|c| c.extra.clone()).unwrap_or_default(),
+        ..status.clone()
+    };
+    ctx.status.own(&key, Some(&expected));
+    let api: Api<SealedSecret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let body = json!({
+        "apiVersion": SealedSecret::api_version(&()),
+        "kind": SealedSecret::kind(&()),
+        "status": status,
+    });
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    let mut applied = match api
+        .patch_status(&key.name, &params, &Patch::Apply(&body))
+        .await
+    {
+        Ok(applied) => applied,
+        Err(err) => {
+            ctx.metrics.unseal_error("status", &namespace);
+            warn!(%err, "cannot update status");
+            return;
+        }
+    };
+    // A stale inventory written before server-side apply (an update, not ours to prune) is
+    // removed explicitly: it must not pass for this generation's.
+    let stale_inventory = desired.key_fingerprints.is_none()
+        && applied
+            .status
+            .as_ref()
+            .is_some_and(|s| s.key_fingerprints.is_some());
+    if stale_inventory {
+        let remove = json!({ "status": { "keyFingerprints": null } });
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            ..PatchParams::default()
+        };
+        let expected = applied.status.clone().map(|status| SealedSecretStatus {
+            key_fingerprints: None,
+            ..status
+        });
+        ctx.status.own(&key, expected.as_ref());
+        match api
+            .patch_status(&key.name, &params, &Patch::Merge(&remove))
+            .await
+        {
+            Ok(patched) => applied = patched,
+            Err(err) => {
+                ctx.metrics.unseal_error("status", &namespace);
+                warn!(%err, "cannot remove a stale key inventory from the status");
+                return;
+            }
+        }
+    }
+    ctx.status.own(&key, applied.status.as_ref());
+    ctx.status.remember(&key, written);
+}

@@ -1,0 +1,303 @@
+//! Encrypted key backups: every key Secret of a controller (RSA and age) in one age file for
+//! an offline recipient.
+//!
+//! The plaintext is a YAML `v1` `List` of the key Secrets, cleaned of server-side fields, after
+//! two comment lines:
+//!
+//! ```text
+//! # sealant key backup v1: a v1 List of key Secrets (RSA: tls.key/tls.crt, age: age.key).
+//! # Restore with `sealant keys restore`, or: age -d -i identity.txt BACKUP | kubectl apply -f -
+//! apiVersion: v1
+//! kind: List
+//! items:
+//! - apiVersion: v1
+//!   kind: Secret
+//!   metadata: {name, namespace, labels, annotations, creationTimestamp}
+//!   type: kubernetes.io/tls | sealant.dev/age-key
+//!   data: {...}
+//! ```
+//!
+//! It is encrypted as an ordinary age file (binary or armored) to age recipients, so the
+//! reference `age -d -i identity.txt` decrypts it without sealant.
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::age::{AgeIdentity, AgeRecipient, MixedRecipients, check_post_quantum_mix};
+use crate::error::SealError;
+use crate::item::KeyRing;
+use crate::keysecret::age::{AnyKeySecretError, add_key_secret};
+pub use crate::object::read_key_secrets;
+use crate::object::{FormatError, Secret};
+
+/// The first line of every backup plaintext.
+pub const BACKUP_HEADER: &str =
+    "# sealant key backup v1: a v1 List of key Secrets (RSA: tls.key/tls.crt, age: age.key).\n";
+const BACKUP_HINT: &str = "# Restore with `sealant keys restore`, or: age -d -i identity.txt BACKUP | kubectl apply -f -\n";
+
+/// Metadata fields a backup keeps besides name, namespace, labels and annotations.
+const KEPT_METADATA: [&str; 2] = ["creationTimestamp", "generateName"];
+
+/// A backup that cannot be written or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackupError {
+    /// Nothing to back up.
+    #[error("no key Secrets to back up")]
+    Empty,
+    /// A Secret that is not a usable key (a backup must never hold a key that cannot restore).
+    #[error("key Secret {name:?} cannot be used")]
+    NotAKey {
+        /// The Secret's name.
+        name: String,
+        /// Why.
+        #[source]
+        source: AnyKeySecretError,
+    },
+    /// Post-quantum and classical backup recipients together.
+    #[error(transparent)]
+    MixedRecipients(#[from] MixedRecipients),
+    /// No backup recipient.
+    #[error("a backup needs at least one age recipient")]
+    NoRecipient,
+    /// Encryption failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// No identity opens the backup, or it was tampered with.
+    #[error("no identity could decrypt the backup")]
+    Decrypt,
+    /// The backup opened but does not hold key Secrets.
+    #[error("the backup does not hold key Secrets")]
+    Malformed,
+    /// YAML that cannot be written (not expected).
+    #[error(transparent)]
+    Format(FormatError),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct List<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    items: &'a [Secret],
+}
+
+/// A key Secret as a backup stores it: `v1`/`Secret`, data merged into `data`, no server-side
+/// metadata (uid, resourceVersion, managedFields, ownerReferences).
+pub fn clean_key_secret(secret: &Secret) -> Secret {
+    let mut clean = secret.clone();
+    clean.api_version = Some("v1".to_owned());
+    clean.kind = Some("Secret".to_owned());
+    clean.data = Some(secret.merged_data());
+    clean.string_data = None;
+    let metadata = &mut clean.metadata;
+    metadata.uid = None;
+    metadata.owner_references = None;
+    metadata
+        .extra
+        .retain(|key, _| KEPT_METADATA.contains(&key.as_str()));
+    if metadata.name.is_some() {
+        metadata.extra.remove("generateName");
+    }
+    clean
+}
+
+/// The backup plaintext for `secrets` (see the module docs). Every Secret must be a usable
+/// RSA or age key Secret.
+///
+/// # Errors
+/// No Secrets, or one that is not a usable key.
+pub fn backup_plaintext(secrets: &[Secret]) -> Result<Zeroizing<String>, BackupError> {
+    if secrets.is_empty() {
+        return Err(BackupError::Empty);
+    }
+    let mut check = KeyRing::new();
+    for secret in secrets {
+        add_key_secret(&mut check, secret).map_err(|source| BackupError::NotAKey {
+            name: secret.metadata.name_or_empty().to_owned(),
+            source,
+        })?;
+    }
+    let items: Vec<Secret> = secrets.iter().map(clean_key_secret).collect();
+    let body = Zeroizing::new(
+        crate::yaml::to_string(&List {
+            api_version: "v1",
+            kind: "List",
+            items: &items,
+        })
+        .map_err(|e| BackupError::Format(FormatError::Serialize(e.message)))?,
+    );
+    let mut text = Zeroizing::new(String::with_capacity(
+        BACKUP_HEADER.len() + BACKUP_HINT.len() + body.len(),
+    ));
+    text.push_str(BACKUP_HEADER);
+    text.push_str(BACKUP_HINT);
+    text.push_str(&body);
+    Ok(text)
+}
+
+/// Encrypts a backup of `secrets` to `recipients`: an age file, ASCII-armored if `armor`.
+///
+/// # Errors
+/// See [`backup_plaintext`]; no recipient, or post-quantum mixed with classical recipients.
+pub fn seal_backup(
+    recipients: &[AgeRecipient],
+    secrets: &[Secret],
+    armor: bool,
+) -> Result<Vec<u8>, BackupError> {
+    if recipients.is_empty() {
+        return Err(BackupError::NoRecipient);
+    }
+    check_post_quantum_mix(recipients, 0)?;
+    let plaintext = backup_plaintext(secrets)?;
+    Ok(crate::age::encrypt_file(
+        recipients,
+        plaintext.as_bytes(),
+        armor,
+    )?)
+}
+
+/// Decrypts a backup (binary or armored) and returns its key Secrets, each checked usable.
+///
+/// # Errors
+/// No identity opens it, or it does not hold usable key Secrets.
+pub fn open_backup(identities: &[AgeIdentity], backup: &[u8]) -> Result<Vec<Secret>, BackupError> {
+    let plaintext =
+        crate::age::decrypt_file(identities, backup).map_err(|_| BackupError::Decrypt)?;
+    let text =
+        std::str::from_utf8(plaintext.expose_secret()).map_err(|_| BackupError::Malformed)?;
+    let secrets = read_key_secrets(text).map_err(|_| BackupError::Malformed)?;
+    if secrets.is_empty() {
+        return Err(BackupError::Malformed);
+    }
+    key_ring(&secrets)?;
+    Ok(secrets)
+}
+
+/// The keys of key Secrets (RSA and age) as one ring, e.g. to unseal with a backup.
+///
+/// # Errors
+/// A Secret that is not a usable key.
+pub fn key_ring(secrets: &[Secret]) -> Result<KeyRing, BackupError> {
+    let mut ring = KeyRing::new();
+    for secret in secrets {
+        add_key_secret(&mut ring, secret).map_err(|source| BackupError::NotAKey {
+            name: secret.metadata.name_or_empty().to_owned(),
+            source,
+        })?;
+    }
+    Ok(ring)
+}
+
+/// A key Secret from a backup, ready to create in a cluster: the server-set
+/// `creationTimestamp` removed and, if given, the namespace replaced.
+pub fn restorable(secret: &Secret, namespace: Option<&str>) -> Secret {
+    let mut out = clean_key_secret(secret);
+    out.metadata.extra.remove("creationTimestamp");
+    if let Some(namespace) = namespace {
+        out.metadata.namespace = Some(namespace.to_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::age::{IdentityKind, parse_recipients};
+    use crate::keysecret::age::age_key_secret;
+    use crate::secret::SecretBytes;
+
+    fn age_key(kind: IdentityKind, name: &str) -> (AgeIdentity, Secret) {
+        let identity = AgeIdentity::generate(kind).unwrap();
+        let mut secret = age_key_secret(
+            "kube-system",
+            "sealant-age-key",
+            &identity,
+            time::OffsetDateTime::UNIX_EPOCH,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        secret.metadata.name = Some(name.to_owned());
+        secret
+            .metadata
+            .extra
+            .insert("resourceVersion".into(), Value::String("42".into()));
+        secret.metadata.uid = Some("uid-1".into());
+        (identity, secret)
+    }
+
+    #[test]
+    fn backups_round_trip_and_drop_server_fields() {
+        let (key, secret) = age_key(IdentityKind::X25519, "k1");
+        let offline = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+        for armor in [false, true] {
+            let backup = seal_backup(
+                &[offline.recipient().clone()],
+                std::slice::from_ref(&secret),
+                armor,
+            )
+            .unwrap();
+            assert_eq!(
+                backup.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"),
+                armor
+            );
+            let restored = open_backup(std::slice::from_ref(&offline), &backup).unwrap();
+            assert_eq!(restored.len(), 1);
+            let item = &restored[0];
+            assert_eq!(item.metadata.name.as_deref(), Some("k1"));
+            assert!(item.metadata.uid.is_none());
+            assert!(!item.metadata.extra.contains_key("resourceVersion"));
+            let ring = key_ring(&restored).unwrap();
+            assert_eq!(
+                ring.age_identities().next().unwrap().recipient(),
+                key.recipient()
+            );
+            assert_eq!(
+                open_backup(std::slice::from_ref(&key), &backup).unwrap_err(),
+                BackupError::Decrypt
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_could_not_be_restored() {
+        let offline = AgeIdentity::generate(IdentityKind::X25519).unwrap();
+        let recipients = parse_recipients(&offline.recipient().to_string()).unwrap();
+        assert_eq!(
+            seal_backup(&recipients, &[], false),
+            Err(BackupError::Empty)
+        );
+        let (_, mut broken) = age_key(IdentityKind::X25519, "broken");
+        broken.data.as_mut().unwrap().insert(
+            "age.key".into(),
+            SecretBytes::from_slice(b"AGE-SECRET-KEY-1NOPE\n"),
+        );
+        assert!(matches!(
+            seal_backup(&recipients, &[broken], false),
+            Err(BackupError::NotAKey { .. })
+        ));
+        let (_, ok) = age_key(IdentityKind::X25519, "ok");
+        assert_eq!(
+            seal_backup(&[], &[ok], false),
+            Err(BackupError::NoRecipient)
+        );
+    }
+
+    #[test]
+    fn plaintext_is_a_commented_list() {
+        let (_, secret) = age_key(IdentityKind::PostQuantum, "pq");
+        let text = backup_plaintext(&[secret]).unwrap();
+        assert!(text.starts_with(BACKUP_HEADER));
+        assert!(text.contains("\nkind: List\n"), "{}", &text[..200]);
+        let secrets = read_key_secrets(&text).unwrap();
+        assert_eq!(secrets[0].metadata.name.as_deref(), Some("pq"));
+        let restore = restorable(&secrets[0], Some("sealed-secrets"));
+        assert_eq!(
+            restore.metadata.namespace.as_deref(),
+            Some("sealed-secrets")
+        );
+    }
+}
