@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of everything under deploy/, without a cluster (tests/tests/deploy.rs adds the
 # server-side dry runs and the least-privilege run on the test control plane):
-#   1. helm lint --strict, with the default values and each deploy/helm/sealant/ci/*.yaml;
+#   1. helm lint --strict, with the default values, each deploy/helm/sealant/ci/*.yaml and
+#      upstream's chart values (deploy/helm/upstream-values/*.yaml);
 #   2. helm template and kubectl kustomize render every variant;
 #   3. promtool checks the alert rules and runs their unit tests (overlays/metrics/alerts-test.yaml);
 #   4. the static (musl) controller binary the image ships is built and smoke-tested: statically
@@ -23,20 +24,36 @@ trap 'rm -rf "$work"' EXIT
 chart="$deploy/helm/sealant"
 
 log "1/4 helm lint"
-"$HELM" lint --strict "$chart" >"$work/lint.log" || { cat "$work/lint.log" >&2; die "helm lint failed"; }
+# The chart refuses its placeholder image unless told (README.md, "Install"); CI pulls nothing.
+placeholder=(--set image.allowPlaceholder=true)
+our_image=(--set image.registry=registry.example,image.repository=platform/sealant-controller,image.tag=0.1.0)
+"$HELM" lint --strict "$chart" "${placeholder[@]}" >"$work/lint.log" || { cat "$work/lint.log" >&2; die "helm lint failed"; }
 for values in "$chart"/ci/*.yaml; do
-  "$HELM" lint --strict "$chart" -f "$values" >"$work/lint.log" \
+  "$HELM" lint --strict "$chart" -f "$values" "${placeholder[@]}" >"$work/lint.log" \
+    || { cat "$work/lint.log" >&2; die "helm lint failed with $values"; }
+done
+# Upstream's chart values, unchanged but for the image (docs/helm-values.md).
+for values in "$deploy"/helm/upstream-values/*.yaml; do
+  "$HELM" lint --strict "$chart" -f "$values" "${our_image[@]}" >"$work/lint.log" \
     || { cat "$work/lint.log" >&2; die "helm lint failed with $values"; }
 done
 
 log "2/4 render"
-"$HELM" template sealant "$chart" -n kube-system >"$work/helm-default.yaml"
+"$HELM" template sealant "$chart" -n kube-system "${placeholder[@]}" >"$work/helm-default.yaml"
 for values in "$chart"/ci/*.yaml; do
-  "$HELM" template sealant "$chart" -n apps -f "$values" >"$work/helm-$(basename "$values")"
+  "$HELM" template sealant "$chart" -n apps -f "$values" "${placeholder[@]}" >"$work/helm-$(basename "$values")"
+done
+for values in "$deploy"/helm/upstream-values/*.yaml; do
+  "$HELM" template sealant "$chart" -n kube-system -f "$values" "${our_image[@]}" \
+    >"$work/helm-upstream-$(basename "$values")"
 done
 # Values that break the schema are refused (and the check can tell).
-if "$HELM" template sealant "$chart" --set controller.keyRenewPeriod=30days >/dev/null 2>&1; then
+if "$HELM" template sealant "$chart" "${placeholder[@]}" --set controller.keyRenewPeriod=30days >/dev/null 2>&1; then
   die "the chart accepted controller.keyRenewPeriod=30days: values.schema.json is not applied"
+fi
+# The placeholder image is refused with a message saying what to do.
+if out="$("$HELM" template sealant "$chart" 2>&1)" || [[ "$out" != *"image.allowPlaceholder=true"* ]]; then
+  die "the chart rendered with the placeholder image, or without saying how to proceed: $out"
 fi
 for dir in "$deploy" "$deploy"/overlays/*/; do
   kubectl kustomize "$dir" >"$work/kustomize-$(basename "$dir").yaml"

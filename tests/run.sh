@@ -17,6 +17,9 @@ bash tests/setup.sh
 step "cargo fmt --check"
 cargo fmt --all --check
 
+step "module imports: no circles (tests/imports.py; docs/architecture.md, \"Module boundaries\")"
+python3 tests/imports.py
+
 step "cargo clippy -D warnings"
 cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 

@@ -19,7 +19,8 @@ pub use crate::error::ClusterError;
 
 /// kubectl's connection override flags (`--server`, `--token`, `--user`, …). Only kubeseal mode
 /// takes them; `sealant`'s own commands pass [`KubeOverrides::default`], which changes nothing.
-#[derive(Clone, Default)]
+/// Not `Clone`: it holds the `--token` and `--password` secrets.
+#[derive(Default)]
 pub struct KubeOverrides {
     /// `--cluster`: the kubeconfig cluster entry to use instead of the context's.
     pub cluster: Option<String>,

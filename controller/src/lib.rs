@@ -25,6 +25,7 @@ use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, Client, Config};
+use sealant_k8s::KubeError;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -40,7 +41,7 @@ use crate::reconcile::{Ctx, error_policy, reconcile};
 pub enum RunError {
     /// No cluster configuration, or the API server is unreachable.
     #[error("cannot connect to the cluster: {0}")]
-    Connect(String),
+    Connect(#[source] ConnectError),
     /// The SealedSecret CRD is not installed.
     #[error(
         "the SealedSecret CRD (sealedsecrets.bitnami.com) is not installed; install it first: kubectl apply -f deploy/crd.yaml"
@@ -62,12 +63,68 @@ pub enum RunError {
         source: std::io::Error,
     },
     /// A flag value is unusable.
-    #[error("{0}")]
-    Flag(String),
+    #[error(transparent)]
+    Flag(#[from] FlagError),
     /// Leader election ended on its own (no rights on the Lease, or a bug): the controller
     /// cannot go on without it.
     #[error("leader election stopped: {0}")]
     Leader(#[from] leader::LeaderError),
+}
+
+/// Why the controller could not reach the cluster, by step. Each shows its cause's text:
+/// `main` prints only the top error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// `--kubeconfig` cannot be read, or does not make a usable configuration.
+    #[error(transparent)]
+    Kubeconfig(kube::config::KubeconfigError),
+    /// No `--kubeconfig`, and neither an in-cluster configuration nor `$KUBECONFIG`.
+    #[error(transparent)]
+    Infer(kube::config::InferConfigError),
+    /// The configuration does not make a client (e.g. bad TLS material).
+    #[error(transparent)]
+    Client(Box<KubeError>),
+    /// The first call to the API server (the CRD check) failed; the status code is kept.
+    #[error(transparent)]
+    Api(Box<KubeError>),
+}
+
+/// A flag value the controller cannot use, by what was wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlagError {
+    /// The leader election settings made of `--leader-election-lease`, the controller's
+    /// namespace and this replica's identity break a rule of [`leader::LeaderConfig::validate`]
+    /// (in practice: an empty lease name).
+    #[error("--leader-election-lease {lease:?}: {source}")]
+    LeaderElection {
+        /// The flag's value.
+        lease: String,
+        /// The rule broken.
+        #[source]
+        source: Box<leader::LeaderError>,
+    },
+}
+
+/// The leader election settings `args` ask for, checked.
+fn leader_config(args: &Args, namespace: &str) -> Result<leader::LeaderConfig, FlagError> {
+    let config = leader::LeaderConfig::new(
+        namespace,
+        &args.leader_election_lease,
+        leader::default_identity(),
+    );
+    config
+        .validate()
+        .map_err(|source| leader_flag_error(args, source))?;
+    Ok(config)
+}
+
+fn leader_flag_error(args: &Args, source: leader::LeaderError) -> FlagError {
+    FlagError::LeaderElection {
+        lease: args.leader_election_lease.clone(),
+        source: Box::new(source),
+    }
 }
 
 /// The namespace the controller runs in: the flag, `$POD_NAMESPACE`, the service account's,
@@ -85,22 +142,23 @@ pub fn controller_namespace(args: &Args) -> String {
 }
 
 async fn client(args: &Args, metrics: &Metrics) -> Result<Client, RunError> {
+    let connect = RunError::Connect;
     let config = match &args.kubeconfig {
         Some(path) => {
             let kubeconfig = kube::config::Kubeconfig::read_from(path)
-                .map_err(|e| RunError::Connect(e.to_string()))?;
+                .map_err(|e| connect(ConnectError::Kubeconfig(e)))?;
             Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
                 .await
-                .map_err(|e| RunError::Connect(e.to_string()))?
+                .map_err(|e| connect(ConnectError::Kubeconfig(e)))?
         }
         None => Config::infer()
             .await
-            .map_err(|e| RunError::Connect(e.to_string()))?,
+            .map_err(|e| connect(ConnectError::Infer(e)))?,
     };
     let throttle = throttle::ThrottleLayer::new(args.kubeclient_qps, args.kubeclient_burst)
         .counting(metrics.kube_requests());
     Ok(kube::client::ClientBuilder::try_from(config)
-        .map_err(|e| RunError::Connect(e.to_string()))?
+        .map_err(|e| connect(ConnectError::Client(Box::new(e.into()))))?
         .with_layer(&throttle)
         .build())
 }
@@ -115,15 +173,19 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     let client = client(&args, &metrics).await?;
     let namespace = controller_namespace(&args);
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    match crds.get_opt("sealedsecrets.bitnami.com").await {
+    match crds
+        .get_opt("sealedsecrets.bitnami.com")
+        .await
+        .map_err(KubeError::from)
+    {
         Ok(Some(_)) => {}
         Ok(None) => return Err(RunError::MissingCrd),
         // Single-namespace installs need no cluster-scoped rights: a missing CRD then shows
         // up as the SealedSecret watch failing, with the API server's message.
-        Err(kube::Error::Api(status)) if status.code == 403 => {
+        Err(err) if err.is_forbidden() => {
             warn!("cannot check for the SealedSecret CRD (forbidden); carrying on");
         }
-        Err(err) => return Err(RunError::Connect(err.to_string())),
+        Err(err) => return Err(RunError::Connect(ConnectError::Api(Box::new(err)))),
     }
 
     let shutdown = CancellationToken::new();
@@ -134,13 +196,9 @@ pub async fn run(args: Args) -> Result<(), RunError> {
 
     // The elector is stopped last, once the controllers have: see the end of this function.
     let (mut leader, elector) = if args.leader_elect {
-        let config = leader::LeaderConfig::new(
-            &namespace,
-            &args.leader_election_lease,
-            leader::default_identity(),
-        );
+        let config = leader_config(&args, &namespace)?;
         let (handle, task) = leader::LeaderElector::new(client.clone(), config)
-            .map_err(|e| RunError::Flag(e.to_string()))?
+            .map_err(|source| leader_flag_error(&args, source))?
             .start();
         (handle, Some(task))
     } else {
@@ -466,4 +524,51 @@ fn spawn_signal_handler(shutdown: CancellationToken) {
         }
         shutdown.cancel();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn args(flags: &[&str]) -> Args {
+        Args::parse_from(std::iter::once("sealant-controller").chain(flags.iter().copied()))
+    }
+
+    #[test]
+    fn an_empty_lease_name_is_a_flag_error() {
+        let err = leader_config(&args(&["--leader-election-lease", ""]), "ns").unwrap_err();
+        let FlagError::LeaderElection { lease, source } = &err;
+        assert_eq!(lease, "");
+        assert!(matches!(**source, leader::LeaderError::Config(_)));
+        let run = RunError::from(err);
+        assert!(matches!(run, RunError::Flag(_)));
+        assert!(
+            run.to_string()
+                .starts_with("--leader-election-lease \"\": "),
+            "{run}"
+        );
+        assert!(leader_config(&args(&[]), "ns").is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_kubeconfig_is_a_typed_connect_error() {
+        let args = args(&["--kubeconfig", "/nonexistent/sealant/kubeconfig"]);
+        let metrics = Metrics::new(&args);
+        let Err(err) = client(&args, &metrics).await else {
+            panic!("a missing kubeconfig made a client");
+        };
+        assert!(
+            matches!(err, RunError::Connect(ConnectError::Kubeconfig(_))),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("cannot connect to the cluster: "),
+            "{err}"
+        );
+        let source = std::error::Error::source(&err).expect("the cause is kept");
+        assert!(source.is::<ConnectError>());
+    }
 }

@@ -20,6 +20,8 @@
 //! It is encrypted as an ordinary age file (binary or armored) to age recipients, so the
 //! reference `age -d -i identity.txt` decrypts it without sealant.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -28,7 +30,7 @@ use crate::error::SealError;
 use crate::item::KeyRing;
 use crate::keysecret::age::{AnyKeySecretError, add_key_secret};
 pub use crate::object::read_key_secrets;
-use crate::object::{FormatError, Secret};
+use crate::object::{FormatError, ObjectMeta, Secret};
 
 /// The first line of every backup plaintext.
 pub const BACKUP_HEADER: &str =
@@ -79,18 +81,63 @@ pub enum BackupError {
 struct List<'a> {
     api_version: &'static str,
     kind: &'static str,
-    items: &'a [Secret],
+    items: &'a [CleanKeySecret<'a>],
+}
+
+/// What [`clean_key_secret`] makes of a Secret, with the values borrowed rather than copied
+/// (fields in [`Secret`]'s order, so the text is the same).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CleanKeySecret<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    data: BTreeMap<&'a str, Base64<'a>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    type_: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    immutable: Option<bool>,
+}
+
+impl<'a> CleanKeySecret<'a> {
+    fn new(secret: &'a Secret) -> Self {
+        Self {
+            api_version: "v1",
+            kind: "Secret",
+            metadata: clean_metadata(secret.metadata.clone()),
+            data: secret
+                .merged_items()
+                .into_iter()
+                .map(|(key, value)| (key, Base64(value)))
+                .collect(),
+            type_: secret.type_.as_deref(),
+            immutable: secret.immutable,
+        }
+    }
+}
+
+/// Borrowed secret bytes, serialized as base64 like [`crate::SecretBytes`].
+struct Base64<'a>(&'a [u8]);
+
+impl Serialize for Base64<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::base64::serialize_secret(self.0, serializer)
+    }
 }
 
 /// A key Secret as a backup stores it: `v1`/`Secret`, data merged into `data`, no server-side
 /// metadata (uid, resourceVersion, managedFields, ownerReferences).
-pub fn clean_key_secret(secret: &Secret) -> Secret {
-    let mut clean = secret.clone();
-    clean.api_version = Some("v1".to_owned());
-    clean.kind = Some("Secret".to_owned());
-    clean.data = Some(secret.merged_data());
-    clean.string_data = None;
-    let metadata = &mut clean.metadata;
+pub fn clean_key_secret(mut secret: Secret) -> Secret {
+    secret.api_version = Some("v1".to_owned());
+    secret.kind = Some("Secret".to_owned());
+    secret.merge_string_data();
+    secret.data.get_or_insert_with(BTreeMap::new);
+    secret.metadata = clean_metadata(secret.metadata);
+    secret
+}
+
+/// Metadata without server-side fields (see [`clean_key_secret`]).
+fn clean_metadata(mut metadata: ObjectMeta) -> ObjectMeta {
     metadata.uid = None;
     metadata.owner_references = None;
     metadata
@@ -99,7 +146,7 @@ pub fn clean_key_secret(secret: &Secret) -> Secret {
     if metadata.name.is_some() {
         metadata.extra.remove("generateName");
     }
-    clean
+    metadata
 }
 
 /// The backup plaintext for `secrets` (see the module docs). Every Secret must be a usable
@@ -118,7 +165,7 @@ pub fn backup_plaintext(secrets: &[Secret]) -> Result<Zeroizing<String>, BackupE
             source,
         })?;
     }
-    let items: Vec<Secret> = secrets.iter().map(clean_key_secret).collect();
+    let items: Vec<CleanKeySecret<'_>> = secrets.iter().map(CleanKeySecret::new).collect();
     let body = Zeroizing::new(
         crate::yaml::to_string(&List {
             api_version: "v1",
@@ -191,7 +238,7 @@ pub fn key_ring(secrets: &[Secret]) -> Result<KeyRing, BackupError> {
 
 /// A key Secret from a backup, ready to create in a cluster: the server-set
 /// `creationTimestamp` removed and, if given, the namespace replaced.
-pub fn restorable(secret: &Secret, namespace: Option<&str>) -> Secret {
+pub fn restorable(secret: Secret, namespace: Option<&str>) -> Secret {
     let mut out = clean_key_secret(secret);
     out.metadata.extra.remove("creationTimestamp");
     if let Some(namespace) = namespace {
@@ -292,9 +339,9 @@ mod tests {
         let text = backup_plaintext(&[secret]).unwrap();
         assert!(text.starts_with(BACKUP_HEADER));
         assert!(text.contains("\nkind: List\n"), "{}", &text[..200]);
-        let secrets = read_key_secrets(&text).unwrap();
+        let mut secrets = read_key_secrets(&text).unwrap();
         assert_eq!(secrets[0].metadata.name.as_deref(), Some("pq"));
-        let restore = restorable(&secrets[0], Some("sealed-secrets"));
+        let restore = restorable(secrets.remove(0), Some("sealed-secrets"));
         assert_eq!(
             restore.metadata.namespace.as_deref(),
             Some("sealed-secrets")

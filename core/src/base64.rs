@@ -80,9 +80,17 @@ fn original_position(text: &str, stripped: usize) -> usize {
 /// Serialized as standard padded base64, like a Kubernetes `[]byte` field.
 impl Serialize for SecretBytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let encoded = Zeroizing::new(encode(self.expose_secret()));
-        serializer.serialize_str(&encoded)
+        serialize_secret(self.expose_secret(), serializer)
     }
+}
+
+/// Serializes borrowed secret bytes as [`SecretBytes`] does (the encoded text is wiped too).
+pub(crate) fn serialize_secret<S: Serializer>(
+    bytes: &[u8],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let encoded = Zeroizing::new(encode(bytes));
+    serializer.serialize_str(&encoded)
 }
 
 /// Deserialized from base64 with Go's lenient rules; the error never echoes the input.

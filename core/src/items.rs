@@ -3,7 +3,7 @@
 //! again into an existing SealedSecret (`sealant seal --merge-into`, `sealant diff`). Every item
 //! format and binding rule stays [`crate::sealing::unseal`]'s.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::item::KeyRing;
 use crate::object::SealedSecret;
@@ -28,13 +28,13 @@ pub fn open_sealed_item(
         accept_v1_data: false,
         render_templates: false,
     };
-    let unsealed = unseal(&single, ring, options).ok()?;
-    let value = unsealed.data().get(item)?.clone();
+    let mut unsealed = unseal(&single, ring, options).ok()?;
     let key = unsealed
         .opened_with
         .get(item)
         .map(ToString::to_string)
         .unwrap_or_default();
+    let value = unsealed.secret.data.as_mut()?.remove(item)?;
     Some((value, key))
 }
 
@@ -52,15 +52,50 @@ pub struct KeptItems {
     pub unopened: Vec<String>,
 }
 
-/// Puts the ciphertext of `target` back into `update` (`target` sealed again from
-/// `plaintexts`) for every item whose value `ring` shows to be unchanged, so that re-sealing
-/// an unchanged value changes nothing in the file. When every item is kept, `update`'s key
-/// hint is dropped too, leaving `target`'s as it was.
+/// Which items of a SealedSecret hold the same value as the Secret about to be sealed again
+/// into it (see [`unchanged_items`]). Item names only, never values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnchangedItems {
+    /// Items whose existing ciphertext opens to the new value.
+    pub same: BTreeSet<String>,
+    /// Items whose existing ciphertext no key of the ring opens.
+    pub unopened: BTreeSet<String>,
+}
+
+/// Compares the items of `target` with `plaintexts` (the new values, e.g.
+/// [`crate::Secret::merged_items`]) by opening them with `ring`. It runs before sealing, so the
+/// plaintext is borrowed from the Secret rather than copied to outlive it.
+pub fn unchanged_items(
+    target: &SealedSecret,
+    ring: &KeyRing,
+    plaintexts: &BTreeMap<&str, &[u8]>,
+) -> UnchangedItems {
+    let mut found = UnchangedItems::default();
+    for (item, new) in plaintexts {
+        let Some(existing) = target.spec.encrypted_data.get(*item) else {
+            continue;
+        };
+        match open_sealed_item(target, ring, item, existing) {
+            Some((old, _)) if old.ct_eq_bytes(new) => {
+                found.same.insert((*item).to_owned());
+            }
+            Some(_) => {}
+            None => {
+                found.unopened.insert((*item).to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// Puts the ciphertext of `target` back into `update` (`target` sealed again) for every item
+/// [`unchanged_items`] found unchanged, so that re-sealing an unchanged value changes nothing
+/// in the file. When every item is kept, `update`'s key hint is dropped too, leaving
+/// `target`'s as it was.
 pub fn keep_unchanged_items(
     target: &SealedSecret,
     update: &mut SealedSecret,
-    ring: &KeyRing,
-    plaintexts: &BTreeMap<String, SecretBytes>,
+    unchanged: &UnchangedItems,
 ) -> KeptItems {
     let mut report = KeptItems::default();
     for (item, sealed) in &mut update.spec.encrypted_data {
@@ -68,19 +103,14 @@ pub fn keep_unchanged_items(
             report.added.push(item.clone());
             continue;
         };
-        match (
-            open_sealed_item(target, ring, item, existing),
-            plaintexts.get(item),
-        ) {
-            (Some((old, _)), Some(new)) if old.ct_eq(new) => {
-                sealed.clone_from(existing);
-                report.kept.push(item.clone());
-            }
-            (Some(_), _) => report.resealed.push(item.clone()),
-            (None, _) => {
+        if unchanged.same.contains(item) {
+            sealed.clone_from(existing);
+            report.kept.push(item.clone());
+        } else {
+            if unchanged.unopened.contains(item) {
                 report.unopened.push(item.clone());
-                report.resealed.push(item.clone());
             }
+            report.resealed.push(item.clone());
         }
     }
     if report.resealed.is_empty()
@@ -114,6 +144,21 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), SecretBytes::from_slice(v.as_bytes())))
             .collect()
+    }
+
+    /// What [`Secret::merged_items`] would give for `pairs`.
+    fn items<'a>(pairs: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a [u8]> {
+        pairs.iter().map(|(k, v)| (*k, v.as_bytes())).collect()
+    }
+
+    fn keep(
+        target: &SealedSecret,
+        update: &mut SealedSecret,
+        ring: &KeyRing,
+        pairs: &[(&str, &str)],
+    ) -> KeptItems {
+        let unchanged = unchanged_items(target, ring, &items(pairs));
+        keep_unchanged_items(target, update, &unchanged)
     }
 
     fn seal(cert: &Certificate, pairs: &[(&str, &str)]) -> SealedSecret {
@@ -157,7 +202,7 @@ mod tests {
         let target = seal(&cert, &[("user", "alice"), ("password", "hunter2")]);
         let new = [("user", "alice"), ("password", "changed"), ("token", "t")];
         let mut update = seal(&cert, &new);
-        let report = keep_unchanged_items(&target, &mut update, &ring, &values(&new));
+        let report = keep(&target, &mut update, &ring, &new);
         assert_eq!(report.kept, ["user"]);
         assert_eq!(report.resealed, ["password"]);
         assert_eq!(report.added, ["token"]);
@@ -177,7 +222,7 @@ mod tests {
         // Everything unchanged: every ciphertext and the old key hint stay.
         let same = [("user", "alice"), ("password", "hunter2")];
         let mut update = seal(&cert, &same);
-        let report = keep_unchanged_items(&target, &mut update, &ring, &values(&same));
+        let report = keep(&target, &mut update, &ring, &same);
         assert_eq!(report.kept, ["password", "user"]);
         assert_eq!(update.spec.encrypted_data, target.spec.encrypted_data);
         assert!(
@@ -192,7 +237,7 @@ mod tests {
         let mut other = KeyRing::new();
         other.insert(key_of("other-2048"));
         let mut update = seal(&cert, &same);
-        let report = keep_unchanged_items(&target, &mut update, &other, &values(&same));
+        let report = keep(&target, &mut update, &other, &same);
         assert_eq!(report.unopened, ["password", "user"]);
         assert_eq!(report.resealed, report.unopened);
         assert!(report.kept.is_empty());

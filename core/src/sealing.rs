@@ -285,11 +285,11 @@ pub fn seal_secret_for(
     let binding = Binding::new(scope, &namespace, &name);
     let mut encrypted_data = BTreeMap::new();
     let mut age_items = BTreeMap::new();
-    for (item, value) in secret.merged_data() {
-        let (main, extra) = recipients.seal_value(&binding, value.expose_secret())?;
-        encrypted_data.insert(item.clone(), crate::base64::encode(&main));
+    for (item, value) in secret.merged_items() {
+        let (main, extra) = recipients.seal_value(&binding, value)?;
+        encrypted_data.insert(item.to_owned(), crate::base64::encode(&main));
         if let Some(extra) = extra {
-            age_items.insert(item, crate::base64::encode(&extra));
+            age_items.insert(item.to_owned(), crate::base64::encode(&extra));
         }
     }
 
@@ -460,8 +460,9 @@ pub struct UnsealOptions {
     pub render_templates: bool,
 }
 
-/// The outcome of unsealing: the Secret and, per item, the key that opened it.
-#[derive(Debug, Clone)]
+/// The outcome of unsealing: the Secret and, per item, the key that opened it. Not `Clone`: it
+/// holds plaintext.
+#[derive(Debug)]
 pub struct Unsealed {
     /// The Secret, with name, namespace and ownerReference set.
     pub secret: Secret,
@@ -725,8 +726,8 @@ fn unseal_v1(
         return Err(UnsealError::V1Malformed);
     }
     let mut secret = secrets.remove(0);
-    secret.data = Some(secret.merged_data());
-    secret.string_data = None;
+    secret.merge_string_data();
+    secret.data.get_or_insert_with(BTreeMap::new);
     secret.api_version = Some("v1".into());
     secret.kind = Some("Secret".into());
     Ok(secret)

@@ -11,7 +11,20 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 /// The buffer is wiped when dropped. `Debug` prints only `[redacted]`; there is no `Display`,
 /// so a value cannot end up in an error or log line by accident. Read it with
 /// [`SecretBytes::expose_secret`] where the plaintext is really needed.
-#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
+///
+/// Not `Clone` and not `Default`, like `secrecy`'s `SecretBox`: every copy of the plaintext is
+/// an explicit, greppable [`SecretBytes::duplicate`], and an empty value is spelt
+/// [`SecretBytes::empty`]. A future derive is caught by these checks:
+///
+/// ```compile_fail
+/// let a = sealant_core::SecretBytes::new(vec![1]);
+/// let _b = a.clone();
+/// ```
+///
+/// ```compile_fail
+/// let _a = sealant_core::SecretBytes::default();
+/// ```
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct SecretBytes(Vec<u8>);
 
 impl SecretBytes {
@@ -20,9 +33,20 @@ impl SecretBytes {
         Self(bytes)
     }
 
+    /// An empty value (what `Default` would give; spelt out so that no secret type is `Default`).
+    pub fn empty() -> Self {
+        Self(Vec::new())
+    }
+
     /// Copies `bytes` into a new secret buffer.
     pub fn from_slice(bytes: &[u8]) -> Self {
         Self(bytes.to_vec())
+    }
+
+    /// An explicit copy; each copy is wiped on drop. Prefer moving or borrowing: this is the only
+    /// way to copy a secret, so `duplicate(` finds every copy of a plaintext.
+    pub fn duplicate(&self) -> Self {
+        Self::from_slice(&self.0)
     }
 
     /// The plaintext. Keep the borrow short and never log it.
@@ -42,7 +66,12 @@ impl SecretBytes {
 
     /// Compares two values in constant time.
     pub fn ct_eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        self.ct_eq_bytes(&other.0)
+    }
+
+    /// Compares with borrowed plaintext in constant time (the lengths are not hidden).
+    pub fn ct_eq_bytes(&self, other: &[u8]) -> bool {
+        self.0.ct_eq(other).into()
     }
 }
 
@@ -53,6 +82,13 @@ impl From<Zeroizing<Vec<u8>>> for SecretBytes {
     }
 }
 
+impl From<SecretString> for SecretBytes {
+    fn from(mut text: SecretString) -> Self {
+        // A move, not a copy: the emptied `SecretString` has nothing left to wipe.
+        Self(std::mem::take(&mut text.0).into_bytes())
+    }
+}
+
 impl fmt::Debug for SecretBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretBytes([redacted])")
@@ -60,8 +96,18 @@ impl fmt::Debug for SecretBytes {
 }
 
 /// Secret text (a `stringData` value): wiped on drop, redacted in `Debug`. No `PartialEq`: an
-/// `==` on secrets would compare in variable time; use [`SecretString::ct_eq`].
-#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
+/// `==` on secrets would compare in variable time; use [`SecretString::ct_eq`]. Not `Clone` and
+/// not `Default` either (see [`SecretBytes`]):
+///
+/// ```compile_fail
+/// let a = sealant_core::SecretString::new("x".into());
+/// let _b = a.clone();
+/// ```
+///
+/// ```compile_fail
+/// let _a = sealant_core::SecretString::default();
+/// ```
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct SecretString(String);
 
 impl SecretString {
@@ -73,11 +119,6 @@ impl SecretString {
     /// The plaintext. Keep the borrow short and never log it.
     pub fn expose_secret(&self) -> &str {
         &self.0
-    }
-
-    /// Copies the text into secret bytes.
-    pub fn to_bytes(&self) -> SecretBytes {
-        SecretBytes::from_slice(self.0.as_bytes())
     }
 
     /// Constant-time equality (the lengths are not hidden).
@@ -123,6 +164,19 @@ mod tests {
         assert!(a.ct_eq(&SecretBytes::from_slice(b"abc")));
         assert!(!a.ct_eq(&SecretBytes::from_slice(b"abd")));
         assert!(!a.ct_eq(&SecretBytes::from_slice(b"ab")));
+        assert!(a.ct_eq_bytes(b"abc"));
+        assert!(!a.ct_eq_bytes(b"abd"));
+    }
+
+    #[test]
+    fn copies_and_moves_keep_the_content() {
+        let a = SecretBytes::from_slice(b"abc");
+        let b = a.duplicate();
+        drop(a);
+        assert_eq!(b.expose_secret(), b"abc");
+        assert!(SecretBytes::empty().is_empty());
+        let moved = SecretBytes::from(SecretString::new("text".into()));
+        assert_eq!(moved.expose_secret(), b"text");
     }
 
     #[test]

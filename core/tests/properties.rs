@@ -254,8 +254,8 @@ fn namespace_resolution_matrix() {
 #[test]
 fn sealing_errors_use_upstream_texts() {
     let key = rsa2048();
-    let empty = secret("kind: Secret\nmetadata: {name: a, namespace: n}\n");
-    let err = seal_secret(empty.clone(), key.public_key(), &options("d")).unwrap_err();
+    let empty = || secret("kind: Secret\nmetadata: {name: a, namespace: n}\n");
+    let err = seal_secret(empty(), key.public_key(), &options("d")).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("secret.data is empty in input Secret")
@@ -265,16 +265,16 @@ fn sealing_errors_use_upstream_texts() {
         ..options("d")
     };
     assert!(
-        seal_secret(empty, key.public_key(), &allowed)
+        seal_secret(empty(), key.public_key(), &allowed)
             .unwrap()
             .spec
             .encrypted_data
             .is_empty()
     );
 
-    let unnamed = secret("kind: Secret\nmetadata: {namespace: n}\nstringData: {k: v}\n");
+    let unnamed = || secret("kind: Secret\nmetadata: {namespace: n}\nstringData: {k: v}\n");
     assert_eq!(
-        seal_secret(unnamed.clone(), key.public_key(), &options("d"))
+        seal_secret(unnamed(), key.public_key(), &options("d"))
             .unwrap_err()
             .to_string(),
         "missing metadata.name in input Secret"
@@ -284,7 +284,7 @@ fn sealing_errors_use_upstream_texts() {
         ..options("d")
     };
     assert_eq!(
-        seal_secret(unnamed, key.public_key(), &named)
+        seal_secret(unnamed(), key.public_key(), &named)
             .unwrap()
             .metadata
             .name

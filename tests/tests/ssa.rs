@@ -199,29 +199,59 @@ async fn ssa_requests_per_reconcile() -> anyhow::Result<()> {
     wait_synced(&sealed_api, "app", "True", 1).await?;
     settle().await;
 
+    // The key manager re-reads the key Secrets every 10 s on every replica; a re-read that
+    // lands in a window adds its requests there. Each step is measured up to three times and
+    // the window with the fewest requests counts (a re-read cannot land in all of them).
+    let fewest = |a: (Vec<f64>, f64), b: (Vec<f64>, f64)| {
+        if b.0.iter().sum::<f64>() < a.0.iter().sum::<f64>() {
+            b
+        } else {
+            a
+        }
+    };
+
     // Unchanged: a metadata change that starts a reconcile with nothing to write.
-    let start = counts().await;
-    sealed_api
-        .patch(
-            "app",
-            &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"metadata": {"annotations": {"touch": "1"}}})),
-        )
-        .await?;
-    settle().await;
-    let (unchanged, unchanged_reconciles) = delta(&start, &counts().await);
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    for round in 0..3 {
+        let start = counts().await;
+        sealed_api
+            .patch(
+                "app",
+                &PatchParams::default(),
+                &Patch::Merge(
+                    serde_json::json!({"metadata": {"annotations": {"touch": round.to_string()}}}),
+                ),
+            )
+            .await?;
+        settle().await;
+        let window = delta(&start, &counts().await);
+        best = Some(match best {
+            None => window,
+            Some(best) => fewest(best, window),
+        });
+    }
+    let (unchanged, unchanged_reconciles) = best.context("three windows")?;
 
     // Changed: new values, so a Secret and a status to write.
-    let start = counts().await;
-    replace_items(
-        &sealed_api,
-        sealed(&cert, ns.name(), "app", &[("a", "3"), ("b", "4")], None)?,
-    )
-    .await?;
-    wait_secret_data(&secrets, "app", &[("a", "3"), ("b", "4")]).await?;
-    wait_synced(&sealed_api, "app", "True", 2).await?;
-    settle().await;
-    let (changed, changed_reconciles) = delta(&start, &counts().await);
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    for round in 0..3_i64 {
+        let (a, b) = ((3 + 2 * round).to_string(), (4 + 2 * round).to_string());
+        let start = counts().await;
+        replace_items(
+            &sealed_api,
+            sealed(&cert, ns.name(), "app", &[("a", &a), ("b", &b)], None)?,
+        )
+        .await?;
+        wait_secret_data(&secrets, "app", &[("a", &a), ("b", &b)]).await?;
+        wait_synced(&sealed_api, "app", "True", 2 + round).await?;
+        settle().await;
+        let window = delta(&start, &counts().await);
+        best = Some(match best {
+            None => window,
+            Some(best) => fewest(best, window),
+        });
+    }
+    let (changed, changed_reconciles) = best.context("three windows")?;
 
     eprintln!(
         "requests [get, list, create, update, patch, delete]: unchanged {unchanged:?} in \

@@ -147,7 +147,7 @@ pub(super) fn restore(args: &KeysRestoreArgs) -> Result<()> {
     let identities = load_identities(&args.identity)?;
     let secrets = open_backup_file(&args.file, &identities)?;
     if !args.apply {
-        let restored: Vec<Secret> = secrets.iter().map(|s| restorable(s, None)).collect();
+        let restored: Vec<Secret> = secrets.into_iter().map(|s| restorable(s, None)).collect();
         let text = zeroize::Zeroizing::new(
             to_text_stream(&restored, Format::Yaml).map_err(Hinted::into_cli)?,
         );
@@ -160,7 +160,7 @@ pub(super) fn restore(args: &KeysRestoreArgs) -> Result<()> {
     }
     let namespace = args.cluster.controller_namespace.clone();
     let restored: Vec<Secret> = secrets
-        .iter()
+        .into_iter()
         .map(|s| restorable(s, Some(&namespace)))
         .collect();
     crate::runtime()?.block_on(async {

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use sealant_core::items::{UnchangedItems, unchanged_items};
 use sealant_core::object::{read_sealed_secrets, to_text};
 use sealant_core::sealing::{Recipients, SealOptions, seal_secret_for};
 use sealant_core::{Format, KeyRing, Scope, SealedSecret, Secret, merge_into};
@@ -76,11 +77,12 @@ pub fn merge_sealed(
     }
 
     let recipients = recipients()?;
-    let plaintexts = ring.map(|_| secret.merged_data());
+    // Compared before sealing, which takes the Secret: no copy of its values is needed.
+    let unchanged = ring.map(|ring| unchanged_items(&target, ring, &secret.merged_items()));
     let mut update = seal_secret_for(secret, &recipients, &options)?;
-    if let (Some(ring), Some(plaintexts)) = (ring, &plaintexts) {
+    if let Some(unchanged) = &unchanged {
         let before = target.clone();
-        let report = keep_unchanged_items(&target, &mut update, ring, plaintexts, target_path);
+        let report = keep_unchanged_items(&target, &mut update, unchanged, target_path);
         merge_into(&mut target, update);
         if target == before {
             eprintln!(
@@ -98,17 +100,16 @@ pub fn merge_sealed(
     crate::io::write_file_atomic(target_path, text.as_bytes())
 }
 
-/// Puts the existing ciphertext back into `update` for every item whose value `ring` shows to
-/// be unchanged (`sealant_core::items::keep_unchanged_items`), warns about items no key opens,
+/// Puts the existing ciphertext back into `update` for every item found `unchanged`
+/// (`sealant_core::items::keep_unchanged_items`), warns about items no key opens,
 /// and returns what was kept, sealed again and added (names only).
 fn keep_unchanged_items(
     target: &SealedSecret,
     update: &mut SealedSecret,
-    ring: &KeyRing,
-    plaintexts: &std::collections::BTreeMap<String, sealant_core::SecretBytes>,
+    unchanged: &UnchangedItems,
     target_path: &Path,
 ) -> String {
-    let report = sealant_core::items::keep_unchanged_items(target, update, ring, plaintexts);
+    let report = sealant_core::items::keep_unchanged_items(target, update, unchanged);
     for item in &report.unopened {
         eprintln!(
             "warning: the given keys cannot open item {item:?} of {}; it is sealed again",

@@ -118,9 +118,9 @@ pub fn is_age_key_secret(secret: &Secret) -> bool {
 /// # Errors
 /// See [`AgeKeySecretError`].
 pub fn read_age_key_secret(secret: &Secret) -> Result<AgeIdentity, AgeKeySecretError> {
-    let data = secret.merged_data();
+    let data = secret.merged_items();
     let file = data.get(AGE_KEY).ok_or(AgeKeySecretError::MissingKey)?;
-    let text = std::str::from_utf8(file.expose_secret())
+    let text = std::str::from_utf8(file)
         .map_err(|_| AgeKeySecretError::Identity(AgeKeyError::InvalidIdentity("not UTF-8")))?;
     let mut identities = parse_identities(text).map_err(AgeKeySecretError::Identity)?;
     if identities.len() != 1 {
@@ -128,7 +128,7 @@ pub fn read_age_key_secret(secret: &Secret) -> Result<AgeIdentity, AgeKeySecretE
     }
     let identity = identities.remove(0);
     if let Some(public) = data.get(AGE_PUB) {
-        let matches = std::str::from_utf8(public.expose_secret())
+        let matches = std::str::from_utf8(public)
             .ok()
             .and_then(|t| t.trim().parse::<AgeRecipient>().ok())
             .is_some_and(|r| &r == identity.recipient());

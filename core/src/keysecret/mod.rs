@@ -97,12 +97,12 @@ pub fn key_secret(
 pub fn read_key_secret(
     secret: &Secret,
 ) -> Result<(PrivateKey, Option<Certificate>), KeySecretError> {
-    let data = secret.merged_data();
+    let data = secret.merged_items();
     let key_pem = data.get(TLS_KEY).ok_or(KeySecretError::MissingKey)?;
-    let key = PrivateKey::from_pem(key_pem.expose_secret())?;
+    let key = PrivateKey::from_pem(key_pem)?;
     let cert = match data.get(TLS_CERT) {
         Some(pem) => {
-            let cert = Certificate::from_pem(pem.expose_secret())?;
+            let cert = Certificate::from_pem(pem)?;
             if cert.public_key().fingerprint() != key.fingerprint() {
                 return Err(KeyError::CertificateMismatch.into());
             }

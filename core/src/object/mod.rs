@@ -224,7 +224,15 @@ impl ObjectMeta {
 }
 
 /// A `v1` Secret, as read from user input or produced by unsealing.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+///
+/// Not `Clone`: it holds plaintext values, which are copied only explicitly (see
+/// [`SecretBytes::duplicate`]). A future derive is caught here:
+///
+/// ```compile_fail
+/// let a = sealant_core::Secret::default();
+/// let _b = a.clone();
+/// ```
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Secret {
     /// `v1` (not required on input, like upstream).
@@ -261,13 +269,28 @@ impl Secret {
         }
     }
 
-    /// `data` and `stringData` merged, `stringData` winning, as the API server does.
-    pub fn merged_data(&self) -> BTreeMap<String, SecretBytes> {
-        let mut merged = self.data.clone().unwrap_or_default();
+    /// `data` and `stringData` merged, `stringData` winning, as the API server does: borrowed,
+    /// so that reading a Secret copies no plaintext.
+    pub fn merged_items(&self) -> BTreeMap<&str, &[u8]> {
+        let mut merged: BTreeMap<&str, &[u8]> = BTreeMap::new();
+        for (key, value) in self.data.iter().flatten() {
+            merged.insert(key, value.expose_secret());
+        }
         for (key, value) in self.string_data.iter().flatten() {
-            merged.insert(key.clone(), value.to_bytes());
+            merged.insert(key, value.expose_secret().as_bytes());
         }
         merged
+    }
+
+    /// Moves `stringData` into `data` (`stringData` winning, as the API server does), without
+    /// copying a value.
+    pub fn merge_string_data(&mut self) {
+        if let Some(string_data) = self.string_data.take() {
+            let data = self.data.get_or_insert_with(BTreeMap::new);
+            for (key, value) in string_data {
+                data.insert(key, SecretBytes::from(value));
+            }
+        }
     }
 
     /// True when neither `data` nor `stringData` holds a key.
@@ -507,17 +530,34 @@ pub struct TypeMeta {
     pub kind: Option<String>,
 }
 
+/// What a `key:` with no value reads as. Not `Default`: secret types are not `Default`.
+trait EmptyValue {
+    fn empty() -> Self;
+}
+
+impl EmptyValue for String {
+    fn empty() -> Self {
+        String::new()
+    }
+}
+
+impl EmptyValue for SecretString {
+    fn empty() -> Self {
+        SecretString::new(String::new())
+    }
+}
+
 /// `key:` with no value (YAML or JSON null) is an empty value, as the API server reads it.
 fn null_values_empty<'de, D, V>(deserializer: D) -> Result<Option<BTreeMap<String, V>>, D::Error>
 where
     D: Deserializer<'de>,
-    V: Deserialize<'de> + Default,
+    V: Deserialize<'de> + EmptyValue,
 {
     let items = Option::<BTreeMap<String, Option<V>>>::deserialize(deserializer)?;
     Ok(items.map(|items| {
         items
             .into_iter()
-            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .map(|(k, v)| (k, v.unwrap_or_else(V::empty)))
             .collect()
     }))
 }

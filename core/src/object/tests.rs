@@ -112,10 +112,10 @@ fn empty_secret_values_read_as_empty() {
         secret.metadata.annotations,
         Some([("a".into(), String::new())].into())
     );
-    let merged = secret.merged_data();
-    assert_eq!(merged["empty"].expose_secret(), b"");
-    assert_eq!(merged["tilde"].expose_secret(), b"");
-    assert_eq!(merged["nothing"].expose_secret(), b"");
+    let merged = secret.merged_items();
+    assert_eq!(merged["empty"], b"");
+    assert_eq!(merged["tilde"], b"");
+    assert_eq!(merged["nothing"], b"");
 }
 
 #[test]
@@ -123,15 +123,33 @@ fn reads_concatenated_json() {
     let text = r#"{"kind":"Secret","metadata":{"name":"a"},"data":{"k":"dg=="}} {"metadata":{"name":"b"}}"#;
     let secrets = read_secrets(text).unwrap();
     assert_eq!(secrets.len(), 2);
-    assert_eq!(secrets[0].merged_data()["k"].expose_secret(), b"v");
+    assert_eq!(secrets[0].merged_items()["k"], b"v");
 }
 
 #[test]
 fn string_data_wins_over_data() {
     let text = "kind: Secret\nmetadata: {name: a}\ndata: {k: ZnJvbS1kYXRh, only: eA==}\nstringData: {k: from-string-data}\n";
-    let merged = read_secrets(text).unwrap().remove(0).merged_data();
-    assert_eq!(merged["k"].expose_secret(), b"from-string-data");
-    assert_eq!(merged["only"].expose_secret(), b"x");
+    let mut secret = read_secrets(text).unwrap().remove(0);
+    let merged = secret.merged_items();
+    assert_eq!(merged["k"], b"from-string-data");
+    assert_eq!(merged["only"], b"x");
+    assert_eq!(merged.len(), 2);
+    // Moving stringData into data gives the same result.
+    secret.merge_string_data();
+    assert!(secret.string_data.is_none());
+    let data = secret.data.as_ref().unwrap();
+    assert_eq!(data["k"].expose_secret(), b"from-string-data");
+    assert_eq!(data["only"].expose_secret(), b"x");
+    assert_eq!(data.len(), 2);
+}
+
+#[test]
+fn merging_string_data_alone_fills_data() {
+    let text = "kind: Secret\nmetadata: {name: a}\nstringData: {k: v}\n";
+    let mut secret = read_secrets(text).unwrap().remove(0);
+    secret.merge_string_data();
+    assert!(secret.string_data.is_none());
+    assert_eq!(secret.data.unwrap()["k"].expose_secret(), b"v");
 }
 
 #[test]

@@ -29,6 +29,9 @@ async fn manifests_and_chart_pass_server_side_dry_run() -> anyhow::Result<()> {
     }
     let kube_version = format!("1.{minor}.0");
     let extra_ns = format!("controller.additionalNamespaces={{{}}}", extra.name());
+    let upstream_defaults = repo_file("deploy/helm/upstream-values/default.yaml")
+        .display()
+        .to_string();
     for (label, args) in [
         ("helm default", vec![]),
         (
@@ -43,6 +46,16 @@ async fn manifests_and_chart_pass_server_side_dry_run() -> anyhow::Result<()> {
         (
             "helm ci/monitoring-values.yaml",
             vec!["-f", "ci/monitoring-values.yaml"],
+        ),
+        // Upstream's chart values, unchanged but for the image (docs/helm-values.md).
+        (
+            "helm upstream default values",
+            vec![
+                "-f",
+                upstream_defaults.as_str(),
+                "--set",
+                "image.registry=registry.example,image.repository=platform/sealant-controller,image.tag=0.1.0",
+            ],
         ),
     ] {
         let chart = repo_file("deploy/helm/sealant");

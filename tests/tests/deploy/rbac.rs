@@ -5,7 +5,7 @@ use super::*;
 // --- e2e: least privilege ------------------------------------------------------------------
 
 /// A controller process authenticated as the ServiceAccount of the manifests.
-struct ServiceAccountController {
+pub(super) struct ServiceAccountController {
     child: Child,
     log: PathBuf,
 }
@@ -18,7 +18,7 @@ impl Drop for ServiceAccountController {
 }
 
 impl ServiceAccountController {
-    fn log(&self) -> String {
+    pub(super) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -50,7 +50,11 @@ async fn service_account_kubeconfig(
     retarget(&mut rbac, from, ns);
     suffix_cluster_rbac(&mut rbac, ns);
     kubectl_apply(cluster, &rbac, false)?;
+    token_kubeconfig(cluster, ns).await
+}
 
+/// A kubeconfig holding the token of the ServiceAccount `sealed-secrets-controller` in `ns`.
+pub(super) async fn token_kubeconfig(cluster: &TestCluster, ns: &str) -> anyhow::Result<PathBuf> {
     // Kubernetes 1.20's token controller writes the token into a Secret the account lists.
     let accounts: Api<ServiceAccount> = Api::namespaced(cluster.client(), ns);
     let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns);
@@ -90,7 +94,7 @@ async fn service_account_kubeconfig(
 
 /// Starts the controller with `kubeconfig` (the ServiceAccount's) and otherwise the
 /// manifests' configuration: in-cluster defaults, keys and Lease in `ns`.
-fn start_as_service_account(
+pub(super) fn start_as_service_account(
     kubeconfig: &Path,
     ns: &str,
     flags: &[&str],
@@ -334,7 +338,9 @@ async fn controller_runs_with_the_base_rbac_only() -> anyhow::Result<()> {
 
     let (n, a) = (ns.name(), Some(apps.name()));
     // What it needs is granted; what it does not need is not.
-    ensure!(may(&cluster, n, "update", "", "secrets", a).await?);
+    // Secrets are created, then written by server-side apply (a PATCH), never updated.
+    ensure!(may(&cluster, n, "patch", "", "secrets", a).await?);
+    ensure!(may(&cluster, n, "update", "", "secrets", Some(n)).await?);
     ensure!(
         may(
             &cluster,
@@ -348,7 +354,7 @@ async fn controller_runs_with_the_base_rbac_only() -> anyhow::Result<()> {
     );
     for (verb, group, resource, namespace) in [
         ("delete", "", "secrets", a),
-        ("patch", "", "secrets", a),
+        ("update", "", "secrets", a),
         ("update", "bitnami.com", "sealedsecrets", a),
         ("create", "bitnami.com", "sealedsecrets", a),
         ("get", "", "namespaces", None),
