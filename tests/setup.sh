@@ -11,7 +11,7 @@ command -v cargo-deny >/dev/null || cargo install --locked cargo-deny@0.20.2
 # age interop (Debian's age CLI, node packages age-encryption and cctv-age): core/tests/age_interop.rs
 bash "$(dirname "$0")/setup-age.sh"
 
-# helm, promtool, musl toolchain and target: deploy/check.sh, tests/tests/deploy.rs
+# helm, promtool, musl toolchain and target: deploy/check.sh, tests/tests/deploy/
 bash "$(dirname "$0")/setup-deploy.sh"
 
 # openssl and hyperfine for the benchmark suite (bench/run.sh --quick runs in CI)

@@ -26,7 +26,7 @@ Examples:
   sealant unseal -f sealed.yaml --recovery-private-key keys-backup.yaml
 
   # Back up every key of the controller, encrypted to an offline age recipient
-  sealant keys backup --recipient age1... -o keys.age
+  sealant keys backup --recipient age1... -w keys.age
 
   # Rotate: a new key now, re-encrypt the repository, retire the old key once nothing needs it
   sealant keys rotate && sealant reencrypt manifests/ && sealant keys list
@@ -76,11 +76,14 @@ pub enum Command {
     Diff(Box<DiffArgs>),
     /// Generate SealedSecrets during a kustomize build (exec plugin or KRM function).
     Kustomize(KustomizeArgs),
-    /// Print a shell completion script.
+    /// Print a shell completion script (with --kubeseal: for a `kubeseal` link).
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        /// Complete kubeseal's flags for the name `kubeseal` (a link to sealant).
+        #[arg(long)]
+        kubeseal: bool,
     },
     /// Print the man page (roff), or write every page to a directory.
     #[command(hide = true)]
@@ -96,6 +99,37 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<std::ffi::OsString>,
     },
+}
+
+/// The names `--scope` takes, for completion and help (parsing checks them: `Scope::from_str`).
+pub const SCOPE_NAMES: [&str; 3] = ["strict", "namespace-wide", "cluster-wide"];
+
+/// A value parser that offers [`SCOPE_NAMES`] to shell completion and help, and leaves the
+/// checking to the parser it wraps, so that a bad name keeps its own message and hint.
+#[derive(Clone)]
+pub struct ScopeNames<P>(pub P);
+
+impl<P: clap::builder::TypedValueParser> clap::builder::TypedValueParser for ScopeNames<P> {
+    type Value = P::Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        self.0.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            SCOPE_NAMES
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 /// Output encodings.
@@ -123,6 +157,8 @@ pub enum ReportFormat {
     Text,
     /// One JSON document for programs (schema in docs/workflow.md).
     Json,
+    /// The JSON document as YAML.
+    Yaml,
 }
 
 /// Where the cluster is and where its controller runs.
@@ -134,8 +170,9 @@ pub struct ClusterArgs {
     /// The kubeconfig context to use.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace of the Secret (default: the context's namespace, else `default`).
-    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    /// The Secret's namespace: set only by the commands that take `-n` (`seal`, kubeseal
+    /// mode), so that no other command accepts a `-n` it would ignore.
+    #[arg(skip)]
     pub namespace: Option<String>,
     /// Name of the controller's Service.
     #[arg(
@@ -251,7 +288,7 @@ pub struct SealArgs {
     pub files: Vec<PathBuf>,
     /// Scope: strict (name and namespace), namespace-wide, or cluster-wide.
     /// Default: the input's scope annotations, else strict.
-    #[arg(long, value_name = "SCOPE")]
+    #[arg(long, value_name = "SCOPE", value_parser = ScopeNames(clap::builder::StringValueParser::new()))]
     pub scope: Option<String>,
     /// Seal a Secret with no data instead of refusing it.
     #[arg(long)]
@@ -274,6 +311,9 @@ pub struct SealArgs {
     /// Secret name: the name for --raw, or a replacement for the input's name.
     #[arg(long = "name", value_name = "NAME")]
     pub name_override: Option<String>,
+    /// Namespace of the Secret (default: the context's namespace, else `default`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
     /// Merge the sealed items into this SealedSecret file, in place (its format is kept).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["raw", "output_file"])]
     pub merge_into: Option<PathBuf>,
@@ -364,7 +404,8 @@ re-encrypted objects are printed instead, as before.
 Offline, --private-key opens the items and --cert is the newest certificate; otherwise the \
 controller re-encrypts (/v1/rotate) and its certificate is the newest. A SealedSecret is \
 stale when its key hint names another certificate than the newest; without a hint, offline it \
-is stale unless the newest key opens every item, online it is always stale.
+is stale unless the newest key opens every item, online it is always stale. --check --cert NEW \
+needs no private key: it decides from the key hints alone (no hint: stale).
 
 Exit codes: 0 done (--check: nothing stale), 1 --check found stale SealedSecrets, 2 errors \
 (bad flags or paths, no SealedSecret found, one that cannot be re-encrypted). Runbook: \
@@ -644,6 +685,15 @@ pub struct KeysReactivateArgs {
     pub cluster: ClusterArgs,
 }
 
+/// Encodings of `sealant keys backup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackupFormat {
+    /// Binary age.
+    Binary,
+    /// ASCII-armored age, safe to paste.
+    Armor,
+}
+
 /// `sealant keys backup`.
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
@@ -667,10 +717,13 @@ pub struct KeysBackupArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Write the backup to this file (atomically, mode 0600) instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// ASCII-armored output (`-----BEGIN AGE ENCRYPTED FILE-----`) instead of binary.
-    #[arg(long)]
+    #[arg(short = 'w', long = "output-file", value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Output format: binary age, or ASCII-armored (`-----BEGIN AGE ENCRYPTED FILE-----`).
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<BackupFormat>,
+    /// Same as `-o armor`.
+    #[arg(long, conflicts_with = "output")]
     pub armor: bool,
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -687,11 +740,14 @@ pub struct KeysRestoreArgs {
     pub identity: Vec<PathBuf>,
     /// Create the key Secrets in --controller-namespace. Existing ones with the same content
     /// are left alone; one with other content is an error (nothing is overwritten).
-    #[arg(long, conflicts_with = "output")]
+    #[arg(long, conflicts_with_all = ["output_file", "output"])]
     pub apply: bool,
-    /// Without --apply: write the key Secrets as YAML to this file (mode 0600) instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Without --apply: write the key Secrets to this file (mode 0600) instead of stdout.
+    #[arg(short = 'w', long = "output-file", value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Without --apply: the key Secrets' format (default: yaml).
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
 }

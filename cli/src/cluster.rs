@@ -266,6 +266,11 @@ pub async fn client(args: &ClusterArgs, overrides: &KubeOverrides) -> crate::err
 
 /// [`client`], with the error as it is.
 async fn cluster_client(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Client> {
+    Client::try_from(cluster_config(args, overrides).await?).map_err(ClusterError::Client)
+}
+
+/// The client configuration: kubeconfig (else in-cluster), overrides applied.
+async fn cluster_config(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Config> {
     let options = KubeConfigOptions {
         context: args.context.clone(),
         cluster: overrides.cluster.clone(),
@@ -300,7 +305,7 @@ async fn cluster_client(args: &ClusterArgs, overrides: &KubeOverrides) -> Result
         (Err(e), _) => return Err(ClusterError::NoCluster(e)),
     };
     overrides.apply(&mut config)?;
-    Client::try_from(config).map_err(ClusterError::Client)
+    Ok(config)
 }
 
 /// The controller's HTTP API, through the API server's service proxy.
@@ -316,15 +321,20 @@ impl Controller {
     /// # Errors
     /// The Service does not exist or cannot be read.
     pub async fn connect(args: &ClusterArgs, overrides: &KubeOverrides) -> Result<Self> {
-        let client = cluster_client(args, overrides).await?;
+        let config = cluster_config(args, overrides).await?;
+        let server = config.cluster_url.to_string();
+        let client = Client::try_from(config).map_err(ClusterError::Client)?;
         let services: Api<Service> = Api::namespaced(client.clone(), &args.controller_namespace);
         let service = services
             .get(&args.controller_name)
             .await
-            .map_err(|source| ClusterError::Service {
-                namespace: args.controller_namespace.clone(),
-                name: args.controller_name.clone(),
-                source,
+            .map_err(|source| {
+                ClusterError::service(
+                    server,
+                    &args.controller_namespace,
+                    &args.controller_name,
+                    source,
+                )
             })?;
         let port_name = service
             .spec

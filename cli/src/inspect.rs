@@ -39,25 +39,20 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     if reports.is_empty() {
         return Err(crate::inputs::InputError::NothingToInspect.into());
     }
-    let text = match args.output.unwrap_or(ReportFormat::Text) {
-        ReportFormat::Text => reports
+    let format = args.output.unwrap_or(ReportFormat::Text);
+    let text = if format == ReportFormat::Text {
+        reports
             .iter()
             .map(Report::text)
             .collect::<Vec<_>>()
-            .join("\n"),
-        ReportFormat::Json => {
-            let objects: Vec<Value> = reports.iter().map(Report::json).collect();
-            let mut text = serde_json::to_string_pretty(&json!({
-                "schemaVersion": 1,
-                "objects": objects,
-            }))
-            .map_err(|source| crate::io::IoError::Encode {
-                what: "the report",
-                source,
-            })?;
-            text.push('\n');
-            text
-        }
+            .join("\n")
+    } else {
+        let objects: Vec<Value> = reports.iter().map(Report::json).collect();
+        let report = json!({
+            "schemaVersion": 1,
+            "objects": objects,
+        });
+        crate::io::render_report(&report, format)?.unwrap_or_default()
     };
     crate::io::write_stdout(text.as_bytes())
 }

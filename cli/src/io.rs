@@ -240,6 +240,37 @@ pub fn emit_objects<T: serde::Serialize>(
     emit(output_file, text.as_bytes())
 }
 
+/// A machine-readable report (`-o json` or `-o yaml` of lint, inspect and diff), ending in a
+/// newline. `None` for `-o text`, which each command renders itself.
+///
+/// # Errors
+/// Only if the report cannot be encoded.
+pub fn render_report(
+    report: &impl serde::Serialize,
+    format: crate::args::ReportFormat,
+) -> Result<Option<String>, IoError> {
+    use crate::args::ReportFormat;
+    let mut text = match format {
+        ReportFormat::Text => return Ok(None),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(report).map_err(|source| IoError::Encode {
+                what: "the report",
+                source,
+            })?
+        }
+        ReportFormat::Yaml => {
+            sealant_core::yaml::to_string(report).map_err(|source| IoError::EncodeYaml {
+                what: "the report",
+                source,
+            })?
+        }
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(Some(text))
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

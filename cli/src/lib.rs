@@ -17,6 +17,7 @@ pub mod kubeseal;
 pub mod kustomize;
 pub mod lint;
 pub mod literal;
+pub mod man;
 pub mod manifest;
 pub mod reencrypt;
 pub mod seal;
@@ -121,14 +122,17 @@ fn dispatch(command: Command) -> Result<u8> {
         Command::Validate(args) => done(validate::run(&args)),
         Command::Inspect(args) => done(inspect::run(&args)),
         Command::Kustomize(args) => done(kustomize::run(&args)),
-        Command::Completions { shell } => {
+        Command::Completions { shell, kubeseal } => {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "sealant", &mut out);
+            if kubeseal {
+                clap_complete::generate(shell, &mut kubeseal::command(), "kubeseal", &mut out);
+            } else {
+                clap_complete::generate(shell, &mut Cli::command(), "sealant", &mut out);
+            }
             done(io::write_stdout(&out))
         }
         Command::Man { out_dir: None } => done(io::write_stdout(&man_page()?)),
-        Command::Man { out_dir: Some(dir) } => std::fs::create_dir_all(&dir)
-            .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
+        Command::Man { out_dir: Some(dir) } => man::write_pages(&dir)
             .map(|()| error::EXIT_SUCCESS)
             .map_err(|source| IoError::ManPages { dir, source }.into()),
         // Handled in `run`, before clap, so that every argument is kubeseal's.
@@ -141,11 +145,7 @@ fn dispatch(command: Command) -> Result<u8> {
 /// # Errors
 /// Only if rendering fails.
 pub fn man_page() -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(IoError::ManPage)?;
-    Ok(out)
+    Ok(man::page()?)
 }
 
 /// A single-threaded tokio runtime for the commands that talk to a cluster.

@@ -78,14 +78,26 @@ fn man_pages_are_up_to_date() {
 #[test]
 fn bash_completions_are_up_to_date() {
     check("docs/completions/sealant.bash", &["completions", "bash"]);
+    check(
+        "docs/completions/kubeseal.bash",
+        &["completions", "bash", "--kubeseal"],
+    );
 }
 
 #[test]
 fn zsh_completions_are_up_to_date() {
     check("docs/completions/sealant.zsh", &["completions", "zsh"]);
+    check(
+        "docs/completions/kubeseal.zsh",
+        &["completions", "zsh", "--kubeseal"],
+    );
 }
 
 #[test]
 fn fish_completions_are_up_to_date() {
     check("docs/completions/sealant.fish", &["completions", "fish"]);
+    check(
+        "docs/completions/kubeseal.fish",
+        &["completions", "fish", "--kubeseal"],
+    );
 }

@@ -190,7 +190,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__cert)
-            opts="-w -n -h -V --cert --no-cert-cache --age --output-file --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-w -h -V --cert --no-cert-cache --age --output-file --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,14 +216,6 @@ _sealant() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --controller-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -240,7 +232,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__completions)
-            opts="-h -V --help --version bash elvish fish powershell zsh"
+            opts="-h -V --kubeseal --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,11 +265,11 @@ _sealant() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -607,11 +599,11 @@ _sealant() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -636,7 +628,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__backup)
-            opts="-f -o -n -h -V --recipient --recipients-file --file --output --armor --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-f -w -o -h -V --recipient --recipients-file --file --output-file --output --armor --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -658,12 +650,20 @@ _sealant() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --output)
+                --output-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -o)
+                -w)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "binary armor" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "binary armor" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -671,14 +671,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -698,7 +690,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__compromise)
-            opts="-n -h -V --sealed-secrets-namespace --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-h -V --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,14 +705,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -866,7 +850,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__list)
-            opts="-o -n -h -V --output --sealed-secrets-namespace --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-o -h -V --output --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -889,14 +873,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -916,7 +892,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__reactivate)
-            opts="-n -h -V --force --sealed-secrets-namespace --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-h -V --force --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,14 +907,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -958,7 +926,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__restore)
-            opts="-f -o -n -h -V --file --identity --apply --output --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-f -w -o -h -V --file --identity --apply --output-file --output --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -976,12 +944,20 @@ _sealant() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --output)
+                --output-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -o)
+                -w)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -989,14 +965,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1016,7 +984,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__retire)
-            opts="-n -h -V --force --sealed-secrets-namespace --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-h -V --force --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1031,14 +999,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1058,7 +1018,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__rotate)
-            opts="-n -h -V --wait --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-h -V --wait --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1073,14 +1033,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1143,11 +1095,11 @@ _sealant() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1176,7 +1128,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__reencrypt)
-            opts="-f -w -o -n -h -V --file --private-key --cert --dry-run --check --sealed-secret-file --output-file --format --output --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-f -w -o -h -V --file --private-key --cert --dry-run --check --sealed-secret-file --output-file --format --output --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1230,14 +1182,6 @@ _sealant() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --controller-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1254,7 +1198,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__seal)
-            opts="-f -w -o -n -h -V --secret-file --file --scope --allow-empty-data --from-literal --from-file --from-env-file --type --raw --name --merge-into --recovery-private-key --cert --recipient --recipients-file --layout --no-cert-cache --sealed-secret-file --output-file --format --output --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-f -n -w -o -h -V --secret-file --file --scope --allow-empty-data --from-literal --from-file --from-env-file --type --raw --name --namespace --merge-into --recovery-private-key --cert --recipient --recipients-file --layout --no-cert-cache --sealed-secret-file --output-file --format --output --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1273,7 +1217,7 @@ _sealant() {
                     return 0
                     ;;
                 --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "strict namespace-wide cluster-wide" -- "${cur}"))
                     return 0
                     ;;
                 --from-literal)
@@ -1293,6 +1237,14 @@ _sealant() {
                     return 0
                     ;;
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1349,14 +1301,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1434,7 +1378,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__validate)
-            opts="-f -n -h -V --file --kubeconfig --context --namespace --controller-name --controller-namespace --help --version"
+            opts="-f -h -V --file --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1453,14 +1397,6 @@ _sealant() {
                     return 0
                     ;;
                 --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

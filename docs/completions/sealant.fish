@@ -36,17 +36,20 @@ complete -c sealant -n "__fish_sealant_needs_command" -f -a "lint" -d 'Find plai
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "inspect" -d 'Show what a SealedSecret holds, without any key: scope, items, sizes, key sizes, key hint'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "diff" -d 'Compare SealedSecrets: items added, removed or re-sealed, scope and metadata changes'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "kustomize" -d 'Generate SealedSecrets during a kustomize build (exec plugin or KRM function)'
-complete -c sealant -n "__fish_sealant_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c sealant -n "__fish_sealant_needs_command" -f -a "completions" -d 'Print a shell completion script (with --kubeseal: for a `kubeseal` link)'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
 complete -c sealant -n "__fish_sealant_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -s f -l file -l secret-file -d 'Secret file(s) to seal (YAML or JSON, several documents allowed); `-` is stdin' -r -F
-complete -c sealant -n "__fish_sealant_using_subcommand seal" -l scope -d 'Scope: strict (name and namespace), namespace-wide, or cluster-wide. Default: the input\'s scope annotations, else strict' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -l scope -d 'Scope: strict (name and namespace), namespace-wide, or cluster-wide. Default: the input\'s scope annotations, else strict' -r -f -a "strict\t''
+namespace-wide\t''
+cluster-wide\t''"
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l from-literal -d 'Add an item: KEY=VALUE (repeatable)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l from-file -d 'Add an item from a file: [KEY=]PATH; a directory adds each file in it (repeatable)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l from-env-file -d 'Add items from an env file of KEY=VALUE lines (repeatable)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l type -d 'Type of the Secret built from literals' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l name -d 'Secret name: the name for --raw, or a replacement for the input\'s name' -r
+complete -c sealant -n "__fish_sealant_using_subcommand seal" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l merge-into -d 'Merge the sealed items into this SealedSecret file, in place (its format is kept)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l recovery-private-key -d 'With --merge-into: private keys that open the file\'s items here, offline. An item whose value did not change keeps its ciphertext byte for byte, so GitOps tools see no change. PEM files, key Secrets or a List; repeatable or comma-separated' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l cert -d 'Certificate to seal for: a file, an http(s):// or file:// URL. Repeatable: one SealedSecret that each cluster can unseal. Without --cert, --recipient or --recipients-file, the certificate is fetched from the controller' -r
@@ -59,7 +62,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand seal" -s o -l output -l 
 json\t'Pretty-printed JSON objects'"
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand seal" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand seal" -l allow-empty-data -d 'Seal a Secret with no data instead of refusing it'
@@ -81,7 +83,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand cert" -l cert -d 'Certif
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -s w -l output-file -d 'Save the PEM (or, with --age, the recipient) to this file instead of printing it' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand cert" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand cert" -l no-cert-cache -d 'Never use or update the per-context certificate cache'
@@ -101,32 +102,33 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and not __fish_see
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l recipient -d 'Backup recipient (`age1…`, or post-quantum `age1pq1…`). Repeatable' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l recipients-file -d 'File of backup recipients, one per line. Repeatable' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s f -l file -d 'Back up key Secrets from these files (YAML/JSON, a List or a stream; `-` is stdin) instead of reading them from the cluster' -r -F
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s o -l output -d 'Write the backup to this file (atomically, mode 0600) instead of stdout' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s w -l output-file -d 'Write the backup to this file (atomically, mode 0600) instead of stdout' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s o -l output -d 'Output format: binary age, or ASCII-armored (`-----BEGIN AGE ENCRYPTED FILE-----`)' -r -f -a "binary\t'Binary age'
+armor\t'ASCII-armored age, safe to paste'"
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l armor -d 'ASCII-armored output (`-----BEGIN AGE ENCRYPTED FILE-----`) instead of binary'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l armor -d 'Same as `-o armor`'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s f -l file -d 'The backup file (binary or armored); `-` is stdin' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l identity -d 'age identity file that opens the backup. Repeatable' -r -F
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s o -l output -d 'Without --apply: write the key Secrets as YAML to this file (mode 0600) instead of stdout' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s w -l output-file -d 'Without --apply: write the key Secrets to this file (mode 0600) instead of stdout' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s o -l output -d 'Without --apply: the key Secrets\' format (default: yaml)' -r -f -a "yaml\t'YAML documents, each starting with `---`'
+json\t'Pretty-printed JSON objects'"
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -l apply -d 'Create the key Secrets in --controller-namespace. Existing ones with the same content are left alone; one with other content is an error (nothing is overwritten)'
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for programs (schema in docs/rotation.md)'"
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -134,7 +136,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l wait -d 'How long to wait for the new key (`30s`, `2m`); `0` asks without waiting' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -142,7 +143,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l force -d 'Retire it even though SealedSecrets still need it, have no inventory yet, or it is the sealing key. SealedSecrets that need it can no longer be unsealed'
@@ -151,7 +151,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -159,7 +158,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l force -d 'Reactivate a compromised key even though it becomes the key the controller seals with: whoever holds a copy of it could open what is sealed from then on'
@@ -176,7 +174,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -s f -l file -d 'SealedSecret file(s); `-` is stdin' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand validate" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand validate" -s h -l help -d 'Print help'
@@ -189,7 +186,6 @@ complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s o -l outpu
 json\t'Pretty-printed JSON objects'"
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l context -d 'The kubeconfig context to use' -r
-complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s n -l namespace -d 'Namespace of the Secret (default: the context\'s namespace, else `default`)' -r
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -l dry-run -d 'Report what would be re-encrypted (and that it can be), write nothing'
@@ -199,13 +195,15 @@ complete -c sealant -n "__fish_sealant_using_subcommand reencrypt" -s V -l versi
 complete -c sealant -n "__fish_sealant_using_subcommand lint" -l exclude -d 'Skip paths matching this glob (`*`, `?`, `**`), matched against the path and each of its trailing parts (`fixtures/**`, `*.example.yaml`). Repeatable' -r
 complete -c sealant -n "__fish_sealant_using_subcommand lint" -l cert -d 'The controller\'s certificates, current and past (PEM files; repeatable). A key hint naming none of them is an error, one naming an expired one a warning' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand lint" -s o -l output -d 'Report format' -r -f -a "text\t'Lines for people'
-json\t'One JSON document for programs (schema in docs/workflow.md)'"
+json\t'One JSON document for programs (schema in docs/workflow.md)'
+yaml\t'The JSON document as YAML'"
 complete -c sealant -n "__fish_sealant_using_subcommand lint" -l deny-warnings -d 'Exit 1 on warnings too'
 complete -c sealant -n "__fish_sealant_using_subcommand lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand lint" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand inspect" -l cert -d 'Certificates to match the key hint against (PEM files; repeatable)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand inspect" -s o -l output -d 'Report format' -r -f -a "text\t'Lines for people'
-json\t'One JSON document for programs (schema in docs/workflow.md)'"
+json\t'One JSON document for programs (schema in docs/workflow.md)'
+yaml\t'The JSON document as YAML'"
 complete -c sealant -n "__fish_sealant_using_subcommand inspect" -l textconv -d 'Print a stable text for `git diff` (a git textconv filter): each SealedSecret as YAML with every item replaced by its format, size and digest; anything else as it is'
 complete -c sealant -n "__fish_sealant_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand inspect" -s V -l version -d 'Print version'
@@ -213,12 +211,14 @@ complete -c sealant -n "__fish_sealant_using_subcommand diff" -l git -d 'Compare
 complete -c sealant -n "__fish_sealant_using_subcommand diff" -l recovery-private-key -d 'Private keys to compare values with, offline: PEM files, key Secrets or a List. Repeatable or comma-separated' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand diff" -l cert -d 'Certificates to match key hints against (PEM files; repeatable)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand diff" -s o -l output -d 'Report format' -r -f -a "text\t'Lines for people'
-json\t'One JSON document for programs (schema in docs/workflow.md)'"
+json\t'One JSON document for programs (schema in docs/workflow.md)'
+yaml\t'The JSON document as YAML'"
 complete -c sealant -n "__fish_sealant_using_subcommand diff" -l show-values -d 'Print changed values in clear text (needs --recovery-private-key). Not for CI logs'
 complete -c sealant -n "__fish_sealant_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand kustomize" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand kustomize" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand completions" -l kubeseal -d 'Complete kubeseal\'s flags for the name `kubeseal` (a link to sealant)'
 complete -c sealant -n "__fish_sealant_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sealant -n "__fish_sealant_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand man" -l out-dir -d 'Write `sealant.1` and one page per subcommand (`sealant-seal.1`, …) here' -r -F
@@ -235,7 +235,7 @@ complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_see
 complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "inspect" -d 'Show what a SealedSecret holds, without any key: scope, items, sizes, key sizes, key hint'
 complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "diff" -d 'Compare SealedSecrets: items added, removed or re-sealed, scope and metadata changes'
 complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kustomize" -d 'Generate SealedSecrets during a kustomize build (exec plugin or KRM function)'
-complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "completions" -d 'Print a shell completion script'
+complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "completions" -d 'Print a shell completion script (with --kubeseal: for a `kubeseal` link)'
 complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "man" -d 'Print the man page (roff), or write every page to a directory'
 complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "kubeseal" -d 'Run with upstream kubeseal\'s flags and behaviour (also chosen when invoked as `kubeseal`)'
 complete -c sealant -n "__fish_sealant_using_subcommand help; and not __fish_seen_subcommand_from seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

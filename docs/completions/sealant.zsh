@@ -33,12 +33,14 @@ _arguments "${_arguments_options[@]}" : \
 '*-f+[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
 '*--file=[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
 '*--secret-file=[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
-'--scope=[Scope\: strict (name and namespace), namespace-wide, or cluster-wide. Default\: the input'\''s scope annotations, else strict]:SCOPE:_default' \
+'--scope=[Scope\: strict (name and namespace), namespace-wide, or cluster-wide. Default\: the input'\''s scope annotations, else strict]:SCOPE:(strict namespace-wide cluster-wide)' \
 '*--from-literal=[Add an item\: KEY=VALUE (repeatable)]:KEY=VALUE:_default' \
 '*--from-file=[Add an item from a file\: \[KEY=\]PATH; a directory adds each file in it (repeatable)]:[KEY=]PATH:_default' \
 '*--from-env-file=[Add items from an env file of KEY=VALUE lines (repeatable)]:PATH:_files' \
 '--type=[Type of the Secret built from literals]:TYPE:_default' \
 '--name=[Secret name\: the name for --raw, or a replacement for the input'\''s name]:NAME:_default' \
+'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
+'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '(--raw -w --output-file)--merge-into=[Merge the sealed items into this SealedSecret file, in place (its format is kept)]:FILE:_files' \
 '*--recovery-private-key=[With --merge-into\: private keys that open the file'\''s items here, offline. An item whose value did not change keeps its ciphertext byte for byte, so GitOps tools see no change. PEM files, key Secrets or a List; repeatable or comma-separated]:FILE:_files' \
 '*--cert=[Certificate to seal for\: a file, an http(s)\:// or file\:// URL. Repeatable\: one SealedSecret that each cluster can unseal. Without --cert, --recipient or --recipients-file, the certificate is fetched from the controller]:PATH|URL:_default' \
@@ -57,8 +59,6 @@ json\:"Pretty-printed JSON objects"))' \
 json\:"Pretty-printed JSON objects"))' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '--allow-empty-data[Seal a Secret with no data instead of refusing it]' \
@@ -101,8 +101,6 @@ _arguments "${_arguments_options[@]}" : \
 '--output-file=[Save the PEM (or, with --age, the recipient) to this file instead of printing it]:FILE:_files' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '--no-cert-cache[Never use or update the per-context certificate cache]' \
@@ -135,15 +133,17 @@ _arguments "${_arguments_options[@]}" : \
 '*--recipients-file=[File of backup recipients, one per line. Repeatable]:FILE:_files' \
 '*-f+[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
 '*--file=[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
-'-o+[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
-'--output=[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
+'-w+[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
+'--output-file=[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
+'-o+[Output format\: binary age, or ASCII-armored (\`-----BEGIN AGE ENCRYPTED FILE-----\`)]:FORMAT:((binary\:"Binary age"
+armor\:"ASCII-armored age, safe to paste"))' \
+'--output=[Output format\: binary age, or ASCII-armored (\`-----BEGIN AGE ENCRYPTED FILE-----\`)]:FORMAT:((binary\:"Binary age"
+armor\:"ASCII-armored age, safe to paste"))' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
-'--armor[ASCII-armored output (\`-----BEGIN AGE ENCRYPTED FILE-----\`) instead of binary]' \
+'(-o --output)--armor[Same as \`-o armor\`]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -155,17 +155,19 @@ _arguments "${_arguments_options[@]}" : \
 '-f+[The backup file (binary or armored); \`-\` is stdin]:FILE:_files' \
 '--file=[The backup file (binary or armored); \`-\` is stdin]:FILE:_files' \
 '*--identity=[age identity file that opens the backup. Repeatable]:FILE:_files' \
-'-o+[Without --apply\: write the key Secrets as YAML to this file (mode 0600) instead of stdout]:FILE:_files' \
-'--output=[Without --apply\: write the key Secrets as YAML to this file (mode 0600) instead of stdout]:FILE:_files' \
+'-w+[Without --apply\: write the key Secrets to this file (mode 0600) instead of stdout]:FILE:_files' \
+'--output-file=[Without --apply\: write the key Secrets to this file (mode 0600) instead of stdout]:FILE:_files' \
+'-o+[Without --apply\: the key Secrets'\'' format (default\: yaml)]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
+'--output=[Without --apply\: the key Secrets'\'' format (default\: yaml)]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
+json\:"Pretty-printed JSON objects"))' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
-'(-o --output)--apply[Create the key Secrets in --controller-namespace. Existing ones with the same content are left alone; one with other content is an error (nothing is overwritten)]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'(-w --output-file -o --output)--apply[Create the key Secrets in --controller-namespace. Existing ones with the same content are left alone; one with other content is an error (nothing is overwritten)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 && ret=0
@@ -179,8 +181,6 @@ json\:"One JSON document for programs (schema in docs/rotation.md)"))' \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -194,8 +194,6 @@ _arguments "${_arguments_options[@]}" : \
 '--wait=[How long to wait for the new key (\`30s\`, \`2m\`); \`0\` asks without waiting]:DURATION:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -209,8 +207,6 @@ _arguments "${_arguments_options[@]}" : \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '--force[Retire it even though SealedSecrets still need it, have no inventory yet, or it is the sealing key. SealedSecrets that need it can no longer be unsealed]' \
@@ -226,8 +222,6 @@ _arguments "${_arguments_options[@]}" : \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -242,8 +236,6 @@ _arguments "${_arguments_options[@]}" : \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '--force[Reactivate a compromised key even though it becomes the key the controller seals with\: whoever holds a copy of it could open what is sealed from then on]' \
@@ -312,8 +304,6 @@ _arguments "${_arguments_options[@]}" : \
 '*--file=[SealedSecret file(s); \`-\` is stdin]:FILE:_files' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '-h[Print help]' \
@@ -339,8 +329,6 @@ json\:"Pretty-printed JSON objects"))' \
 json\:"Pretty-printed JSON objects"))' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
-'-n+[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
-'--namespace=[Namespace of the Secret (default\: the context'\''s namespace, else \`default\`)]:NAMESPACE:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '(--check)--dry-run[Report what would be re-encrypted (and that it can be), write nothing]' \
@@ -357,9 +345,11 @@ _arguments "${_arguments_options[@]}" : \
 '*--exclude=[Skip paths matching this glob (\`*\`, \`?\`, \`**\`), matched against the path and each of its trailing parts (\`fixtures/**\`, \`*.example.yaml\`). Repeatable]:GLOB:_default' \
 '*--cert=[The controller'\''s certificates, current and past (PEM files; repeatable). A key hint naming none of them is an error, one naming an expired one a warning]:FILE:_files' \
 '-o+[Report format]:FORMAT:((text\:"Lines for people"
-json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+json\:"One JSON document for programs (schema in docs/workflow.md)"
+yaml\:"The JSON document as YAML"))' \
 '--output=[Report format]:FORMAT:((text\:"Lines for people"
-json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+json\:"One JSON document for programs (schema in docs/workflow.md)"
+yaml\:"The JSON document as YAML"))' \
 '--deny-warnings[Exit 1 on warnings too]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -372,9 +362,11 @@ json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
 _arguments "${_arguments_options[@]}" : \
 '*--cert=[Certificates to match the key hint against (PEM files; repeatable)]:FILE:_files' \
 '-o+[Report format]:FORMAT:((text\:"Lines for people"
-json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+json\:"One JSON document for programs (schema in docs/workflow.md)"
+yaml\:"The JSON document as YAML"))' \
 '--output=[Report format]:FORMAT:((text\:"Lines for people"
-json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+json\:"One JSON document for programs (schema in docs/workflow.md)"
+yaml\:"The JSON document as YAML"))' \
 '(-o --output --cert)--textconv[Print a stable text for \`git diff\` (a git textconv filter)\: each SealedSecret as YAML with every item replaced by its format, size and digest; anything else as it is]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -389,9 +381,11 @@ _arguments "${_arguments_options[@]}" : \
 '*--recovery-private-key=[Private keys to compare values with, offline\: PEM files, key Secrets or a List. Repeatable or comma-separated]:FILE:_files' \
 '*--cert=[Certificates to match key hints against (PEM files; repeatable)]:FILE:_files' \
 '-o+[Report format]:FORMAT:((text\:"Lines for people"
-json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+json\:"One JSON document for programs (schema in docs/workflow.md)"
+yaml\:"The JSON document as YAML"))' \
 '--output=[Report format]:FORMAT:((text\:"Lines for people"
-json\:"One JSON document for programs (schema in docs/workflow.md)"))' \
+json\:"One JSON document for programs (schema in docs/workflow.md)"
+yaml\:"The JSON document as YAML"))' \
 '--show-values[Print changed values in clear text (needs --recovery-private-key). Not for CI logs]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -411,6 +405,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
+'--kubeseal[Complete kubeseal'\''s flags for the name \`kubeseal\` (a link to sealant)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -564,7 +559,7 @@ _sealant_commands() {
 'inspect:Show what a SealedSecret holds, without any key\: scope, items, sizes, key sizes, key hint' \
 'diff:Compare SealedSecrets\: items added, removed or re-sealed, scope and metadata changes' \
 'kustomize:Generate SealedSecrets during a kustomize build (exec plugin or KRM function)' \
-'completions:Print a shell completion script' \
+'completions:Print a shell completion script (with --kubeseal\: for a \`kubeseal\` link)' \
 'man:Print the man page (roff), or write every page to a directory' \
 'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -599,7 +594,7 @@ _sealant__subcmd__help_commands() {
 'inspect:Show what a SealedSecret holds, without any key\: scope, items, sizes, key sizes, key hint' \
 'diff:Compare SealedSecrets\: items added, removed or re-sealed, scope and metadata changes' \
 'kustomize:Generate SealedSecrets during a kustomize build (exec plugin or KRM function)' \
-'completions:Print a shell completion script' \
+'completions:Print a shell completion script (with --kubeseal\: for a \`kubeseal\` link)' \
 'man:Print the man page (roff), or write every page to a directory' \
 'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
 'help:Print this message or the help of the given subcommand(s)' \

@@ -420,7 +420,7 @@ async fn age_keys_backup_and_restore_into_another_namespace() -> anyhow::Result<
         source.name(),
         "--recipient",
         &recipient,
-        "-o",
+        "-w",
         backup_arg,
     ])??;
     use std::os::unix::fs::PermissionsExt as _;

@@ -36,7 +36,7 @@ use sealant_tests::{DEFAULT_TIMEOUT, repo_file, unique_name, wait_for};
 use serde_json::{Value, json};
 
 const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
-/// Added by sealant-controller to the Secrets it owns (reconcile.rs OWNED_LABEL).
+/// Added by sealant-controller to the Secrets it owns (`reconcile::OWNED_LABEL`).
 const OWNED_LABEL: &str = "sealant.dev/owned-by";
 
 /// An upstream-style key pair made by openssl: the files and the PEM texts.

@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use crate::args::{DiffArgs, ReportFormat};
 use crate::error::Result;
 use crate::inspect::object_name;
-use crate::io::IoError;
 use crate::manifest::sealed_secrets;
 use crate::unseal::open_item;
 
@@ -66,21 +65,15 @@ pub fn run(args: &DiffArgs) -> Result<u8> {
         }
     }
     let differences = files.iter().any(FileDiff::has_differences);
-    let text = match args.output {
-        ReportFormat::Text => files.iter().map(|f| f.text(&settings)).collect(),
-        ReportFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&json!({
-                "schemaVersion": 1,
-                "differences": differences,
-                "files": files.iter().map(|f| f.json(&settings)).collect::<Vec<_>>(),
-            }))
-            .map_err(|source| IoError::Encode {
-                what: "the report",
-                source,
-            })?;
-            text.push('\n');
-            text
-        }
+    let text = if args.output == ReportFormat::Text {
+        files.iter().map(|f| f.text(&settings)).collect()
+    } else {
+        let report = json!({
+            "schemaVersion": 1,
+            "differences": differences,
+            "files": files.iter().map(|f| f.json(&settings)).collect::<Vec<_>>(),
+        });
+        crate::io::render_report(&report, args.output)?.unwrap_or_default()
     };
     crate::io::write_stdout(text.as_bytes())?;
     Ok(u8::from(differences))

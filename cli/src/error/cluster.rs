@@ -51,6 +51,16 @@ pub enum ClusterError {
     /// The client cannot be built from the configuration.
     #[error("cannot set up a cluster client: {0}")]
     Client(#[source] kube::Error),
+    /// The API server did not answer at all (connection refused, DNS, TLS, timeout): told
+    /// apart from an answer by the kube error's type, so the hint is not about the Service.
+    #[error("cannot reach the API server at {server}: {source}")]
+    ApiServerUnreachable {
+        /// The API server's URL, from the kubeconfig or --server.
+        server: String,
+        /// The transport error.
+        #[source]
+        source: kube::Error,
+    },
     /// The controller's Service cannot be read.
     #[error("cannot get sealed secret service: {}", kube_message(.source))]
     Service {
@@ -132,6 +142,9 @@ impl ClusterError {
             Self::NoCluster(_) => {
                 "pass --kubeconfig/--context, or seal offline with --cert FILE (save one with `sealant cert -w FILE`)"
             }
+            Self::ApiServerUnreachable { .. } => {
+                "check that the cluster is up and that --kubeconfig/--context point at it (`kubectl get ns` should work)"
+            }
             Self::Service {
                 namespace, name, ..
             } => {
@@ -161,6 +174,7 @@ impl ClusterError {
     pub fn status_code(&self) -> Option<u16> {
         match self {
             Self::Service { source, .. }
+            | Self::ApiServerUnreachable { source, .. }
             | Self::Unreachable { source, .. }
             | Self::Answer(source)
             | Self::Client(source) => match source {
@@ -172,10 +186,72 @@ impl ClusterError {
         }
     }
 
+    /// The error of reading the controller's Service: [`Self::ApiServerUnreachable`] when the
+    /// API server did not answer (a transport error, not an API status), else
+    /// [`Self::Service`].
+    pub(crate) fn service(
+        server: String,
+        namespace: &str,
+        name: &str,
+        source: kube::Error,
+    ) -> Self {
+        match source {
+            kube::Error::HyperError(_) | kube::Error::Service(_) => {
+                Self::ApiServerUnreachable { server, source }
+            }
+            source => Self::Service {
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+                source,
+            },
+        }
+    }
+
     pub(crate) fn during(action: &'static str) -> impl FnOnce(Self) -> Self {
         move |source| Self::Call {
             action,
             source: Box::new(source),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service_error(source: kube::Error) -> ClusterError {
+        ClusterError::service("https://kube.invalid:6443/".into(), "ns", "ctl", source)
+    }
+
+    #[test]
+    fn no_answer_is_told_apart_from_a_missing_service_by_type() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let unreachable = service_error(kube::Error::Service(Box::new(refused)));
+        assert!(
+            matches!(unreachable, ClusterError::ApiServerUnreachable { .. }),
+            "{unreachable:?}"
+        );
+        assert!(
+            unreachable
+                .hint()
+                .is_some_and(|h| h.contains("kubectl get ns"))
+        );
+        assert_eq!(unreachable.status_code(), None);
+
+        let missing = service_error(kube::Error::Api(
+            kube::core::Status::failure("services \"ctl\" not found", "NotFound")
+                .with_code(404)
+                .boxed(),
+        ));
+        assert!(
+            matches!(missing, ClusterError::Service { .. }),
+            "{missing:?}"
+        );
+        assert!(
+            missing
+                .hint()
+                .is_some_and(|h| h.contains("no Service ns/ctl"))
+        );
+        assert_eq!(missing.status_code(), Some(404));
     }
 }

@@ -52,6 +52,15 @@ pub enum IoError {
         #[source]
         source: serde_json::Error,
     },
+    /// A report could not be encoded as YAML.
+    #[error("cannot encode {what} as YAML: {source}")]
+    EncodeYaml {
+        /// What was being encoded (`the report`).
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: sealant_core::yaml::YamlError,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),

@@ -54,6 +54,19 @@ pub enum SealError {
         /// The scope the input asks for.
         input: Scope,
     },
+    /// The input names another Secret than the `--merge-into` file holds (`sealant seal`
+    /// only; kubeseal mode takes the file's, as upstream).
+    #[error("{} holds {what} {target:?}, the input names {input:?}", path.display())]
+    MergeIdentityMismatch {
+        /// The file.
+        path: PathBuf,
+        /// `name` or `namespace`.
+        what: &'static str,
+        /// The file's.
+        target: String,
+        /// The input's (its metadata, NAME, --name or -n).
+        input: String,
+    },
     /// `--raw` with flags it does not take.
     #[error(
         "--raw seals one value from stdin or one --from-file; it takes no NAME, -f, --from-literal or --from-env-file"
@@ -96,6 +109,11 @@ impl SealError {
             }
             Self::RawManyFiles => {
                 "seal each value with its own --raw run, or build a Secret: sealant seal NAME --from-file …"
+            }
+            Self::MergeIdentityMismatch { what, .. } => {
+                return Some(format!(
+                    "the merged items would be sealed for the file's {what}, not the input's: merge into the file of that Secret, or change the input's {what}"
+                ));
             }
             Self::MergeInputCount(_)
             | Self::MergeTargetCount { .. }

@@ -16,17 +16,18 @@ use sealant_k8s::KubeError;
 use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing};
 
 use super::age::{age_recipients, load_identities, open_backup_file};
-use crate::args::{KeysBackupArgs, KeysRestoreArgs};
+use crate::args::{BackupFormat, KeysBackupArgs, KeysRestoreArgs};
 use crate::cluster::KubeOverrides;
 use crate::error::{CliError, Hinted, Result, with_sources};
 
 /// `sealant keys backup`.
 pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
     let recipients = age_recipients(&args.recipient, &args.recipients_file)?;
-    if args.output.is_none() && !args.armor && std::io::stdout().is_terminal() {
+    let armor = args.armor || args.output == Some(BackupFormat::Armor);
+    if args.output_file.is_none() && !armor && std::io::stdout().is_terminal() {
         return Err(
             CliError::usage("refusing to write a binary backup to a terminal")
-                .hint("pass -o FILE, or --armor for text"),
+                .hint("pass -w FILE, or -o armor for text"),
         );
     }
     let secrets = if args.files.is_empty() {
@@ -40,7 +41,7 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
         }
         all
     };
-    let backup = seal_backup(&recipients, &secrets, args.armor).map_err(|e| {
+    let backup = seal_backup(&recipients, &secrets, armor).map_err(|e| {
         let err = CliError::new(with_sources(&e));
         match e {
             sealant_core::backup::BackupError::Empty => err.hint(format!(
@@ -63,12 +64,12 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
             (r + 1, a)
         }
     });
-    crate::io::emit(args.output.as_deref(), &backup)?;
+    crate::io::emit(args.output_file.as_deref(), &backup)?;
     eprintln!(
         "backed up {} key Secrets ({rsa} RSA, {age} age) for {} recipient(s){}",
         secrets.len(),
         recipients.len(),
-        args.output
+        args.output_file
             .as_ref()
             .map(|p| format!(" to {}", p.display()))
             .unwrap_or_default()
@@ -149,9 +150,10 @@ pub(super) fn restore(args: &KeysRestoreArgs) -> Result<()> {
     if !args.apply {
         let restored: Vec<Secret> = secrets.into_iter().map(|s| restorable(s, None)).collect();
         let text = zeroize::Zeroizing::new(
-            to_text_stream(&restored, Format::Yaml).map_err(Hinted::into_cli)?,
+            to_text_stream(&restored, args.output.map_or(Format::Yaml, Format::from))
+                .map_err(Hinted::into_cli)?,
         );
-        crate::io::emit(args.output.as_deref(), text.as_bytes())?;
+        crate::io::emit(args.output_file.as_deref(), text.as_bytes())?;
         eprintln!(
             "{} key Secrets; apply them with `kubectl apply -f` or `sealant keys restore --apply`",
             restored.len()

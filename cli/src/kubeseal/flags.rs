@@ -191,7 +191,9 @@ pub fn command() -> Command {
         .disable_version_flag(true)
         .args_override_self(true)
         .args(kubeseal)
-        .mut_arg("scope", |arg| arg.value_parser(scope_name))
+        .mut_arg("scope", |arg| {
+            arg.value_parser(crate::args::ScopeNames(scope_name))
+        })
         .args(kube)
         .args(klog)
         .arg(

@@ -35,8 +35,14 @@ use flags::{parse_format, pflag_message};
 
 pub use crate::error::KubesealError;
 
-/// What `--version` reports after `kubeseal version: `.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The upstream kubeseal release whose flags and behaviour kubeseal mode follows
+/// (docs/upstream.md).
+pub const UPSTREAM_VERSION: &str = "0.36.6";
+
+/// What `--version` reports after `kubeseal version: `: upstream's version, so that scripts
+/// gating on it (`awk '{print $3}'`, `sed 's/^kubeseal version: \([^,]*\).*/\1/'`) keep
+/// working, with sealant's own as semver build metadata (one word: no space to split on).
+pub const VERSION: &str = concat!("0.36.6+sealant.", env!("CARGO_PKG_VERSION"));
 
 /// Prefix of the environment variable of each flag: `--controller-name` is read from
 /// `SEALED_SECRETS_CONTROLLER_NAME`.
@@ -228,6 +234,7 @@ fn seal_with(
                 flags.seal_options(cluster)?,
                 format,
                 None,
+                false,
                 || Ok(Recipients::rsa(loaded.cert.public_key())),
             )
         }

@@ -585,8 +585,9 @@ fn cluster_modes_go_to_the_controller() {
             "{mode} --kubeconfig {{dir}}/kc.yaml --cert {{keys}}/rsa4096.crt -f {{dir}}/sealed.json"
         );
         let err = ks_err(d, &line);
+        // Nothing listens there: the API server did not answer, no Service was looked at.
         assert!(
-            err.starts_with("cannot get sealed secret service: "),
+            err.starts_with("cannot reach the API server at https://127.0.0.1:1/: "),
             "{mode}: {err}"
         );
     }
@@ -595,4 +596,13 @@ fn cluster_modes_go_to_the_controller() {
         read("sealed.json"),
         "a failed --re-encrypt leaves its file alone"
     );
+}
+
+#[test]
+fn version_is_upstreams_with_sealants_as_build_metadata() {
+    assert_eq!(
+        VERSION,
+        format!("{UPSTREAM_VERSION}+sealant.{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(!VERSION.contains([' ', ',']), "scripts split on these");
 }

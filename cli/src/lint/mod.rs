@@ -16,7 +16,6 @@ use serde_json::Value;
 
 use crate::args::{LintArgs, ReportFormat};
 use crate::error::Result;
-use crate::io::IoError;
 use crate::manifest::{Document, documents, key_line, type_of};
 use walk::{collect, display, is_kustomization_name};
 
@@ -91,25 +90,18 @@ pub fn run(args: &LintArgs) -> Result<u8> {
     }
     let errors = findings.iter().filter(|f| f.severity == "error").count();
     let warnings = findings.len() - errors;
-    let output = match args.output {
-        ReportFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&Report {
-                schema_version: 1,
-                summary: Summary {
-                    files: files.len(),
-                    errors,
-                    warnings,
-                },
-                findings: &findings,
-            })
-            .map_err(|source| IoError::Encode {
-                what: "the report",
-                source,
-            })?;
-            text.push('\n');
-            text
-        }
-        ReportFormat::Text => render_text(&findings),
+    let report = Report {
+        schema_version: 1,
+        summary: Summary {
+            files: files.len(),
+            errors,
+            warnings,
+        },
+        findings: &findings,
+    };
+    let output = match crate::io::render_report(&report, args.output)? {
+        Some(text) => text,
+        None => render_text(&findings),
     };
     crate::io::write_stdout(output.as_bytes())?;
     if args.output == ReportFormat::Text {

@@ -52,7 +52,13 @@ pub fn run(args: &ReencryptArgs) -> Result<u8> {
     if args.paths.is_empty() && (args.check || args.dry_run) {
         return Err(ReencryptError::CheckWithoutPaths.into());
     }
-    let offline = offline_keys(args)?;
+    // `--check --cert NEW` needs no private key: key hints say what is stale.
+    let hints_only = args.check && args.private_key.is_empty();
+    let offline = if hints_only {
+        None
+    } else {
+        offline_keys(args)?
+    };
     if args.paths.is_empty() {
         stream(args, offline.as_ref())?;
         return Ok(EXIT_SUCCESS);
@@ -65,9 +71,10 @@ pub fn run(args: &ReencryptArgs) -> Result<u8> {
     } else {
         Mode::Write
     };
-    let newest = match &offline {
-        Some(keys) => keys.cert.public_key().fingerprint().clone(),
-        None => controller_cert(args)?.public_key().fingerprint().clone(),
+    let newest = match (&offline, &args.cert) {
+        (Some(keys), _) => keys.cert.public_key().fingerprint().clone(),
+        (None, Some(cert)) => newest_cert(args, cert)?.public_key().fingerprint().clone(),
+        (None, None) => controller_cert(args)?.public_key().fingerprint().clone(),
     };
     let progress = Progress::new();
     let scanned = parallel_map(&files, |path| scan(path), None);
@@ -220,19 +227,24 @@ fn offline_keys(args: &ReencryptArgs) -> Result<Option<OfflineKeys>> {
     if ring.is_empty() {
         return Err(ReencryptError::NoRsaKey.into());
     }
+    Ok(Some(OfflineKeys {
+        ring,
+        cert: newest_cert(args, cert)?,
+    }))
+}
+
+/// The newest certificate given with `--cert`, checked usable (not expired).
+fn newest_cert(args: &ReencryptArgs, cert: &str) -> Result<Certificate> {
     let loaded = crate::certsrc::load(
         &CertSourceArgs {
-            cert: Some(cert.clone()),
+            cert: Some(cert.to_owned()),
             no_cert_cache: true,
         },
         &args.cluster,
         &KubeOverrides::default(),
     )?;
     crate::certsrc::check_usable(&loaded)?;
-    Ok(Some(OfflineKeys {
-        ring,
-        cert: loaded.cert,
-    }))
+    Ok(loaded.cert)
 }
 
 fn controller_cert(args: &ReencryptArgs) -> Result<Certificate> {

@@ -20,14 +20,20 @@ use crate::error::Result;
 /// no drift. The controller is never asked whether two values are equal: that would make it a
 /// decryption oracle.
 ///
+/// With `same_identity` (`sealant seal`), an input whose name or namespace (its metadata,
+/// NAME, `--name`, `-n`) contradicts the file's is refused; without it (kubeseal mode, as
+/// upstream) the file's are taken.
+///
 /// # Errors
-/// Not exactly one input Secret, an unreadable target, a scope conflict, sealing errors.
+/// Not exactly one input Secret, an unreadable target, a scope or identity conflict, sealing
+/// errors.
 pub fn merge_sealed(
     target_path: &Path,
     mut secrets: Vec<Secret>,
     mut options: SealOptions,
     format: Option<Format>,
     ring: Option<&KeyRing>,
+    same_identity: bool,
     recipients: impl FnOnce() -> Result<Recipients>,
 ) -> Result<()> {
     if secrets.len() != 1 {
@@ -70,6 +76,9 @@ pub fn merge_sealed(
         }
         .into());
     }
+    if same_identity {
+        check_identity(target_path, &target, &secret, &options, target_scope)?;
+    }
     options.scope = Some(target_scope);
     options.name = target.metadata.name.clone();
     if target_scope != Scope::ClusterWide || target.metadata.namespace.is_some() {
@@ -98,6 +107,50 @@ pub fn merge_sealed(
     let format = format.unwrap_or_else(|| Format::detect(&target_text.text));
     let text = to_text(&target, format)?;
     crate::io::write_file_atomic(target_path, text.as_bytes())
+}
+
+/// Refuses an input that names another Secret than the file: a name for a strict file, a
+/// namespace for a strict or namespace-wide one (the scope decides what binds).
+fn check_identity(
+    path: &Path,
+    target: &SealedSecret,
+    secret: &Secret,
+    options: &SealOptions,
+    scope: Scope,
+) -> Result<()> {
+    let given = |flag: &Option<String>, meta: &Option<String>| {
+        flag.clone()
+            .or_else(|| meta.clone())
+            .filter(|value| !value.is_empty())
+    };
+    let checks = [
+        (
+            "name",
+            scope == Scope::Strict,
+            given(&options.name, &secret.metadata.name),
+            &target.metadata.name,
+        ),
+        (
+            "namespace",
+            scope != Scope::ClusterWide,
+            given(&options.namespace_flag, &secret.metadata.namespace),
+            &target.metadata.namespace,
+        ),
+    ];
+    for (what, binds, input, target) in checks {
+        if let (true, Some(input), Some(target)) = (binds, input, target)
+            && &input != target
+        {
+            return Err(SealError::MergeIdentityMismatch {
+                path: path.to_path_buf(),
+                what,
+                target: target.clone(),
+                input,
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Puts the existing ciphertext back into `update` for every item found `unchanged`

@@ -73,6 +73,11 @@ pub fn seal_recipients(args: &SealRecipientArgs, cluster: &ClusterArgs) -> Resul
 /// # Errors
 /// See [`SealError`]; usage errors exit 2.
 pub fn run(args: &SealArgs) -> Result<()> {
+    // Only `seal` takes `-n`: the cluster arguments carry it from here on.
+    let cluster = ClusterArgs {
+        namespace: args.namespace.clone(),
+        ..args.cluster.clone()
+    };
     let scope = parse_scope(args.scope.as_deref())?;
     let sources = LiteralSources {
         literals: &args.from_literal,
@@ -80,7 +85,7 @@ pub fn run(args: &SealArgs) -> Result<()> {
         env_files: &args.from_env_file,
     };
     if args.raw {
-        return raw::run(args, scope.unwrap_or_default());
+        return raw::run(args, &cluster, scope.unwrap_or_default());
     }
     let building = args.name.is_some() || !sources.is_empty();
     if building && !args.files.is_empty() {
@@ -91,7 +96,7 @@ pub fn run(args: &SealArgs) -> Result<()> {
         let name = args.name.as_deref().ok_or(SealError::BuiltWithoutName)?;
         vec![build_secret(
             name,
-            args.cluster.namespace.clone(),
+            cluster.namespace.clone(),
             &args.secret_type,
             &sources,
         )?]
@@ -102,8 +107,8 @@ pub fn run(args: &SealArgs) -> Result<()> {
     let options = SealOptions {
         name: args.name_override.clone(),
         scope,
-        namespace_flag: args.cluster.namespace.clone(),
-        default_namespace: crate::cluster::default_namespace(&args.cluster)?,
+        namespace_flag: cluster.namespace.clone(),
+        default_namespace: crate::cluster::default_namespace(&cluster)?,
         allow_empty_data: args.allow_empty_data,
     };
 
@@ -119,11 +124,12 @@ pub fn run(args: &SealArgs) -> Result<()> {
             options,
             args.output.output.map(Format::from),
             ring.as_ref(),
-            || seal_recipients(&args.recipients, &args.cluster),
+            true,
+            || seal_recipients(&args.recipients, &cluster),
         );
     }
 
-    let recipients = seal_recipients(&args.recipients, &args.cluster)?;
+    let recipients = seal_recipients(&args.recipients, &cluster)?;
     let sealed = seal_all_for(secrets, &recipients, &options)?;
     emit_to_output(&sealed, &args.output)
 }

@@ -7,11 +7,11 @@ use sealant_core::Scope;
 use sealant_core::sealing::{Recipients, seal_raw_for};
 
 use super::{SealError, seal_recipients};
-use crate::args::SealArgs;
+use crate::args::{ClusterArgs, SealArgs};
 use crate::error::Result;
 
 /// `sealant seal --raw`.
-pub(super) fn run(args: &SealArgs, scope: Scope) -> Result<()> {
+pub(super) fn run(args: &SealArgs, cluster: &ClusterArgs, scope: Scope) -> Result<()> {
     if !args.from_literal.is_empty()
         || !args.from_env_file.is_empty()
         || args.name.is_some()
@@ -21,11 +21,11 @@ pub(super) fn run(args: &SealArgs, scope: Scope) -> Result<()> {
     }
     let namespace = match scope {
         Scope::ClusterWide => String::new(),
-        _ => crate::cluster::default_namespace(&args.cluster)?,
+        _ => crate::cluster::default_namespace(cluster)?,
     };
     let name = args.name_override.clone().unwrap_or_default();
     let sealed = seal_raw_item(scope, &namespace, &name, &args.from_file, || {
-        seal_recipients(&args.recipients, &args.cluster)
+        seal_recipients(&args.recipients, cluster)
     })?;
     crate::io::emit(args.output.output_file.as_deref(), sealed.as_bytes())
 }

@@ -165,7 +165,7 @@ fn key_backups_open_with_the_age_cli_and_are_0600() {
             "age/key-secrets.yaml",
             "--recipients-file",
             "age/offline.pub",
-            "-o",
+            "-w",
             name,
         ];
         if armor {
@@ -212,7 +212,7 @@ fn key_backups_open_with_the_age_cli_and_are_0600() {
             "keys.age",
             "--identity",
             "age/offline.txt",
-            "-o",
+            "-w",
             "restored.yaml",
         ],
     );

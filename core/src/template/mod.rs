@@ -11,7 +11,7 @@
 //!
 //! Compatibility was checked by running several hundred templates through Go's `text/template`
 //! (Go 1.19, with Sprig's functions restated from Sprig's source) and comparing output and error
-//! texts; the agreeing cases are kept as vectors in `core/tests/template.rs`. Upstream builds
+//! texts; the agreeing cases are kept as vectors in `core/tests/vectors/template/` (read by `core/tests/template/`). Upstream builds
 //! with Go ≥ 1.22, whose behaviour this module follows where it changed: JSON escapes `\b` and
 //! `\f` as such, `range` iterates over integers, and `else with` chains `with` blocks.
 //!
