@@ -57,9 +57,7 @@ pub(super) async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, R
     match apply_copy(&whole, ctx, Source::Api).await? {
         Pass::Done(applied) => Ok(applied),
         // A copy from the API is never taken for a stripped one.
-        Pass::FetchWhole => Err(ReconcileError::Malformed(
-            "the SealedSecret fetched whole still lacks its ciphertexts".into(),
-        )),
+        Pass::FetchWhole => Err(ReconcileError::NotWhole),
     }
 }
 
@@ -72,7 +70,7 @@ async fn apply_copy(
     let name = sealed.name_any();
     let core = sealed
         .to_core()
-        .map_err(|e| ReconcileError::Malformed(e.to_string()))?;
+        .map_err(ReconcileError::Malformed)?;
     // A cached object without its ciphertexts (see `Stripped`) can prove itself in sync; to
     // decrypt, it is fetched whole. The digest comes from controller memory, never the object.
     let cached_inputs = match source {
@@ -383,7 +381,7 @@ async fn open(
             ctx.render_slots
                 .acquire()
                 .await
-                .map_err(|e| ReconcileError::Unseal(format!("unseal task failed: {e}")))?,
+                .map_err(|_| ReconcileError::ShuttingDown)?,
         )
     } else {
         None
@@ -399,8 +397,8 @@ async fn open(
         })
     })
     .await
-    .map_err(|e| ReconcileError::Unseal(format!("unseal task failed: {e}")))?
-    .map_err(|e| ReconcileError::Unseal(e.to_string()))
+    .map_err(ReconcileError::Task)?
+    .map_err(ReconcileError::Unseal)
 }
 
 /// A core Secret as the API's type, with the live SealedSecret's UID in the ownerReference
@@ -410,7 +408,7 @@ pub(super) fn to_k8s(
     secret: &sealant_core::Secret,
 ) -> Result<PlainSecret, ReconcileError> {
     let mut converted =
-        PlainSecret::try_from(secret).map_err(|e| ReconcileError::Malformed(e.to_string()))?;
+        PlainSecret::try_from(secret).map_err(ReconcileError::Malformed)?;
     if let Some(owners) = converted.metadata.owner_references.as_mut() {
         for owner in owners {
             owner.uid = sealed.uid().unwrap_or_default();

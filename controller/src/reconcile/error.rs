@@ -6,7 +6,13 @@
 pub enum ReconcileError {
     /// The items could not be unsealed (opaque crypto error, bad base64, template error).
     #[error("{0}")]
-    Unseal(String),
+    Unseal(#[from] sealant_core::UnsealError),
+    /// The blocking task that unseals died.
+    #[error("unseal task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// The render slots closed: the controller is shutting down.
+    #[error("unseal task failed: the controller is shutting down")]
+    ShuttingDown,
     /// The Secret exists and is neither ours nor `managed`/`patch`.
     #[error("failed update: Resource {0:?} already exists and is not managed by SealedSecret")]
     Unmanaged(String),
@@ -23,7 +29,10 @@ pub enum ReconcileError {
     },
     /// The object cannot be represented (should not happen).
     #[error("malformed SealedSecret: {0}")]
-    Malformed(String),
+    Malformed(#[source] sealant_k8s::ConvertError),
+    /// A copy fetched whole from the API server still lacks its ciphertexts.
+    #[error("malformed SealedSecret: the copy fetched whole still lacks its ciphertexts")]
+    NotWhole,
 }
 
 impl From<kube::Error> for ReconcileError {
@@ -36,7 +45,11 @@ impl ReconcileError {
     /// Upstream's `unseal_errors_total` reason: `unseal`, `unmanaged` or `update`.
     pub fn kind(&self) -> &'static str {
         match self {
-            ReconcileError::Unseal(_) | ReconcileError::Malformed(_) => "unseal",
+            ReconcileError::Unseal(_)
+            | ReconcileError::Task(_)
+            | ReconcileError::ShuttingDown
+            | ReconcileError::Malformed(_)
+            | ReconcileError::NotWhole => "unseal",
             ReconcileError::Unmanaged(_) => "unmanaged",
             ReconcileError::Update(_) | ReconcileError::Immutable { .. } => "update",
         }
@@ -45,7 +58,11 @@ impl ReconcileError {
     /// Upstream's event reason.
     pub(super) fn event_reason(&self) -> &'static str {
         match self {
-            ReconcileError::Unseal(_) | ReconcileError::Malformed(_) => "ErrUnsealFailed",
+            ReconcileError::Unseal(_)
+            | ReconcileError::Task(_)
+            | ReconcileError::ShuttingDown
+            | ReconcileError::Malformed(_)
+            | ReconcileError::NotWhole => "ErrUnsealFailed",
             ReconcileError::Unmanaged(_)
             | ReconcileError::Update(_)
             | ReconcileError::Immutable { .. } => "ErrUpdateFailed",

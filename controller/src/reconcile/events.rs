@@ -45,7 +45,7 @@ pub(super) async fn publish_outcome(
             ctx.metrics
                 .unseal_error(err.kind(), &sealed.namespace().unwrap_or_default());
             let note = match err {
-                ReconcileError::Unseal(message) => format!("Failed to unseal: {message}"),
+                ReconcileError::Unseal(source) => format!("Failed to unseal: {source}"),
                 other => other.to_string(),
             };
             Some(Event {

@@ -51,7 +51,7 @@ fn reasons_and_permanence() {
     );
     assert_eq!(unmanaged.event_reason(), "ErrUpdateFailed");
     assert_eq!(
-        ReconcileError::Unseal("no key could decrypt secret (a)".into()).event_reason(),
+        ReconcileError::Unseal(sealant_core::UnsealError::V1Rejected).event_reason(),
         "ErrUnsealFailed"
     );
 }
