@@ -68,9 +68,7 @@ async fn apply_copy(
 ) -> Result<Pass, ReconcileError> {
     let namespace = sealed.namespace().unwrap_or_default();
     let name = sealed.name_any();
-    let core = sealed
-        .to_core()
-        .map_err(ReconcileError::Malformed)?;
+    let core = sealed.to_core().map_err(ReconcileError::Malformed)?;
     // A cached object without its ciphertexts (see `Stripped`) can prove itself in sync; to
     // decrypt, it is fetched whole. The digest comes from controller memory, never the object.
     let cached_inputs = match source {
@@ -407,8 +405,7 @@ pub(super) fn to_k8s(
     sealed: &SealedSecret,
     secret: &sealant_core::Secret,
 ) -> Result<PlainSecret, ReconcileError> {
-    let mut converted =
-        PlainSecret::try_from(secret).map_err(ReconcileError::Malformed)?;
+    let mut converted = PlainSecret::try_from(secret).map_err(ReconcileError::Malformed)?;
     if let Some(owners) = converted.metadata.owner_references.as_mut() {
         for owner in owners {
             owner.uid = sealed.uid().unwrap_or_default();
