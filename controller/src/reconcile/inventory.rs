@@ -1,4 +1,4 @@
-//! The key inventory (docs/rotation.md §6): which keys open each SealedSecret, for the per-key
+//! The key inventory (docs/rotation.md, "The inventory: which SealedSecrets need which key"): which keys open each SealedSecret, for the per-key
 //! metrics and the compromised-key warnings.
 
 use std::collections::HashMap;
