@@ -2,7 +2,8 @@
 //! rules"): ownership gate, `managed` / `patch`, template metadata, type and data, immutable
 //! Secrets, the `Synced` condition and events.
 //!
-//! sealant adds the key inventory (docs/rotation.md, "The inventory: which SealedSecrets need which key"): `status.keyFingerprints` lists the keys
+//! sealant adds the key inventory (docs/rotation.md, "The inventory: which SealedSecrets need
+//! which key"): `status.keyFingerprints` lists the keys
 //! that opened the object's items at the last unseal, and a `KeyCompromised` condition (with a
 //! `SealedWithCompromisedKey` Warning event) flags objects that depend on a compromised key.
 //!
