@@ -1,5 +1,5 @@
-//! The key inventory (docs/rotation.md, "The inventory: which SealedSecrets need which key"): which keys open each SealedSecret, for the per-key
-//! metrics and the compromised-key warnings.
+//! The key inventory (docs/rotation.md, "The inventory: which SealedSecrets need which key"):
+//! which keys open each SealedSecret, for the per-key metrics and the compromised-key warnings.
 
 use std::collections::HashMap;
 
