@@ -1,5 +1,6 @@
-//! The in-sync digest (docs/design/controller.md §6): lets a controller tell, without decrypting,
-//! that a Secret already holds what its SealedSecret unseals to.
+//! The in-sync digest (docs/design/controller.md, "Sync key and the in-sync digest"): lets a
+//! controller tell, without decrypting, that a Secret already holds what its SealedSecret
+//! unseals to.
 //!
 //! The annotation `sealant.dev/unsealed-digest` binds two things under a dedicated random key
 //! ([`SyncKey`], kept in the controller's `sealant-sync-key` Secret):
