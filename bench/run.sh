@@ -5,7 +5,7 @@
 #   bash bench/run.sh --quick          # CI smoke run (a few minutes): small N, short
 #                                      # measurements; writes <target dir>/bench/benchmarks-quick.md
 #   bash bench/run.sh -o FILE          # write the report there instead
-#   bash bench/run.sh --only crypto,cli,reencrypt,controller,tenants   # a subset (default: all)
+#   bash bench/run.sh --only crypto,cli,reencrypt,controller,tenants,keyprotect   # a subset (default: all)
 #
 # Sections, each with a baseline measured in the same run (see bench/README.md):
 #   crypto      per item seal/unseal, RSA-2048/4096 and age, against the raw primitive
@@ -16,6 +16,8 @@
 #   controller  N = 1,000 and 5,000 on the test control plane (bench/controller.sh)
 #   tenants     the hostile-tenant e2e suite: peak RSS and victim latency under attack
 #               (bench/tenants.sh; full runs only: CI's e2e step runs the same suite)
+#   keyprotect  start-up cost of key protection: unwrap of 1, 10, 100 keys through SoftHSM2
+#               (bench/keyprotect.sh)
 # then a table of the targets, each met or not met, and the machine's state.
 #
 # Installs what it needs and lacks through bench/setup.sh (openssl, hyperfine, the musl
@@ -26,7 +28,7 @@ usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 mode=full
 out=""
-only="crypto,cli,reencrypt,controller,tenants"
+only="crypto,cli,reencrypt,controller,tenants,keyprotect"
 command_line="bash bench/run.sh${*:+ $*}"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -38,8 +40,8 @@ while [[ $# -gt 0 ]]; do
             shift
             ;;
         --only)
-            [[ $# -ge 2 && "$2" =~ ^(crypto|cli|reencrypt|controller|tenants)(,(crypto|cli|reencrypt|controller|tenants))*$ ]] || {
-                echo "run.sh: --only needs a comma-separated subset of crypto,cli,reencrypt,controller,tenants" >&2
+            [[ $# -ge 2 && "$2" =~ ^(crypto|cli|reencrypt|controller|tenants|keyprotect)(,(crypto|cli|reencrypt|controller|tenants|keyprotect))*$ ]] || {
+                echo "run.sh: --only needs a comma-separated subset of crypto,cli,reencrypt,controller,tenants,keyprotect" >&2
                 exit 2
             }
             only="$2"
@@ -113,6 +115,11 @@ if wants tenants && [[ $mode == full ]]; then
     probe tenants
     echo "run.sh: == tenants ($mode)" >&2
     bash bench/tenants.sh --json "$data/tenants.json" >/dev/null
+fi
+if wants keyprotect; then
+    probe keyprotect
+    echo "run.sh: == keyprotect ($mode)" >&2
+    bash bench/keyprotect.sh --json "$data/keyprotect.json" >/dev/null
 fi
 
 dirty=""

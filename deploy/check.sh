@@ -3,7 +3,8 @@
 # server-side dry runs and the least-privilege run on the test control plane):
 #   1. helm lint --strict, with the default values, each deploy/helm/sealant/ci/*.yaml and
 #      upstream's chart values (deploy/helm/upstream-values/*.yaml);
-#   2. helm template and kubectl kustomize render every variant;
+#   2. helm template and kubectl kustomize render every variant (components/ each on the base);
+#      the chart's Grafana dashboard queries only metrics the controller registers;
 #   3. promtool checks the alert rules and runs their unit tests (overlays/metrics/alerts-test.yaml);
 #   4. the static (musl) controller binary the image ships is built and smoke-tested: statically
 #      linked, and runs as uid 65532 in an empty root directory, as in the distroless image.
@@ -58,6 +59,52 @@ fi
 for dir in "$deploy" "$deploy"/overlays/*/; do
   kubectl kustomize "$dir" >"$work/kustomize-$(basename "$dir").yaml"
 done
+# Components render only inside a kustomization: each on the base (kustomize takes relative
+# paths only).
+for component in "$deploy"/components/*/; do
+  name="$(basename "$component")"
+  mkdir -p "$work/component-$name"
+  printf 'resources:\n  - %s\ncomponents:\n  - %s\n' \
+    "$(realpath --relative-to="$work/component-$name" "$deploy/base")" \
+    "$(realpath --relative-to="$work/component-$name" "$component")" \
+    >"$work/component-$name/kustomization.yaml"
+  kubectl kustomize "$work/component-$name" >"$work/kustomize-component-$name.yaml"
+done
+
+# The Grafana dashboard (metrics.dashboards.create, set in upstream-values/every-key.yaml) is
+# rendered as upstream's chart does, and names only metrics the controller registers.
+python3 - "$chart/dashboards/sealant.json" "$work/helm-upstream-every-key.yaml" \
+  "$deploy/../controller/src" <<'PY' || die "the Grafana dashboard check failed"
+import glob, json, re, sys, yaml
+dashboard_path, rendered_path, src = sys.argv[1:]
+text = open(dashboard_path).read()
+json.loads(text)
+maps = [d for d in yaml.safe_load_all(open(rendered_path)) if d and d["kind"] == "ConfigMap"
+        and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+assert len(maps) == 1, f"{len(maps)} dashboard ConfigMaps rendered from every-key.yaml"
+assert maps[0]["metadata"]["namespace"] == "monitoring", maps[0]["metadata"]
+assert json.loads(maps[0]["data"]["sealant.json"]) == json.loads(text), "ConfigMap != sealant.json"
+# Registered names: `upstream.register*("x", …)` under the sealed_secrets_controller prefix,
+# and every "sealant_…" literal (the registry's and the key collector's).
+# Metrics are registered in metrics/ and, for the HSM / KMS calls, keys/provider_metrics.rs.
+files = glob.glob(f"{src}/metrics/*.rs") + [f"{src}/keys/provider_metrics.rs"]
+code = "".join(open(f).read() for f in files if not f.endswith("tests.rs"))
+registered = {"sealed_secrets_controller_" + n
+              for n in re.findall(r'upstream\.register(?:_with_unit)?\(\s*"([a-z_]+)"', code)}
+registered |= set(re.findall(r'"(sealant_[a-z_]+)"', code))
+assert len(registered) >= 10, f"too few metric registrations found: {sorted(registered)}"
+exprs = [t["expr"] for p in json.loads(text)["panels"] for t in p.get("targets", [])]
+used = set(re.findall(r"\b((?:sealed_secrets_controller|sealant)_[a-z_]+)", " ".join(exprs)))
+assert used, "the dashboard queries no metric"
+unknown = []
+for name in sorted(used):
+    base = name
+    while base not in registered and re.search(r"_(total|bucket|count|sum|seconds)$", base):
+        base = re.sub(r"_(total|bucket|count|sum|seconds)$", "", base)
+    if base not in registered:
+        unknown.append(name)
+assert not unknown, f"the dashboard queries metrics the controller does not register: {unknown}"
+PY
 
 log "3/4 promtool"
 python3 - "$deploy/overlays/metrics/prometheusrule.yaml" "$work/rules.yaml" <<'PY'

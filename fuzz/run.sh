@@ -14,7 +14,7 @@
 set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.2
-ALL_TARGETS=(inspect item_decoder object_reader pem_keys template)
+ALL_TARGETS=(inspect item_decoder object_reader pem_keys template wrapped_key threshold_backup rollout_targets namespace_selector)
 
 FUZZ_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$FUZZ_DIR/.."   # cargo fuzz finds ./fuzz from the repository root

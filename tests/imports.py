@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CRATES = ["core", "k8s", "cli", "controller", "tests"]
+CRATES = ["core", "k8s", "cli", "controller", "tests", "kms"]
 LONG = 800
 
 USE_RE = re.compile(r"\buse\s+([^;]+);", re.S)

@@ -16,3 +16,11 @@ bash "$(dirname "$0")/setup-deploy.sh"
 
 # openssl and hyperfine for the benchmark suite (bench/run.sh --quick runs in CI)
 bash "$(dirname "$0")/../bench/setup.sh"
+
+# SoftHSM2 (Debian) and moto's KMS server (PyPI) for sealant-kms's tests: kms/tests/
+bash "$(dirname "$0")/../kms/setup.sh"
+
+# Headless Chromium and its WebDriver for the sealing page's browser tests: tests/tests/webui.rs
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi

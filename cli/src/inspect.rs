@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 
 use sealant_core::inspect::{Analysis, HintMatch, ItemFormat, ItemInfo, KeyHint, Problem};
 use sealant_core::inspect::{analyze, check_certificates};
-use sealant_core::{Certificate, Format, Scope, SealedSecret};
+use sealant_core::selector::ANNOTATION_NAMESPACE_SELECTOR;
+use sealant_core::{Certificate, Format, Scope, SealedSecret, Selector};
 use serde_json::{Value, json};
 
 use crate::args::{InspectArgs, ReportFormat};
 use crate::error::Result;
 use crate::manifest::{LocatedSealed, documents, is_sealed_secret_kind, sealed_secrets};
+use crate::seal::SCOPE_NAMESPACE_SELECTOR;
 
 /// `sealant inspect`.
 ///
@@ -186,7 +188,10 @@ impl<'a> Report<'a> {
             "line": self.line,
             "namespace": self.sealed.metadata.namespace,
             "name": self.sealed.metadata.name,
-            "scope": self.analysis.scope.as_str(),
+            "scope": match self.sealed.metadata.annotation(ANNOTATION_NAMESPACE_SELECTOR) {
+                Some(_) => SCOPE_NAMESPACE_SELECTOR,
+                None => self.analysis.scope.as_str(),
+            },
             "templateScope": self.analysis.template_scope.map(Scope::as_str),
             "keyHint": {
                 "fingerprint": self.analysis.key_hint.fingerprint().map(ToString::to_string),
@@ -221,6 +226,17 @@ pub(crate) fn object_name(sealed: &SealedSecret) -> String {
 }
 
 fn scope_text(scope: Scope, sealed: &SealedSecret) -> String {
+    // The namespace-selector scope (docs/multi-tenancy.md) wins over upstream's annotations.
+    match Selector::from_annotations(sealed.metadata.annotations.as_ref()) {
+        Ok(Some(selector)) => {
+            return format!(
+                "namespace-selector (any namespace whose labels match {:?}, any name; sealant only)",
+                selector.canonical()
+            );
+        }
+        Err(err) => return format!("namespace-selector, unusable: {err}"),
+        Ok(None) => {}
+    }
     let namespace = sealed
         .metadata
         .namespace

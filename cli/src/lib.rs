@@ -23,6 +23,8 @@ pub mod reencrypt;
 pub mod seal;
 pub mod unseal;
 pub mod validate;
+pub mod web;
+pub mod yamledit;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -122,6 +124,7 @@ fn dispatch(command: Command) -> Result<u8> {
         Command::Validate(args) => done(validate::run(&args)),
         Command::Inspect(args) => done(inspect::run(&args)),
         Command::Kustomize(args) => done(kustomize::run(&args)),
+        Command::Web(args) => done(web::run(&args)),
         Command::Completions { shell, kubeseal } => {
             let mut out = Vec::new();
             if kubeseal {

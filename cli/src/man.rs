@@ -109,6 +109,10 @@ fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             "Restore a backup into the controller's namespace",
             "sealant keys restore -f keys.age --identity offline.txt --apply",
         )],
+        "sealant-keys-share-decrypt" => &[(
+            "Your share of an m-of-n backup, encrypted to the person who restores",
+            "sealant keys share-decrypt -f keys.backup --identity me.txt -r age1... -w me.share.age",
+        )],
         "sealant-keys-rotate" => &[(
             "A new key now, then re-encrypt the repository",
             "sealant keys rotate && sealant reencrypt manifests/",
@@ -117,6 +121,24 @@ fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             "Fingerprints come from `sealant keys list`",
             "sealant keys list",
         )],
+        "sealant-keys-protect" => &[(
+            "Wrap every RSA key under an AWS KMS key, after a fresh backup",
+            "sealant keys protect --backup keys.age --identity offline.txt --key-protection aws-kms --aws-kms-region eu-west-1 --aws-kms-key-id alias/sealant",
+        )],
+        "sealant-keys-unprotect" => &[(
+            "Back to upstream's plaintext key Secrets",
+            "sealant keys unprotect --key-protection aws-kms --aws-kms-region eu-west-1 --aws-kms-key-id alias/sealant",
+        )],
+        "sealant-web" => &[
+            (
+                "Seal in a browser for the current context's controller (prints the address)",
+                "sealant web",
+            ),
+            (
+                "The same for a saved certificate, on a fixed port",
+                "sealant web --cert cert.pem --port 8700",
+            ),
+        ],
         _ => &[],
     }
 }
@@ -151,6 +173,29 @@ fn exit_statuses(page: &str) -> &'static [(&'static str, &'static str)] {
             (
                 "2",
                 "usage error, or refused because something may still need the key (--force overrides)",
+            ),
+        ],
+        "sealant-keys-protect" => &[
+            ("0", "success (keys already protected are skipped)"),
+            (
+                "1",
+                "failure: cluster, HSM or KMS errors (keys written so far stay protected, the rest plaintext)",
+            ),
+            (
+                "2",
+                "usage error, or refused: no backup, or one that lacks keys (--i-have-a-backup overrides)",
+            ),
+        ],
+        "sealant-keys-restore" | "sealant-unseal" => &[
+            ("0", "success"),
+            (
+                "1",
+                "failure: bad input, cannot decrypt, I/O or cluster errors",
+            ),
+            ("2", "usage error"),
+            (
+                "3",
+                "an m-of-n backup got fewer shares than its threshold: nothing was restored",
             ),
         ],
         _ => EXIT_DEFAULT,

@@ -1,8 +1,10 @@
-//! `sealant unseal`: offline recovery with private keys, and the steps kubeseal mode and
+//! `sealant unseal`: offline recovery with private keys, key backups (plain or m-of-n with
+//! `--share` files, docs/recovery.md), and the steps kubeseal mode and
 //! `diff`/`--merge-into` share: [`load_keys`], [`unseal_inputs`], [`open_item`].
 
 use std::path::PathBuf;
 
+use sealant_core::age::plugin::FileIdentity;
 use sealant_core::{KeyRing, Secret, UnsealOptions, unseal};
 
 use crate::args::UnsealArgs;
@@ -49,18 +51,20 @@ pub fn load_keys(paths: &[PathBuf]) -> Result<KeyRing> {
 /// Unusable keys or inputs; `no key could decrypt secret` when the keys do not fit.
 pub fn run(args: &UnsealArgs) -> Result<()> {
     let mut ring = load_keys(&args.recovery_private_key)?;
-    if !args.recovery_identity.is_empty() {
-        let identities = crate::keys::load_identities(&args.recovery_identity)?;
-        for path in &args.backup {
-            let secrets = crate::keys::open_backup_file(path, &identities)?;
-            let keys =
-                sealant_core::backup::key_ring(&secrets).map_err(|source| UnsealError::Backup {
-                    path: path.clone(),
-                    source,
-                })?;
-            crate::keys::merge_rings(&mut ring, keys);
-        }
-        for identity in identities {
+    // Identity files may hold age plugin identities: they open backups and shares; the native
+    // ones also unseal age items directly.
+    let identities = crate::keys::load_file_identities(&args.recovery_identity)?;
+    for path in &args.backup {
+        let secrets = crate::keys::open_any_backup(path, &identities, &args.share)?;
+        let keys =
+            sealant_core::backup::key_ring(&secrets).map_err(|source| UnsealError::Backup {
+                path: path.clone(),
+                source,
+            })?;
+        crate::keys::merge_rings(&mut ring, keys);
+    }
+    for identity in identities {
+        if let FileIdentity::Native(identity) = identity {
             ring.insert_age(identity);
         }
     }

@@ -1,5 +1,5 @@
 //! The committed man page and shell completions are generated from the clap definitions
-//! (`src/args.rs`); these tests fail when a committed file no longer matches what the binary
+//! (`src/args/`); these tests fail when a committed file no longer matches what the binary
 //! generates, and say how to regenerate it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure report
 

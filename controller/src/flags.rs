@@ -173,9 +173,142 @@ pub struct Args {
     /// Namespace of the controller (default: $POD_NAMESPACE, the service account's, else default).
     #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE")]
     pub controller_namespace: Option<String>,
+    /// Roll out the workloads a SealedSecret names in its `sealant.dev/rollout` annotation when
+    /// its Secret's data changes (docs/rollout.md). Needs get and patch on Deployments,
+    /// StatefulSets and DaemonSets; off: the annotation is reported as ignored.
+    #[arg(long, env = "SEALED_SECRETS_ROLLOUT", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub rollout: bool,
+    /// Address of the validating admission webhook (HTTPS; docs/admission.md); unset: off.
+    #[arg(long, env = "SEALED_SECRETS_ADMISSION_LISTEN_ADDR", value_parser = parse_listen_addr)]
+    pub admission_listen_addr: Option<SocketAddr>,
+    /// ValidatingWebhookConfiguration whose caBundle the controller keeps equal to its own
+    /// webhook certificate's CA; empty: not patched (cert-manager, or set by hand).
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_ADMISSION_WEBHOOK_CONFIG",
+        default_value = ""
+    )]
+    pub admission_webhook_config: String,
+    /// Secret (in the controller namespace) holding the webhook certificate it makes.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_ADMISSION_TLS_SECRET",
+        default_value = "sealant-admission-tls"
+    )]
+    pub admission_tls_secret: String,
+    /// DNS names and IP addresses of the webhook certificate it makes, comma-separated (the
+    /// webhook Service's `NAME.NAMESPACE.svc`).
+    #[arg(long, env = "SEALED_SECRETS_ADMISSION_CERT_HOSTS", default_value = "")]
+    pub admission_cert_hosts: String,
+    /// Read the webhook certificate from tls.crt and tls.key here (e.g. cert-manager's)
+    /// instead of making one.
+    #[arg(long, env = "SEALED_SECRETS_ADMISSION_CERT_DIR")]
+    pub admission_cert_dir: Option<std::path::PathBuf>,
+    /// Read the webhook certificate from tls.crt and tls.key of this Secret of the controller
+    /// namespace (cert-manager's Certificate) instead of making one.
+    #[arg(long, env = "SEALED_SECRETS_ADMISSION_CERT_SECRET", default_value = "")]
+    pub admission_cert_secret: String,
+    /// SealedSecret key checks per second per user at the webhook (past it, admitted with a
+    /// warning, unchecked); 0: no limit.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_ADMISSION_RATE_LIMIT",
+        default_value_t = 20
+    )]
+    pub admission_rate_limit: u32,
+    /// Burst of SealedSecret key checks per user at the webhook.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_ADMISSION_RATE_LIMIT_BURST",
+        default_value_t = 200
+    )]
+    pub admission_rate_limit_burst: u32,
+    /// The controller's own user (`system:serviceaccount:NS:NAME`): the plaintext guard always
+    /// admits its Secrets.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_ADMISSION_CONTROLLER_USER",
+        default_value = ""
+    )]
+    pub admission_controller_user: String,
+    /// Users whose Secrets the plaintext guard admits, comma-separated.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_PLAINTEXT_GUARD_EXEMPT_USERS",
+        default_value = ""
+    )]
+    pub plaintext_guard_exempt_users: String,
+    /// Secret types the plaintext guard admits, comma-separated.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_PLAINTEXT_GUARD_EXEMPT_TYPES",
+        default_value = "kubernetes.io/service-account-token,helm.sh/release.v1"
+    )]
+    pub plaintext_guard_exempt_types: String,
+    /// Owner kinds (`Kind` or `group/Kind`) whose Secrets the plaintext guard admits.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_PLAINTEXT_GUARD_EXEMPT_OWNERS",
+        default_value = ""
+    )]
+    pub plaintext_guard_exempt_owners: String,
+    /// Serve the browser sealing page at /ui/ on the API port (docs/webui.md): values are
+    /// encrypted in the browser, the controller only hands out the page and its certificate.
+    #[arg(long, env = "SEALED_SECRETS_WEB_UI", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub web_ui: bool,
+    /// Keep new and renewed keys wrapped by an HSM or KMS: `none`, `pkcs11` or `aws-kms`
+    /// (docs/key-protection.md).
+    #[arg(long, env = "SEALANT_KEY_PROTECTION", default_value = "none")]
+    pub key_protection: String,
+    /// PKCS#11: the vendor's module (shared library).
+    #[arg(long, env = "SEALANT_PKCS11_MODULE")]
+    pub pkcs11_module: Option<std::path::PathBuf>,
+    /// PKCS#11: the token's label.
+    #[arg(long, env = "SEALANT_PKCS11_TOKEN_LABEL", default_value = "")]
+    pub pkcs11_token_label: String,
+    /// PKCS#11: a file holding the user PIN (else $SEALANT_PKCS11_PIN); never logged.
+    #[arg(long, env = "SEALANT_PKCS11_PIN_FILE")]
+    pub pkcs11_pin_file: Option<std::path::PathBuf>,
+    /// PKCS#11: the label of the AES-256 key-encryption key on the token.
+    #[arg(long, env = "SEALANT_PKCS11_KEK_LABEL", default_value = "")]
+    pub pkcs11_kek_label: String,
+    /// AWS KMS: the region (credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+    /// AWS_SESSION_TOKEN).
+    #[arg(long, env = "SEALANT_AWS_KMS_REGION", default_value = "")]
+    pub aws_kms_region: String,
+    /// AWS KMS: the key-encryption key (key id, ARN, alias name or alias ARN).
+    #[arg(long, env = "SEALANT_AWS_KMS_KEY_ID", default_value = "")]
+    pub aws_kms_key_id: String,
+    /// AWS KMS: endpoint override (a VPC endpoint); default https://kms.<region>.amazonaws.com.
+    #[arg(long, env = "SEALANT_AWS_KMS_ENDPOINT", default_value = "")]
+    pub aws_kms_endpoint: String,
+    /// Unseal SealedSecrets of the namespace-selector scope into namespaces whose labels match
+    /// (docs/multi-tenancy.md). Needs get on Namespaces, plus list and watch when watching all
+    /// namespaces; off: such objects fail with an error saying the scope is not enabled.
+    #[arg(long, env = "SEALANT_NAMESPACE_SELECTOR_SCOPE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub namespace_selector_scope: bool,
 }
 
 impl Args {
+    /// The key protection flags, checked together (`None`: protection off).
+    ///
+    /// # Errors
+    /// An unknown provider or a missing setting.
+    pub fn key_protection(
+        &self,
+    ) -> Result<Option<sealant_kms::ProviderSettings>, sealant_kms::SettingsError> {
+        sealant_kms::ProviderSettings::from_raw(&sealant_kms::RawSettings {
+            provider: &self.key_protection,
+            pkcs11_module: self.pkcs11_module.as_deref(),
+            pkcs11_token_label: &self.pkcs11_token_label,
+            pkcs11_pin_file: self.pkcs11_pin_file.as_deref(),
+            pkcs11_kek_label: &self.pkcs11_kek_label,
+            aws_region: &self.aws_kms_region,
+            aws_key_id: &self.aws_kms_key_id,
+            aws_endpoint: &self.aws_kms_endpoint,
+        })
+    }
+
     /// The renewal period, honouring the deprecated alias.
     pub fn renew_period(&self) -> Duration {
         self.rotate_period.unwrap_or(self.key_renew_period)

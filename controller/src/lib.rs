@@ -5,13 +5,16 @@
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 pub use sealant_k8s::crd;
+pub mod admission;
 pub mod flags;
 pub mod http;
 pub mod keys;
 pub mod leader;
 pub mod logging;
 pub mod metrics;
+pub mod namespaces;
 pub mod reconcile;
+pub mod rollout;
 pub mod synckey;
 pub mod throttle;
 
@@ -191,7 +194,7 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
     let (manager, keys) = KeyManager::new(client.clone(), &namespace, args.clone());
-    let manager = Arc::new(manager);
+    let manager = Arc::new(manager.with_protection(metrics.key_protection().clone())?);
     manager.reload().await?;
 
     // The elector is stopped last, once the controllers have: see the end of this function.
@@ -229,6 +232,23 @@ pub async fn run(args: Args) -> Result<(), RunError> {
         ),
     ));
 
+    if let Some(addr) = args.admission_listen_addr {
+        let listener = bind(addr).await?;
+        let webhook = admission::serve(
+            listener,
+            client.clone(),
+            namespace.clone(),
+            keys.clone(),
+            args.clone(),
+            shutdown.clone(),
+        );
+        tokio::spawn(async move {
+            if let Err(err) = webhook.await {
+                error!(%err, "admission webhook stopped");
+            }
+        });
+    }
+
     let reporter = Reporter {
         controller: "sealed-secrets".into(),
         instance: std::env::var("POD_NAME").ok(),
@@ -236,6 +256,8 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     let scopes = watch_scopes(&args, &namespace);
     info!(namespace = %namespace, leader_election = args.leader_elect, "sealant-controller started");
 
+    // Protected keys: not ready until the HSM or KMS unwrapped them (docs/key-protection.md).
+    manager.wait_for_keys(&shutdown).await;
     // Every replica re-reads keys (live pickup); only the leader renews.
     tokio::spawn(
         manager
@@ -283,6 +305,8 @@ pub async fn run(args: Args) -> Result<(), RunError> {
                 args.concurrency,
             )),
             render_slots: tokio::sync::Semaphore::new(reconcile::RENDER_SLOTS),
+            rollouts: Default::default(),
+            namespaces: namespaces::Namespaces::new(client.clone()),
         });
         // The per-key usage metrics are the leader's: they come from its reconciles.
         metrics.watch_inventory(Some(ctx.inventory.clone()));
@@ -417,6 +441,12 @@ async fn run_controllers(
             controller = controller.owns_stream(owned_secrets);
         }
         controller = controller.reconcile_all_on(key_changes(&ctx));
+        // Namespace relabels re-check the selector-scoped objects at once (docs/multi-tenancy.md,
+        // "Namespace-selector scope").
+        if args.namespace_selector_scope {
+            let relabelled = ctx.namespaces.watch(scope.as_deref(), controller.store());
+            controller = controller.reconcile_on(relabelled);
+        }
         stores.push(controller.store());
         let token = stop.clone();
         let run = controller

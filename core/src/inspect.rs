@@ -485,7 +485,13 @@ pub fn analyze(sealed: &SealedSecret) -> Analysis {
         });
     }
     if let Some(meta) = template_meta {
+        // The namespace-selector scope binds no namespace or name (docs/multi-tenancy.md).
+        let selector_scoped = sealed
+            .metadata
+            .annotation(crate::selector::ANNOTATION_NAMESPACE_SELECTOR)
+            .is_some();
         let bound: &[&'static str] = match scope {
+            _ if selector_scoped => &[],
             Scope::Strict => &["namespace", "name"],
             Scope::NamespaceWide => &["namespace"],
             Scope::ClusterWide => &[],

@@ -16,10 +16,12 @@ pub mod items;
 pub mod keys;
 pub mod keysecret;
 pub mod object;
+pub mod rollout;
 pub mod rotate;
 pub mod scope;
 pub mod sealing;
 pub mod secret;
+pub mod selector;
 pub mod sync;
 pub mod template;
 pub mod yaml;
@@ -37,3 +39,4 @@ pub use sealing::{
     merge_into, seal_secret, seal_secret_for, unseal,
 };
 pub use secret::{SecretBytes, SecretString};
+pub use selector::{Selector, SelectorError};

@@ -13,6 +13,7 @@ use crate::sealing::{
     KEY_HINT_ANNOTATION, SealOptions, SealingError, UnsealError, UnsealOptions, Unsealed,
     age_items, seal_secret, unseal, unseal_label,
 };
+use crate::selector::ANNOTATION_NAMESPACE_SELECTOR;
 
 /// Why a SealedSecret could not be re-encrypted. Messages carry item and object names only.
 #[derive(Debug, thiserror::Error)]
@@ -55,15 +56,32 @@ pub fn align_template_metadata(sealed: &mut SealedSecret) -> bool {
     let changed = differs(&template.name, &top.name)
         || differs(&template.namespace, &top.namespace)
         || Scope::from_annotations(template.annotations.as_ref()) != top_scope
-        || [ANNOTATION_CLUSTER_WIDE, ANNOTATION_NAMESPACE_WIDE]
-            .iter()
-            .any(|key| {
-                template.annotation(key).is_some()
-                    && template.annotation(key) != top.annotation(key)
-            });
+        || [
+            ANNOTATION_CLUSTER_WIDE,
+            ANNOTATION_NAMESPACE_WIDE,
+            ANNOTATION_NAMESPACE_SELECTOR,
+        ]
+        .iter()
+        .any(|key| {
+            template.annotation(key).is_some() && template.annotation(key) != top.annotation(key)
+        });
     template.name.clone_from(&top.name);
     template.namespace.clone_from(&top.namespace);
     top_scope.write_annotations(template.annotations_mut());
+    // The selector binds like a scope annotation: the top-level one is what counts.
+    match top.annotation(ANNOTATION_NAMESPACE_SELECTOR) {
+        Some(selector) => {
+            template.annotations_mut().insert(
+                ANNOTATION_NAMESPACE_SELECTOR.to_owned(),
+                selector.to_owned(),
+            );
+        }
+        None => {
+            template
+                .annotations_mut()
+                .remove(ANNOTATION_NAMESPACE_SELECTOR);
+        }
+    }
     if template
         .annotations
         .as_ref()

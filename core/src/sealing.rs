@@ -17,6 +17,7 @@ use crate::object::{
 };
 use crate::scope::Scope;
 use crate::secret::SecretBytes;
+use crate::selector::{ANNOTATION_NAMESPACE_SELECTOR, SelectorError};
 use crate::template::TemplateErrors;
 
 /// Top-level annotation naming the fingerprint of the key a SealedSecret was sealed to. It is
@@ -76,6 +77,14 @@ pub enum SealingError {
     /// Encryption failed.
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// The namespace-selector annotation does not parse.
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    /// The namespace-selector annotation together with an upstream scope annotation.
+    #[error(
+        "the namespace-selector scope cannot be combined with the {0} scope annotation: remove one"
+    )]
+    SelectorWithScope(Scope),
     /// Nobody to seal for.
     #[error("no recipients: give at least one certificate or age recipient")]
     NoRecipients,
@@ -282,7 +291,10 @@ pub fn seal_secret_for(
         return Err(SealingError::MissingNamespace);
     }
 
-    let binding = Binding::new(scope, &namespace, &name);
+    let binding = Binding::of_metadata(secret.metadata.annotations.as_ref(), &namespace, &name)?;
+    if binding.selector().is_some() && scope != Scope::Strict {
+        return Err(SealingError::SelectorWithScope(scope));
+    }
     let mut encrypted_data = BTreeMap::new();
     let mut age_items = BTreeMap::new();
     for (item, value) in secret.merged_items() {
@@ -299,6 +311,12 @@ pub fn seal_secret_for(
     let top_annotations = top.annotations_mut();
     if let Some(annotation) = scope.annotation() {
         top_annotations.insert(annotation.to_owned(), "true".to_owned());
+    }
+    if let Some(selector) = binding.selector() {
+        top_annotations.insert(
+            ANNOTATION_NAMESPACE_SELECTOR.to_owned(),
+            selector.canonical(),
+        );
     }
     if let Some(primary) = recipients.primary() {
         top_annotations.insert(
@@ -558,11 +576,7 @@ pub enum UnsealError {
 /// The scope label a SealedSecret's items are checked against: from its top-level metadata,
 /// never from the template (which anyone can edit without breaking the ciphertext).
 pub fn unseal_label(sealed: &SealedSecret) -> Vec<u8> {
-    let scope = Scope::from_annotations(sealed.metadata.annotations.as_ref());
-    scope.label(
-        sealed.metadata.namespace_or_empty(),
-        sealed.metadata.name_or_empty(),
-    )
+    Binding::of_sealed(sealed).label().to_vec()
 }
 
 /// The scope binding a SealedSecret's items are checked against (its top-level metadata): the

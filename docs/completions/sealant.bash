@@ -58,6 +58,9 @@ _sealant() {
             sealant,validate)
                 cmd="sealant__subcmd__validate"
                 ;;
+            sealant,web)
+                cmd="sealant__subcmd__web"
+                ;;
             sealant__subcmd__help,cert)
                 cmd="sealant__subcmd__help__subcmd__cert"
                 ;;
@@ -100,6 +103,9 @@ _sealant() {
             sealant__subcmd__help,validate)
                 cmd="sealant__subcmd__help__subcmd__validate"
                 ;;
+            sealant__subcmd__help,web)
+                cmd="sealant__subcmd__help__subcmd__web"
+                ;;
             sealant__subcmd__help__subcmd__keys,backup)
                 cmd="sealant__subcmd__help__subcmd__keys__subcmd__backup"
                 ;;
@@ -108,6 +114,9 @@ _sealant() {
                 ;;
             sealant__subcmd__help__subcmd__keys,list)
                 cmd="sealant__subcmd__help__subcmd__keys__subcmd__list"
+                ;;
+            sealant__subcmd__help__subcmd__keys,protect)
+                cmd="sealant__subcmd__help__subcmd__keys__subcmd__protect"
                 ;;
             sealant__subcmd__help__subcmd__keys,reactivate)
                 cmd="sealant__subcmd__help__subcmd__keys__subcmd__reactivate"
@@ -121,6 +130,12 @@ _sealant() {
             sealant__subcmd__help__subcmd__keys,rotate)
                 cmd="sealant__subcmd__help__subcmd__keys__subcmd__rotate"
                 ;;
+            sealant__subcmd__help__subcmd__keys,share-decrypt)
+                cmd="sealant__subcmd__help__subcmd__keys__subcmd__share__subcmd__decrypt"
+                ;;
+            sealant__subcmd__help__subcmd__keys,unprotect)
+                cmd="sealant__subcmd__help__subcmd__keys__subcmd__unprotect"
+                ;;
             sealant__subcmd__keys,backup)
                 cmd="sealant__subcmd__keys__subcmd__backup"
                 ;;
@@ -132,6 +147,9 @@ _sealant() {
                 ;;
             sealant__subcmd__keys,list)
                 cmd="sealant__subcmd__keys__subcmd__list"
+                ;;
+            sealant__subcmd__keys,protect)
+                cmd="sealant__subcmd__keys__subcmd__protect"
                 ;;
             sealant__subcmd__keys,reactivate)
                 cmd="sealant__subcmd__keys__subcmd__reactivate"
@@ -145,6 +163,12 @@ _sealant() {
             sealant__subcmd__keys,rotate)
                 cmd="sealant__subcmd__keys__subcmd__rotate"
                 ;;
+            sealant__subcmd__keys,share-decrypt)
+                cmd="sealant__subcmd__keys__subcmd__share__subcmd__decrypt"
+                ;;
+            sealant__subcmd__keys,unprotect)
+                cmd="sealant__subcmd__keys__subcmd__unprotect"
+                ;;
             sealant__subcmd__keys__subcmd__help,backup)
                 cmd="sealant__subcmd__keys__subcmd__help__subcmd__backup"
                 ;;
@@ -156,6 +180,9 @@ _sealant() {
                 ;;
             sealant__subcmd__keys__subcmd__help,list)
                 cmd="sealant__subcmd__keys__subcmd__help__subcmd__list"
+                ;;
+            sealant__subcmd__keys__subcmd__help,protect)
+                cmd="sealant__subcmd__keys__subcmd__help__subcmd__protect"
                 ;;
             sealant__subcmd__keys__subcmd__help,reactivate)
                 cmd="sealant__subcmd__keys__subcmd__help__subcmd__reactivate"
@@ -169,6 +196,12 @@ _sealant() {
             sealant__subcmd__keys__subcmd__help,rotate)
                 cmd="sealant__subcmd__keys__subcmd__help__subcmd__rotate"
                 ;;
+            sealant__subcmd__keys__subcmd__help,share-decrypt)
+                cmd="sealant__subcmd__keys__subcmd__help__subcmd__share__subcmd__decrypt"
+                ;;
+            sealant__subcmd__keys__subcmd__help,unprotect)
+                cmd="sealant__subcmd__keys__subcmd__help__subcmd__unprotect"
+                ;;
             *)
                 ;;
         esac
@@ -176,7 +209,7 @@ _sealant() {
 
     case "${cmd}" in
         sealant)
-            opts="-h -V --help --version seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help"
+            opts="-h -V --help --version seal unseal cert keys validate reencrypt lint inspect diff kustomize web completions man kubeseal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,7 +313,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__help)
-            opts="seal unseal cert keys validate reencrypt lint inspect diff kustomize completions man kubeseal help"
+            opts="seal unseal cert keys validate reencrypt lint inspect diff kustomize web completions man kubeseal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -364,7 +397,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__help__subcmd__keys)
-            opts="backup restore list rotate retire compromise reactivate"
+            opts="backup restore share-decrypt list rotate retire compromise reactivate protect unprotect"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -406,6 +439,20 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__help__subcmd__keys__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__help__subcmd__keys__subcmd__protect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -462,6 +509,34 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__help__subcmd__keys__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__help__subcmd__keys__subcmd__share__subcmd__decrypt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__help__subcmd__keys__subcmd__unprotect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -587,6 +662,20 @@ _sealant() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sealant__subcmd__help__subcmd__web)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sealant__subcmd__inspect)
             opts="-o -h -V --cert --textconv --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -614,7 +703,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys)
-            opts="-h -V --help --version backup restore list rotate retire compromise reactivate help"
+            opts="-h -V --help --version backup restore share-decrypt list rotate retire compromise reactivate protect unprotect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -628,7 +717,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__backup)
-            opts="-f -w -o -h -V --recipient --recipients-file --file --output-file --output --armor --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-f -w -o -h -V --recipient --recipients-file --threshold --group --file --output-file --output --armor --key-protection --pkcs11-module --pkcs11-token-label --pkcs11-pin-file --pkcs11-kek-label --aws-kms-region --aws-kms-key-id --aws-kms-endpoint --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -639,6 +728,14 @@ _sealant() {
                     return 0
                     ;;
                 --recipients-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -664,6 +761,38 @@ _sealant() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "binary armor" -- "${cur}"))
+                    return 0
+                    ;;
+                --key-protection)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-token-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-pin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-kek-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -724,7 +853,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__help)
-            opts="backup restore list rotate retire compromise reactivate help"
+            opts="backup restore share-decrypt list rotate retire compromise reactivate protect unprotect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -780,6 +909,20 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__keys__subcmd__help__subcmd__protect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -849,6 +992,34 @@ _sealant() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sealant__subcmd__keys__subcmd__help__subcmd__share__subcmd__decrypt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__keys__subcmd__help__subcmd__unprotect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sealant__subcmd__keys__subcmd__list)
             opts="-o -h -V --output --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -865,6 +1036,76 @@ _sealant() {
                     return 0
                     ;;
                 --sealed-secrets-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --controller-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --controller-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__keys__subcmd__protect)
+            opts="-h -V --backup --identity --i-have-a-backup --key-protection --pkcs11-module --pkcs11-token-label --pkcs11-pin-file --pkcs11-kek-label --aws-kms-region --aws-kms-key-id --aws-kms-endpoint --kubeconfig --context --controller-name --controller-namespace --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-protection)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-token-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-pin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-kek-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -926,7 +1167,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__restore)
-            opts="-f -w -o -h -V --file --identity --apply --output-file --output --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-f -w -o -h -V --file --identity --share --apply --output-file --output --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -941,6 +1182,10 @@ _sealant() {
                     return 0
                     ;;
                 --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1025,6 +1270,114 @@ _sealant() {
             fi
             case "${prev}" in
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --controller-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --controller-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__keys__subcmd__share__subcmd__decrypt)
+            opts="-f -r -w -h -V --file --identity --recipient --index --output-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recipient)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --index)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__keys__subcmd__unprotect)
+            opts="-h -V --key-protection --pkcs11-module --pkcs11-token-label --pkcs11-pin-file --pkcs11-kek-label --aws-kms-region --aws-kms-key-id --aws-kms-endpoint --kubeconfig --context --controller-name --controller-namespace --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key-protection)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-token-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-pin-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pkcs11-kek-label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-kms-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1198,7 +1551,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__seal)
-            opts="-f -n -w -o -h -V --secret-file --file --scope --allow-empty-data --from-literal --from-file --from-env-file --type --raw --name --namespace --merge-into --recovery-private-key --cert --recipient --recipients-file --layout --no-cert-cache --sealed-secret-file --output-file --format --output --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-f -n -w -o -h -V --secret-file --file --scope --namespace-selector --allow-empty-data --from-literal --from-file --from-env-file --type --raw --name --namespace --merge-into --recovery-private-key --cert --recipient --recipients-file --layout --no-cert-cache --sealed-secret-file --output-file --format --output --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1571,10 @@ _sealant() {
                     ;;
                 --scope)
                     COMPREPLY=($(compgen -W "strict namespace-wide cluster-wide" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace-selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --from-literal)
@@ -1320,7 +1677,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__unseal)
-            opts="-f -w -o -h -V --file --recovery-private-key --recovery-identity --backup --accept-deprecated-v1-data --sealed-secret-file --output-file --format --output --help --version"
+            opts="-f -w -o -h -V --file --recovery-private-key --recovery-identity --backup --share --accept-deprecated-v1-data --sealed-secret-file --output-file --format --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1343,6 +1700,10 @@ _sealant() {
                     return 0
                     ;;
                 --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1389,6 +1750,44 @@ _sealant() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --controller-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --controller-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sealant__subcmd__web)
+            opts="-h -V --cert --no-cert-cache --port --kubeconfig --context --controller-name --controller-namespace --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,7 +33,8 @@ _arguments "${_arguments_options[@]}" : \
 '*-f+[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
 '*--file=[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
 '*--secret-file=[Secret file(s) to seal (YAML or JSON, several documents allowed); \`-\` is stdin]:FILE:_files' \
-'--scope=[Scope\: strict (name and namespace), namespace-wide, or cluster-wide. Default\: the input'\''s scope annotations, else strict]:SCOPE:(strict namespace-wide cluster-wide)' \
+'--scope=[Scope\: strict (name and namespace), namespace-wide, cluster-wide, or namespace-selector (sealant only). Default\: the input'\''s scope annotations, else strict]:SCOPE:(strict namespace-wide cluster-wide)' \
+'--namespace-selector=[Bind the items to the namespaces this label selector matches (kubectl syntax, e.g. '\''team=payments,env in (prod)'\'')\: the namespace-selector scope, which only sealant controllers open (docs/multi-tenancy.md)]:SELECTOR:_default' \
 '*--from-literal=[Add an item\: KEY=VALUE (repeatable)]:KEY=VALUE:_default' \
 '*--from-file=[Add an item from a file\: \[KEY=\]PATH; a directory adds each file in it (repeatable)]:[KEY=]PATH:_default' \
 '*--from-env-file=[Add items from an env file of KEY=VALUE lines (repeatable)]:PATH:_files' \
@@ -76,8 +77,9 @@ _arguments "${_arguments_options[@]}" : \
 '*-f+[SealedSecret file(s) to unseal; \`-\` is stdin]:FILE:_files' \
 '*--file=[SealedSecret file(s) to unseal; \`-\` is stdin]:FILE:_files' \
 '*--recovery-private-key=[Private keys\: PEM files, key Secrets (RSA or age; YAML/JSON) or a List of them, or age identity files. Repeatable, or comma-separated]:FILE:_files' \
-'*--recovery-identity=[age identity file (\`age-keygen\` output). Its keys unseal age items sealed to them, and open the encrypted key backups given with --backup. Repeatable]:FILE:_files' \
-'*--backup=[An encrypted key backup (\`sealant keys backup\`), opened with --recovery-identity, whose keys unseal directly. Repeatable]:FILE:_files' \
+'*--recovery-identity=[age identity file (\`age-keygen\` output, or age plugin identities). Its keys unseal age items sealed to them, and open the encrypted key backups given with --backup (or their shares). Repeatable]:FILE:_files' \
+'*--backup=[An encrypted key backup (\`sealant keys backup\`), opened with --recovery-identity (or, for an m-of-n backup, with --share files), whose keys unseal directly. Repeatable]:FILE:_files' \
+'*--share=[A share of an m-of-n --backup (\`sealant keys share-decrypt\` output, plain or age-encrypted to a --recovery-identity). Repeatable; docs/recovery.md]:FILE:_files' \
 '-w+[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--output-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
 '--sealed-secret-file=[Write to this file instead of stdout\: atomically, mode 0600, only on success. A \`.json\` name selects JSON and \`.yaml\`/\`.yml\` YAML unless -o says otherwise]:FILE:_files' \
@@ -129,8 +131,10 @@ _arguments "${_arguments_options[@]}" : \
         case $line[1] in
             (backup)
 _arguments "${_arguments_options[@]}" : \
-'*--recipient=[Backup recipient (\`age1…\`, or post-quantum \`age1pq1…\`). Repeatable]:AGE_RECIPIENT:_default' \
-'*--recipients-file=[File of backup recipients, one per line. Repeatable]:FILE:_files' \
+'*--recipient=[Backup recipient (\`age1…\`, post-quantum \`age1pq1…\`, or an age plugin'\''s \`age1NAME1…\`). Repeatable. With --threshold, each one holds a share of its own]:AGE_RECIPIENT:_default' \
+'*--recipients-file=[File of backup recipients, one per line. Repeatable. With --threshold, each line holds a share of its own]:FILE:_files' \
+'(-o --output --armor)--threshold=[Write an m-of-n backup\: any M holders (each --recipient, recipients-file line and --group) restore it together, fewer learn nothing. docs/recovery.md]:M:_default' \
+'*--group=[With --threshold\: one holder made of several recipients, any of whom opens its share\: \`\[LABEL=\]RECIPIENT\[,RECIPIENT…\]\` (LABEL names the share in the file). Repeatable]:[LABEL=]RECIPIENTS:_default' \
 '*-f+[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
 '*--file=[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
 '-w+[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
@@ -139,6 +143,14 @@ _arguments "${_arguments_options[@]}" : \
 armor\:"ASCII-armored age, safe to paste"))' \
 '--output=[Output format\: binary age, or ASCII-armored (\`-----BEGIN AGE ENCRYPTED FILE-----\`)]:FORMAT:((binary\:"Binary age"
 armor\:"ASCII-armored age, safe to paste"))' \
+'--key-protection=[The provider\: pkcs11 or aws-kms]:PROVIDER:_default' \
+'--pkcs11-module=[PKCS#11\: the vendor'\''s module (shared library)]:PATH:_files' \
+'--pkcs11-token-label=[PKCS#11\: the token'\''s label]:LABEL:_default' \
+'--pkcs11-pin-file=[PKCS#11\: a file holding the user PIN (else \$SEALANT_PKCS11_PIN)]:FILE:_files' \
+'--pkcs11-kek-label=[PKCS#11\: the label of the AES-256 key-encryption key on the token]:LABEL:_default' \
+'--aws-kms-region=[AWS KMS\: the region (credentials\: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)]:REGION:_default' \
+'--aws-kms-key-id=[AWS KMS\: the key-encryption key (key id, ARN, alias name or alias ARN)]:KEY:_default' \
+'--aws-kms-endpoint=[AWS KMS\: endpoint override (default https\://kms.REGION.amazonaws.com)]:URL:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
@@ -154,7 +166,8 @@ armor\:"ASCII-armored age, safe to paste"))' \
 _arguments "${_arguments_options[@]}" : \
 '-f+[The backup file (binary or armored); \`-\` is stdin]:FILE:_files' \
 '--file=[The backup file (binary or armored); \`-\` is stdin]:FILE:_files' \
-'*--identity=[age identity file that opens the backup. Repeatable]:FILE:_files' \
+'*--identity=[age identity file that opens the backup, or its shares (age plugin identities too). Repeatable]:FILE:_files' \
+'*--share=[A share of an m-of-n backup (\`sealant keys share-decrypt\` output, plain or age-encrypted to an --identity). Repeatable; docs/recovery.md]:FILE:_files' \
 '-w+[Without --apply\: write the key Secrets to this file (mode 0600) instead of stdout]:FILE:_files' \
 '--output-file=[Without --apply\: write the key Secrets to this file (mode 0600) instead of stdout]:FILE:_files' \
 '-o+[Without --apply\: the key Secrets'\'' format (default\: yaml)]:FORMAT:((yaml\:"YAML documents, each starting with \`---\`"
@@ -166,6 +179,22 @@ json\:"Pretty-printed JSON objects"))' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
 '(-w --output-file -o --output)--apply[Create the key Secrets in --controller-namespace. Existing ones with the same content are left alone; one with other content is an error (nothing is overwritten)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(share-decrypt)
+_arguments "${_arguments_options[@]}" : \
+'-f+[The m-of-n backup file; \`-\` is stdin]:FILE:_files' \
+'--file=[The m-of-n backup file; \`-\` is stdin]:FILE:_files' \
+'*--identity=[Your age identity file (age plugin identities too). Repeatable]:FILE:_files' \
+'*-r+[Encrypt the share to the person who restores (their age recipient) instead of writing it in clear. Repeatable]:AGE_RECIPIENT:_default' \
+'*--recipient=[Encrypt the share to the person who restores (their age recipient) instead of writing it in clear. Repeatable]:AGE_RECIPIENT:_default' \
+'--index=[Which share, when your identities open several (1-based, as in the backup)]:N:_default' \
+'-w+[Write the share to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
+'--output-file=[Write the share to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -246,6 +275,49 @@ _arguments "${_arguments_options[@]}" : \
 ':fingerprint -- The key'\''s fingerprint (or a prefix of it):_default' \
 && ret=0
 ;;
+(protect)
+_arguments "${_arguments_options[@]}" : \
+'--backup=[A \`sealant keys backup\` file; it must hold every RSA key now in the namespace]:FILE:_files' \
+'*--identity=[age identity file that opens --backup (to check what it holds). Repeatable]:FILE:_files' \
+'--key-protection=[The provider\: pkcs11 or aws-kms]:PROVIDER:_default' \
+'--pkcs11-module=[PKCS#11\: the vendor'\''s module (shared library)]:PATH:_files' \
+'--pkcs11-token-label=[PKCS#11\: the token'\''s label]:LABEL:_default' \
+'--pkcs11-pin-file=[PKCS#11\: a file holding the user PIN (else \$SEALANT_PKCS11_PIN)]:FILE:_files' \
+'--pkcs11-kek-label=[PKCS#11\: the label of the AES-256 key-encryption key on the token]:LABEL:_default' \
+'--aws-kms-region=[AWS KMS\: the region (credentials\: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)]:REGION:_default' \
+'--aws-kms-key-id=[AWS KMS\: the key-encryption key (key id, ARN, alias name or alias ARN)]:KEY:_default' \
+'--aws-kms-endpoint=[AWS KMS\: endpoint override (default https\://kms.REGION.amazonaws.com)]:URL:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'(--backup)--i-have-a-backup[Skip the backup check\: a copy of every key is kept somewhere else]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(unprotect)
+_arguments "${_arguments_options[@]}" : \
+'--key-protection=[The provider\: pkcs11 or aws-kms]:PROVIDER:_default' \
+'--pkcs11-module=[PKCS#11\: the vendor'\''s module (shared library)]:PATH:_files' \
+'--pkcs11-token-label=[PKCS#11\: the token'\''s label]:LABEL:_default' \
+'--pkcs11-pin-file=[PKCS#11\: a file holding the user PIN (else \$SEALANT_PKCS11_PIN)]:FILE:_files' \
+'--pkcs11-kek-label=[PKCS#11\: the label of the AES-256 key-encryption key on the token]:LABEL:_default' \
+'--aws-kms-region=[AWS KMS\: the region (credentials\: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)]:REGION:_default' \
+'--aws-kms-key-id=[AWS KMS\: the key-encryption key (key id, ARN, alias name or alias ARN)]:KEY:_default' \
+'--aws-kms-endpoint=[AWS KMS\: endpoint override (default https\://kms.REGION.amazonaws.com)]:URL:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_sealant__subcmd__keys__subcmd__help_commands" \
@@ -266,6 +338,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(share-decrypt)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (list)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -283,6 +359,14 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (reactivate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(protect)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(unprotect)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -403,6 +487,21 @@ _arguments "${_arguments_options[@]}" : \
 '::config -- A SealedSecretGenerator config file (exec plugin protocol\: the SealedSecret is printed). Without it, a KRM ResourceList is read from stdin and written to stdout with the generated SealedSecret added (KRM function protocol):_files' \
 && ret=0
 ;;
+(web)
+_arguments "${_arguments_options[@]}" : \
+'--cert=[Certificate to seal with\: a file, an http(s)\:// or file\:// URL. Without it, the certificate is fetched from the controller through the Kubernetes API]:PATH|URL:_default' \
+'--port=[Port on 127.0.0.1 to serve the page on (default\: a free one, printed)]:PORT:_default' \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
+'--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'--no-cert-cache[Never use or update the per-context certificate cache]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--kubeseal[Complete kubeseal'\''s flags for the name \`kubeseal\` (a link to sealant)]' \
@@ -473,6 +572,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(share-decrypt)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (list)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -490,6 +593,14 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (reactivate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(protect)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(unprotect)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -518,6 +629,10 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (kustomize)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(web)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -559,6 +674,7 @@ _sealant_commands() {
 'inspect:Show what a SealedSecret holds, without any key\: scope, items, sizes, key sizes, key hint' \
 'diff:Compare SealedSecrets\: items added, removed or re-sealed, scope and metadata changes' \
 'kustomize:Generate SealedSecrets during a kustomize build (exec plugin or KRM function)' \
+'web:Serve a page on 127.0.0.1 to seal in a browser; the values never leave the browser' \
 'completions:Print a shell completion script (with --kubeseal\: for a \`kubeseal\` link)' \
 'man:Print the man page (roff), or write every page to a directory' \
 'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
@@ -594,6 +710,7 @@ _sealant__subcmd__help_commands() {
 'inspect:Show what a SealedSecret holds, without any key\: scope, items, sizes, key sizes, key hint' \
 'diff:Compare SealedSecrets\: items added, removed or re-sealed, scope and metadata changes' \
 'kustomize:Generate SealedSecrets during a kustomize build (exec plugin or KRM function)' \
+'web:Serve a page on 127.0.0.1 to seal in a browser; the values never leave the browser' \
 'completions:Print a shell completion script (with --kubeseal\: for a \`kubeseal\` link)' \
 'man:Print the man page (roff), or write every page to a directory' \
 'kubeseal:Run with upstream kubeseal'\''s flags and behaviour (also chosen when invoked as \`kubeseal\`)' \
@@ -631,11 +748,14 @@ _sealant__subcmd__help__subcmd__keys_commands() {
     local commands; commands=(
 'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
 'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'share-decrypt:Open your share of an m-of-n key backup with your identity, and write it for the person who restores (plain, or encrypted to their age recipient)' \
 'list:List the controller'\''s keys (RSA and age, every state) and how many SealedSecrets in the cluster still need each one' \
 'rotate:Ask the controller for a new sealing key now, and wait for it' \
 'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
 'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
 'reactivate:Put a retired or compromised key back into service (active). A compromised key that would become the sealing key needs --force' \
+'protect:Wrap the controller'\''s RSA keys in place under a key-encryption key in an HSM (PKCS#11) or AWS KMS\: the key Secrets then hold no plaintext private key. Needs a backup first' \
+'unprotect:Turn protected keys back into upstream'\''s plaintext key Secrets (to switch key protection off, or back to upstream)' \
     )
     _describe -t commands 'sealant help keys commands' commands "$@"
 }
@@ -653,6 +773,11 @@ _sealant__subcmd__help__subcmd__keys__subcmd__compromise_commands() {
 _sealant__subcmd__help__subcmd__keys__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help keys list commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__protect_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__protect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys protect commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__reactivate_commands] )) ||
 _sealant__subcmd__help__subcmd__keys__subcmd__reactivate_commands() {
@@ -673,6 +798,16 @@ _sealant__subcmd__help__subcmd__keys__subcmd__retire_commands() {
 _sealant__subcmd__help__subcmd__keys__subcmd__rotate_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help keys rotate commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__share-decrypt_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__share-decrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys share-decrypt commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__help__subcmd__keys__subcmd__unprotect_commands] )) ||
+_sealant__subcmd__help__subcmd__keys__subcmd__unprotect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help keys unprotect commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__help__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__help__subcmd__kubeseal_commands() {
@@ -714,6 +849,11 @@ _sealant__subcmd__help__subcmd__validate_commands() {
     local commands; commands=()
     _describe -t commands 'sealant help validate commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__help__subcmd__web_commands] )) ||
+_sealant__subcmd__help__subcmd__web_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant help web commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__inspect_commands] )) ||
 _sealant__subcmd__inspect_commands() {
     local commands; commands=()
@@ -724,11 +864,14 @@ _sealant__subcmd__keys_commands() {
     local commands; commands=(
 'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
 'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'share-decrypt:Open your share of an m-of-n key backup with your identity, and write it for the person who restores (plain, or encrypted to their age recipient)' \
 'list:List the controller'\''s keys (RSA and age, every state) and how many SealedSecrets in the cluster still need each one' \
 'rotate:Ask the controller for a new sealing key now, and wait for it' \
 'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
 'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
 'reactivate:Put a retired or compromised key back into service (active). A compromised key that would become the sealing key needs --force' \
+'protect:Wrap the controller'\''s RSA keys in place under a key-encryption key in an HSM (PKCS#11) or AWS KMS\: the key Secrets then hold no plaintext private key. Needs a backup first' \
+'unprotect:Turn protected keys back into upstream'\''s plaintext key Secrets (to switch key protection off, or back to upstream)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'sealant keys commands' commands "$@"
@@ -748,11 +891,14 @@ _sealant__subcmd__keys__subcmd__help_commands() {
     local commands; commands=(
 'backup:Write every key of a controller (RSA and age key Secrets) as one age file encrypted to offline age recipients. \`age -d -i IDENTITY FILE\` decrypts it without sealant' \
 'restore:Decrypt a key backup and create its key Secrets in the controller namespace (--apply), or print them as YAML' \
+'share-decrypt:Open your share of an m-of-n key backup with your identity, and write it for the person who restores (plain, or encrypted to their age recipient)' \
 'list:List the controller'\''s keys (RSA and age, every state) and how many SealedSecrets in the cluster still need each one' \
 'rotate:Ask the controller for a new sealing key now, and wait for it' \
 'retire:Take a key out of service\: it no longer seals nor unseals. Refused while anything in the cluster may still need it, unless --force' \
 'compromise:Mark a key as exposed\: it never seals again, but still unseals until everything sealed to it is re-encrypted; objects that need it get a KeyCompromised condition' \
 'reactivate:Put a retired or compromised key back into service (active). A compromised key that would become the sealing key needs --force' \
+'protect:Wrap the controller'\''s RSA keys in place under a key-encryption key in an HSM (PKCS#11) or AWS KMS\: the key Secrets then hold no plaintext private key. Needs a backup first' \
+'unprotect:Turn protected keys back into upstream'\''s plaintext key Secrets (to switch key protection off, or back to upstream)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'sealant keys help commands' commands "$@"
@@ -777,6 +923,11 @@ _sealant__subcmd__keys__subcmd__help__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys help list commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__protect_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__protect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help protect commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__reactivate_commands] )) ||
 _sealant__subcmd__keys__subcmd__help__subcmd__reactivate_commands() {
     local commands; commands=()
@@ -797,10 +948,25 @@ _sealant__subcmd__keys__subcmd__help__subcmd__rotate_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys help rotate commands' commands "$@"
 }
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__share-decrypt_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__share-decrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help share-decrypt commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__help__subcmd__unprotect_commands] )) ||
+_sealant__subcmd__keys__subcmd__help__subcmd__unprotect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys help unprotect commands' commands "$@"
+}
 (( $+functions[_sealant__subcmd__keys__subcmd__list_commands] )) ||
 _sealant__subcmd__keys__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys list commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__protect_commands] )) ||
+_sealant__subcmd__keys__subcmd__protect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys protect commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__keys__subcmd__reactivate_commands] )) ||
 _sealant__subcmd__keys__subcmd__reactivate_commands() {
@@ -821,6 +987,16 @@ _sealant__subcmd__keys__subcmd__retire_commands() {
 _sealant__subcmd__keys__subcmd__rotate_commands() {
     local commands; commands=()
     _describe -t commands 'sealant keys rotate commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__share-decrypt_commands] )) ||
+_sealant__subcmd__keys__subcmd__share-decrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys share-decrypt commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__keys__subcmd__unprotect_commands] )) ||
+_sealant__subcmd__keys__subcmd__unprotect_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant keys unprotect commands' commands "$@"
 }
 (( $+functions[_sealant__subcmd__kubeseal_commands] )) ||
 _sealant__subcmd__kubeseal_commands() {
@@ -861,6 +1037,11 @@ _sealant__subcmd__unseal_commands() {
 _sealant__subcmd__validate_commands() {
     local commands; commands=()
     _describe -t commands 'sealant validate commands' commands "$@"
+}
+(( $+functions[_sealant__subcmd__web_commands] )) ||
+_sealant__subcmd__web_commands() {
+    local commands; commands=()
+    _describe -t commands 'sealant web commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_sealant" ]; then

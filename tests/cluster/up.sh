@@ -192,7 +192,9 @@ start kube-apiserver "$bin/kube-apiserver" \
 wait_ready kube-apiserver "$(api /readyz)" "${api_auth[@]}"
 
 # Only the controllers the tests rely on: ownerReference GC, namespace
-# deletion, and default service accounts with their tokens.
+# deletion, default service accounts with their tokens, and Deployments (a
+# rollout is a new ReplicaSet: tests/tests/rollout.rs; no Pods without the
+# ReplicaSet controller).
 current=kube-controller-manager
 start kube-controller-manager "$bin/kube-controller-manager" \
   --kubeconfig "$kubeconfig" \
@@ -200,7 +202,7 @@ start kube-controller-manager "$bin/kube-controller-manager" \
   --bind-address 127.0.0.1 --secure-port "$cm_port" --port 0 \
   --tls-cert-file "$pki/serving.crt" --tls-private-key-file "$pki/serving.key" \
   --leader-elect=false \
-  --controllers garbagecollector,namespace,serviceaccount,serviceaccount-token \
+  --controllers garbagecollector,namespace,serviceaccount,serviceaccount-token,deployment \
   --service-account-private-key-file "$pki/sa.key" \
   --root-ca-file "$pki/ca.crt" \
   --profiling=false

@@ -1,6 +1,8 @@
 //! The `sealant` CLI run as users run it: the built binary in a child process, whose stdout and
 //! stderr (and so its panic messages) are captured and checked for the leak canary
 //! ([`crate::canary`]). `tests/e2e.sh` builds the binary and names it in [`CLI_BIN_ENV`].
+//! [`sealant_keys`] runs `sealant keys …` in-process instead, for tests that need its typed
+//! errors.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -203,4 +205,17 @@ impl Drop for RunningSealant {
             },
         }
     }
+}
+
+/// Runs `sealant keys …` in-process (it makes its own runtime, so on a plain thread).
+pub fn sealant_keys(args: &[&str]) -> anyhow::Result<Result<(), sealant::error::CliError>> {
+    use clap::Parser as _;
+    let argv: Vec<&str> = ["sealant", "keys"].iter().chain(args).copied().collect();
+    let sealant::args::Command::Keys(command) = sealant::args::Cli::try_parse_from(argv)?.command
+    else {
+        anyhow::bail!("`sealant keys` parsed as another command");
+    };
+    std::thread::spawn(move || sealant::keys::run(&command))
+        .join()
+        .map_err(|_| anyhow::anyhow!("sealant keys panicked"))
 }

@@ -108,6 +108,12 @@ impl ControllerProcess {
 
     /// Starts a controller as `launch` says.
     pub fn launch(launch: &Launch<'_>) -> anyhow::Result<Self> {
+        Self::launch_with_env(launch, &[])
+    }
+
+    /// [`ControllerProcess::launch`] with extra environment variables (credentials a test
+    /// cannot pass as flags, e.g. AWS_ACCESS_KEY_ID for key protection).
+    pub fn launch_with_env(launch: &Launch<'_>, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         static REPLICAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let binary = std::env::var_os("SEALANT_CONTROLLER_BIN").context(
             "SEALANT_CONTROLLER_BIN is not set: run the e2e suite with `bash tests/e2e.sh`",
@@ -140,6 +146,7 @@ impl ControllerProcess {
                 "2048",
             ])
             .args(launch.extra)
+            .envs(env.iter().copied())
             .env("POD_NAME", &identity)
             .env("SEALED_SECRETS_LOG_LEVEL", "TRACE")
             .stdout(Stdio::from(file.try_clone()?))
@@ -650,6 +657,29 @@ pub fn metric_sum(page: &str, name: &str, labels: &[&str]) -> f64 {
             value.parse::<f64>().ok()
         })
         .sum()
+}
+
+/// Key Secrets of one kind, as name-less (type, data) pairs, sorted.
+pub async fn key_material(
+    secrets: &Api<Secret>,
+    label: &str,
+) -> anyhow::Result<Vec<(Option<String>, Vec<(String, Vec<u8>)>)>> {
+    let list = secrets.list(&ListParams::default().labels(label)).await?;
+    let mut all: Vec<_> = list
+        .items
+        .into_iter()
+        .map(|s| {
+            let data = s
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.0))
+                .collect();
+            (s.type_, data)
+        })
+        .collect();
+    all.sort();
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
+pub mod browser;
 pub mod canary;
 pub mod cli;
 pub mod controller;

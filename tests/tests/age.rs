@@ -12,6 +12,7 @@ use sealant_controller::crd::SealedSecret;
 use sealant_core::keysecret::age::{AGE_KEY_LABEL, AGE_PUB};
 use sealant_core::sealing::{AGE_ITEMS_ANNOTATION, Layout, Recipients, seal_secret_for};
 use sealant_core::{AgeRecipient, Certificate, SealOptions};
+use sealant_tests::cli::sealant_keys;
 use sealant_tests::controller::*;
 use sealant_tests::{DEFAULT_TIMEOUT, TestCluster, TestNamespace, wait_for};
 
@@ -331,42 +332,6 @@ async fn age_keys_can_be_turned_off_and_are_picked_up_live() -> anyhow::Result<(
     drop(controller);
     ns.cleanup().await?;
     Ok(())
-}
-
-/// Runs `sealant keys …` in-process (it makes its own runtime, so on a plain thread).
-fn sealant_keys(args: &[&str]) -> anyhow::Result<Result<(), sealant::error::CliError>> {
-    use clap::Parser as _;
-    let argv: Vec<&str> = ["sealant", "keys"].iter().chain(args).copied().collect();
-    let sealant::args::Command::Keys(command) = sealant::args::Cli::try_parse_from(argv)?.command
-    else {
-        anyhow::bail!("`sealant keys` parsed as another command");
-    };
-    std::thread::spawn(move || sealant::keys::run(&command))
-        .join()
-        .map_err(|_| anyhow::anyhow!("sealant keys panicked"))
-}
-
-/// Key Secrets of one kind in `ns`, as name-less (type, data) pairs, sorted.
-async fn key_material(
-    secrets: &Api<Secret>,
-    label: &str,
-) -> anyhow::Result<Vec<(Option<String>, Vec<(String, Vec<u8>)>)>> {
-    let list = secrets.list(&ListParams::default().labels(label)).await?;
-    let mut all: Vec<_> = list
-        .items
-        .into_iter()
-        .map(|s| {
-            let data = s
-                .data
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, v.0))
-                .collect();
-            (s.type_, data)
-        })
-        .collect();
-    all.sort();
-    Ok(all)
 }
 
 #[tokio::test]

@@ -64,6 +64,15 @@ pub enum IoError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// `sealant web` could not listen on its address.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The man page could not be rendered.
     #[error("cannot render the man page: {0}")]
     ManPage(#[source] std::io::Error),
@@ -102,6 +111,9 @@ impl IoError {
                 }
                 kind => kind_hint(kind).map(str::to_owned),
             },
+            Self::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                Some("another program uses that port: give another --port, or none for a free one".into())
+            }
             Self::NotUtf8 { .. } => Some(
                 "Kubernetes manifests are UTF-8 YAML or JSON; binary values go base64-encoded under `data`"
                     .into(),

@@ -14,17 +14,20 @@
 //! - 1: failure (bad input, cannot decrypt, I/O, cluster or controller errors)
 //! - 2: usage error (unknown flag, missing or conflicting arguments), or a refusal by a safety
 //!   check (`keys retire` while something may still need the key)
+//! - 3: an m-of-n backup got fewer shares than its threshold (docs/recovery.md)
 
 use std::fmt;
 
 use sealant_core::{FormatError, KeyError, SealingError};
 
+mod backup;
 mod cert;
 mod certsrc;
 mod cluster;
 mod diff;
 mod inputs;
 mod io;
+mod keyprotect;
 mod kubeseal;
 mod kustomize;
 mod lint;
@@ -34,12 +37,14 @@ mod seal;
 mod unseal;
 mod validate;
 
+pub use backup::KeyBackupError;
 pub use cert::CertError;
 pub use certsrc::CertSourceError;
 pub use cluster::ClusterError;
 pub use diff::DiffError;
 pub use inputs::InputError;
 pub use io::IoError;
+pub use keyprotect::KeyProtectionError;
 pub use kubeseal::KubesealError;
 pub use kustomize::{GENERATOR_API_VERSION, GENERATOR_KIND, KustomizeError};
 pub use lint::LintError;
@@ -59,6 +64,9 @@ pub const EXIT_USAGE: u8 = 2;
 /// something may still need the key); `--force` overrides it. Same code as a usage error: the
 /// command, as given, is not one to run.
 pub const EXIT_REFUSED: u8 = 2;
+/// An m-of-n key backup got fewer shares than its threshold: nothing was restored, and more
+/// holders are needed (docs/recovery.md).
+pub const EXIT_NOT_ENOUGH_SHARES: u8 = 3;
 
 /// Result alias for the CLI.
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -92,6 +100,9 @@ pub enum CliError {
     /// `sealant unseal` and offline recovery.
     #[error(transparent)]
     Unseal(#[from] UnsealError),
+    /// Key backups and their shares.
+    #[error(transparent)]
+    KeyBackup(#[from] KeyBackupError),
     /// `sealant validate`.
     #[error(transparent)]
     Validate(#[from] ValidateError),
@@ -110,6 +121,9 @@ pub enum CliError {
     /// kubeseal mode.
     #[error(transparent)]
     Kubeseal(#[from] KubesealError),
+    /// `sealant keys protect|unprotect`, unwrapping for `keys backup`.
+    #[error(transparent)]
+    KeyProtection(#[from] KeyProtectionError),
     /// A manifest that cannot be read or written.
     #[error(transparent)]
     Format(#[from] FormatError),
@@ -218,12 +232,14 @@ impl CliError {
             Self::Literal(e) => e.hint(),
             Self::Seal(e) => e.hint(),
             Self::Unseal(e) => e.hint(),
+            Self::KeyBackup(e) => e.hint(),
             Self::Validate(e) => e.hint(),
             Self::Reencrypt(e) => e.hint(),
             Self::Diff(e) => e.hint(),
             Self::Lint(e) => e.hint(),
             Self::Kustomize(e) => e.hint(),
             Self::Kubeseal(e) => e.hint(),
+            Self::KeyProtection(e) => e.hint(),
             Self::Format(e) => format_hint(e).map(str::to_owned),
             Self::Key(e) => key_hint(e).map(str::to_owned),
             Self::Sealing(e) => sealing_hint(e).map(str::to_owned),
@@ -244,11 +260,13 @@ impl CliError {
             Self::Literal(e) => e.exit_code(),
             Self::Seal(e) => e.exit_code(),
             Self::Unseal(e) => e.exit_code(),
+            Self::KeyBackup(e) => e.exit_code(),
             Self::Reencrypt(e) => e.exit_code(),
             Self::Diff(e) => e.exit_code(),
             Self::Lint(e) => e.exit_code(),
             Self::Kustomize(_) => EXIT_FAILURE,
             Self::Kubeseal(e) => e.exit_code(),
+            Self::KeyProtection(e) => e.exit_code(),
             Self::Message { exit_code, .. } => *exit_code,
             Self::Hinted { error, .. } | Self::Context { error, .. } => error.exit_code(),
         }

@@ -36,13 +36,36 @@ pub enum SealError {
         #[source]
         source: sealant_core::FormatError,
     },
-    /// The `--merge-into` file holds several SealedSecrets, or none.
-    #[error("{} holds {count} SealedSecrets; --merge-into needs exactly one", path.display())]
+    /// The `--merge-into` file holds no SealedSecret.
+    #[error("{} holds {count} SealedSecrets; --merge-into needs one", path.display())]
     MergeTargetCount {
         /// The file.
         path: PathBuf,
         /// How many it holds.
         count: usize,
+    },
+    /// The `--merge-into` file holds several SealedSecrets and none is the input's.
+    #[error(
+        "{} holds {count} SealedSecrets and none is {wanted}",
+        path.display()
+    )]
+    MergeTargetNoMatch {
+        /// The file.
+        path: PathBuf,
+        /// How many it holds.
+        count: usize,
+        /// The input's `namespace/name` (or `name`).
+        wanted: String,
+    },
+    /// The `--merge-into` file holds several SealedSecrets that could be the input's.
+    #[error("{} holds {count} SealedSecrets named {wanted}", path.display())]
+    MergeTargetAmbiguous {
+        /// The file.
+        path: PathBuf,
+        /// How many match.
+        count: usize,
+        /// The input's `namespace/name` (or `name`).
+        wanted: String,
     },
     /// The input asks for another scope than the `--merge-into` file has.
     #[error("scope mismatch: {} is {target}, the input asks for {input}", path.display())]
@@ -81,6 +104,18 @@ pub enum SealError {
     /// `--raw` with several `--from-file` (upstream's message).
     #[error("must provide only one --from-file when encrypting a single item with --raw")]
     RawManyFiles,
+    /// `--scope namespace-selector` without `--namespace-selector`.
+    #[error("--scope namespace-selector needs --namespace-selector SELECTOR")]
+    SelectorMissing,
+    /// `--namespace-selector` with another `--scope`.
+    #[error("--namespace-selector binds the namespace-selector scope, not --scope {0}")]
+    SelectorWithScope(String),
+    /// `--namespace-selector` does not parse.
+    #[error("--namespace-selector: {0}")]
+    Selector(#[source] sealant_core::SelectorError),
+    /// `--raw` with the namespace-selector scope.
+    #[error("--raw does not seal for the namespace-selector scope")]
+    RawWithSelector,
 }
 
 impl SealError {
@@ -101,6 +136,12 @@ impl SealError {
                 "--merge-into needs an existing SealedSecret file (apiVersion bitnami.com/v1alpha1, kind SealedSecret)"
             }
             Self::ScopeMismatch { .. } => "leave --scope out to use the file's scope",
+            Self::MergeTargetNoMatch { .. } => {
+                "the input's name and namespace (metadata, NAME, --name, -n) pick the document to merge into: give the ones of a SealedSecret in the file"
+            }
+            Self::MergeTargetAmbiguous { .. } => {
+                "give the input's namespace (-n) to pick one, or keep one SealedSecret per name and namespace in the file"
+            }
             Self::RawWithSecretFlags => {
                 "sealant seal --raw --name NAME -n NAMESPACE --from-file value.txt"
             }
@@ -115,6 +156,14 @@ impl SealError {
                     "the merged items would be sealed for the file's {what}, not the input's: merge into the file of that Secret, or change the input's {what}"
                 ));
             }
+            Self::SelectorMissing => {
+                "sealant seal -f secret.yaml --scope namespace-selector --namespace-selector 'team=payments'"
+            }
+            Self::SelectorWithScope(_) => "leave --scope out, or give --scope namespace-selector",
+            Self::Selector(_) => {
+                "kubectl's selector syntax: a=b, a!=b, a in (x,y), a notin (x), a, !a, joined by commas"
+            }
+            Self::RawWithSelector => "seal a Secret with -f FILE or NAME --from-file instead",
             Self::MergeInputCount(_)
             | Self::MergeTargetCount { .. }
             | Self::RawWithoutNamespace(_) => {
@@ -129,7 +178,8 @@ impl SealError {
         match self {
             Self::MergeTargetMissing(_)
             | Self::MergeTargetMalformed { .. }
-            | Self::MergeTargetCount { .. } => EXIT_FAILURE,
+            | Self::MergeTargetCount { .. }
+            | Self::MergeTargetAmbiguous { .. } => EXIT_FAILURE,
             _ => EXIT_USAGE,
         }
     }

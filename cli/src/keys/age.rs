@@ -1,12 +1,17 @@
-//! age recipients and identities given on the command line, and opening key backups.
+//! age recipients and identities given on the command line (plugin ones too, for backups),
+//! and opening key backups: plain, or m-of-n with shares (docs/recovery.md).
 
 use std::path::{Path, PathBuf};
 
+use sealant_core::age::plugin::{
+    FileIdentity, FileRecipient, parse_file_identities, parse_file_recipients,
+};
 use sealant_core::age::{AgeIdentity, AgeRecipient, parse_identities, parse_recipients};
-use sealant_core::backup::open_backup;
+use sealant_core::backup::threshold::{is_share, is_threshold_backup};
+use sealant_core::backup::{Share, ThresholdBackup, open_backup, open_backup_with};
 use sealant_core::{KeyRing, Secret};
 
-use crate::error::{CliError, Result, with_sources};
+use crate::error::{CliError, KeyBackupError, Result, with_sources};
 
 /// Parses `--recipient` values and `--recipients-file` files.
 ///
@@ -99,4 +104,137 @@ pub fn merge_rings(ring: &mut KeyRing, from: KeyRing) {
     for identity in from.age_identities() {
         ring.insert_age(identity.clone());
     }
+}
+
+/// Shows an age plugin's messages (`touch your YubiKey`) on stderr.
+pub fn plugin_message(text: &str) {
+    eprintln!("age plugin: {text}");
+}
+
+/// Parses backup recipients, plugin recipients included: `--recipient` values and
+/// `--recipients-file` files.
+///
+/// # Errors
+/// A recipient that does not parse (with the file and line), an unreadable or empty file.
+pub fn file_recipients(values: &[String], files: &[PathBuf]) -> Result<Vec<FileRecipient>> {
+    let mut recipients = Vec::new();
+    for value in values {
+        let recipient = value.trim().parse::<FileRecipient>().map_err(|e| {
+            KeyBackupError::recipient(format!(
+                "--recipient {}: {}",
+                shorten(value),
+                with_sources(&e)
+            ))
+        })?;
+        recipients.push(recipient);
+    }
+    for path in files {
+        let input = crate::io::read_file_text(path)?;
+        let parsed = parse_file_recipients(&input.text).map_err(|e| {
+            KeyBackupError::recipient(format!("{}: {}", path.display(), with_sources(&e)))
+        })?;
+        recipients.extend(parsed);
+    }
+    Ok(recipients)
+}
+
+/// Reads identity files where age plugin identities (`AGE-PLUGIN-…`) are allowed. Errors name
+/// the file and line, never the key text.
+///
+/// # Errors
+/// Unreadable files or identities that do not parse.
+pub fn load_file_identities(paths: &[PathBuf]) -> Result<Vec<FileIdentity>> {
+    let mut identities = Vec::new();
+    for path in paths {
+        let bytes = crate::io::read_file_bytes(path)?;
+        let parsed = std::str::from_utf8(&bytes)
+            .map_err(|_| CliError::new(format!("{}: not a text file", path.display())))
+            .and_then(|text| {
+                parse_file_identities(text)
+                    .map_err(|e| CliError::new(format!("{}: {}", path.display(), with_sources(&e))))
+            })
+            .map_err(|e| {
+                e.hint("give an age identity file: AGE-SECRET-KEY-1… lines as age-keygen writes them, or AGE-PLUGIN-… lines from an age plugin")
+            })?;
+        identities.extend(parsed);
+    }
+    Ok(identities)
+}
+
+fn read_path(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    if path == Path::new("-") {
+        crate::io::read_stdin_bytes()
+    } else {
+        crate::io::read_file_bytes(path)
+    }
+}
+
+/// A share file: plain (`keys share-decrypt` output) or age-encrypted to one of `identities`.
+///
+/// # Errors
+/// Unreadable, not a share, or no identity opens it.
+pub fn read_share_file(path: &Path, identities: &[FileIdentity]) -> Result<Share> {
+    let open = |source| KeyBackupError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let bytes = read_path(path)?;
+    if is_share(&bytes) {
+        return Ok(Share::parse(&bytes).map_err(|e| open(e.into()))?);
+    }
+    let plaintext = sealant_core::age::plugin::decrypt_with(identities, &bytes, plugin_message)
+        .map_err(|e| {
+            open(match e {
+                sealant_core::age::plugin::FileDecryptError::Plugin(e) => e.into(),
+                _ => sealant_core::backup::BackupError::Decrypt,
+            })
+        })?;
+    Ok(Share::parse(plaintext.expose_secret()).map_err(|e| open(e.into()))?)
+}
+
+/// Opens a backup, plain or m-of-n, with `identities` (native and plugin) and, for an m-of-n
+/// backup, the `shares` files too. Returns its key Secrets.
+///
+/// # Errors
+/// Unreadable files, no identity fits, too few shares (exit code 3), a share of another
+/// backup, or contents that are not key Secrets.
+pub fn open_any_backup(
+    path: &Path,
+    identities: &[FileIdentity],
+    shares: &[PathBuf],
+) -> Result<Vec<Secret>> {
+    let open = |source| KeyBackupError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let bytes = read_path(path)?;
+    if !is_threshold_backup(&bytes) {
+        if !shares.is_empty() {
+            return Err(KeyBackupError::usage(
+                format!(
+                    "{}: --share is for m-of-n backups, and this one is a plain age file",
+                    path.display()
+                ),
+                "drop --share and open it with --identity",
+            )
+            .into());
+        }
+        return Ok(open_backup_with(identities, &bytes, plugin_message).map_err(open)?);
+    }
+    let backup = ThresholdBackup::parse(&bytes).map_err(|e| open(e.into()))?;
+    let mut all = backup
+        .open_shares(identities, plugin_message)
+        .map_err(open)?;
+    for share_path in shares {
+        let share = read_share_file(share_path, identities)?;
+        all.push(share);
+    }
+    let secrets = backup.combine(&all).map_err(open)?;
+    eprintln!(
+        "combined {} share(s) of backup {} (threshold {})",
+        all.len(),
+        backup.id(),
+        backup.threshold()
+    );
+    Ok(secrets)
 }

@@ -1,5 +1,6 @@
-//! `sealant keys backup|restore`: a controller's key Secrets (RSA and age) as one age file for
-//! an offline recipient, and back.
+//! `sealant keys backup|restore|share-decrypt`: a controller's key Secrets (RSA and age) as
+//! one age file for offline recipients, or as an m-of-n backup whose shares holders open one
+//! by one (docs/recovery.md), and back.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -7,7 +8,9 @@ use std::io::IsTerminal;
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::Api;
 use kube::api::PostParams;
-use sealant_core::backup::{restorable, seal_backup};
+use sealant_core::age::plugin::FileRecipient;
+use sealant_core::backup::threshold::{check_label, seal_threshold_backup};
+use sealant_core::backup::{BackupError, Holder, ThresholdBackup, restorable, seal_backup_to};
 use sealant_core::keysecret::age::{AGE_KEY_LABEL, is_age_key_secret, read_age_key_secret};
 use sealant_core::keysecret::{KEY_LABEL, read_key_secret};
 use sealant_core::object::to_text_stream;
@@ -15,22 +18,28 @@ use sealant_core::{Format, Secret};
 use sealant_k8s::KubeError;
 use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing};
 
-use super::age::{age_recipients, load_identities, open_backup_file};
-use crate::args::{BackupFormat, KeysBackupArgs, KeysRestoreArgs};
+use super::age::{file_recipients, load_file_identities, open_any_backup, plugin_message};
+use super::cluster::{to_core, to_kube};
+use crate::args::{BackupFormat, KeysBackupArgs, KeysRestoreArgs, KeysShareDecryptArgs};
 use crate::cluster::KubeOverrides;
-use crate::error::{CliError, Hinted, Result, with_sources};
+use crate::error::{CliError, Hinted, KeyBackupError, Result, with_sources};
 
 /// `sealant keys backup`.
 pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
-    let recipients = age_recipients(&args.recipient, &args.recipients_file)?;
+    let recipients = file_recipients(&args.recipient, &args.recipients_file)?;
+    let holders = match args.threshold {
+        Some(_) => Some(holders(recipients.clone(), &args.group)?),
+        None => None,
+    };
     let armor = args.armor || args.output == Some(BackupFormat::Armor);
-    if args.output_file.is_none() && !armor && std::io::stdout().is_terminal() {
+    if args.output_file.is_none() && !armor && holders.is_none() && std::io::stdout().is_terminal()
+    {
         return Err(
             CliError::usage("refusing to write a binary backup to a terminal")
                 .hint("pass -w FILE, or -o armor for text"),
         );
     }
-    let secrets = if args.files.is_empty() {
+    let mut secrets = if args.files.is_empty() {
         cluster_key_secrets(args)?
     } else {
         let mut all = Vec::new();
@@ -41,22 +50,42 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
         }
         all
     };
-    let backup = seal_backup(&recipients, &secrets, armor).map_err(|e| {
-        let err = CliError::new(with_sources(&e));
+    // Protected keys go into the backup unwrapped: restorable without the HSM or KMS.
+    crate::runtime()?.block_on(super::protect::unwrap_for_backup(
+        &mut secrets,
+        &args.provider,
+    ))?;
+    let hint = |e: BackupError| {
+        let err = CliError::from(KeyBackupError::Seal { source: e.clone() });
         match e {
-            sealant_core::backup::BackupError::Empty => err.hint(format!(
+            BackupError::Empty => err.hint(format!(
                 "no key Secret found: check --controller-namespace ({}) and your access to its Secrets",
                 args.cluster.controller_namespace
             )),
-            sealant_core::backup::BackupError::MixedRecipients(_) => {
-                err.hint("use only age1pq1… or only age1… backup recipients")
-            }
-            sealant_core::backup::BackupError::NotAKey { .. } => err.hint(
+            BackupError::NotAKey { .. } => err.hint(
                 "-f takes key Secrets only (kubectl get secret -n NAMESPACE -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml, and -l sealant.dev/age-key)",
             ),
             _ => err,
         }
-    })?;
+    };
+    let (backup, to_whom) = match (&holders, args.threshold) {
+        (Some(holders), Some(threshold)) => {
+            let text = seal_threshold_backup(holders, threshold, &secrets, plugin_message)
+                .map_err(hint)?;
+            let parsed = ThresholdBackup::parse(text.as_bytes())
+                .map_err(|e| hint(BackupError::Threshold(e)))?;
+            let whom = format!(
+                "as a {threshold}-of-{} backup (id {})",
+                holders.len(),
+                parsed.id()
+            );
+            (text.into_bytes(), whom)
+        }
+        _ => (
+            seal_backup_to(&recipients, &secrets, armor, plugin_message).map_err(hint)?,
+            format!("for {} recipient(s)", recipients.len()),
+        ),
+    };
     let (rsa, age) = secrets.iter().fold((0, 0), |(r, a), s| {
         if is_age_key_secret(s) {
             (r, a + 1)
@@ -66,9 +95,8 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
     });
     crate::io::emit(args.output_file.as_deref(), &backup)?;
     eprintln!(
-        "backed up {} key Secrets ({rsa} RSA, {age} age) for {} recipient(s){}",
+        "backed up {} key Secrets ({rsa} RSA, {age} age) {to_whom}{}",
         secrets.len(),
-        recipients.len(),
         args.output_file
             .as_ref()
             .map(|p| format!(" to {}", p.display()))
@@ -81,6 +109,128 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
             describe_key(secret)
         );
     }
+    for (index, holder) in holders.iter().flatten().enumerate() {
+        eprintln!(
+            "  share {} {}: {} recipient(s)",
+            index + 1,
+            holder.label.as_deref().unwrap_or("-"),
+            holder.recipients.len()
+        );
+    }
+    Ok(())
+}
+
+/// The holders of an m-of-n backup: each recipient on its own, then each `--group`.
+fn holders(recipients: Vec<FileRecipient>, groups: &[String]) -> Result<Vec<Holder>> {
+    let mut holders: Vec<Holder> = recipients
+        .into_iter()
+        .map(|r| Holder {
+            label: None,
+            recipients: vec![r],
+        })
+        .collect();
+    let group_hint =
+        "--group takes [LABEL=]RECIPIENT[,RECIPIENT…], e.g. --group alice=age1…,age1yubikey1…";
+    for group in groups {
+        let (label, list) = match group.split_once('=') {
+            Some((label, list)) => {
+                check_label(label).map_err(|e| {
+                    KeyBackupError::usage(format!("--group: {}", with_sources(&e)), group_hint)
+                })?;
+                (Some(label.to_owned()), list)
+            }
+            None => (None, group.as_str()),
+        };
+        let values: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if values.is_empty() {
+            return Err(KeyBackupError::usage(
+                format!("--group {group:?} has no recipient"),
+                group_hint,
+            )
+            .into());
+        }
+        holders.push(Holder {
+            label,
+            recipients: file_recipients(&values, &[])?,
+        });
+    }
+    Ok(holders)
+}
+
+/// `sealant keys share-decrypt`.
+pub(super) fn share_decrypt(args: &KeysShareDecryptArgs) -> Result<()> {
+    let identities = load_file_identities(&args.identity)?;
+    let recipients = file_recipients(&args.recipient, &[])?;
+    let open = |source| KeyBackupError::Open {
+        path: args.file.clone(),
+        source,
+    };
+    let bytes = if args.file == std::path::Path::new("-") {
+        crate::io::read_stdin_bytes()?
+    } else {
+        crate::io::read_file_bytes(&args.file)?
+    };
+    let backup = ThresholdBackup::parse(&bytes).map_err(|e| open(e.into()))?;
+    let mut shares = backup
+        .open_shares(&identities, plugin_message)
+        .map_err(open)?;
+    if let Some(index) = args.index {
+        shares.retain(|s| s.index() == index);
+    }
+    let share = match shares.len() {
+        1 => shares.remove(0),
+        0 => {
+            return Err(CliError::from(open(BackupError::Decrypt)).hint(
+                "none of your identities opens a share of this backup (or not the --index asked for): check the file and --identity",
+            ));
+        }
+        _ => {
+            let indices: Vec<String> = shares.iter().map(|s| s.index().to_string()).collect();
+            return Err(CliError::usage(format!(
+                "your identities open shares {} of this backup",
+                indices.join(", ")
+            ))
+            .hint("pass --index N to write one of them"));
+        }
+    };
+    let text = share.to_text();
+    let out = if recipients.is_empty() {
+        text.expose_secret().as_bytes().to_vec()
+    } else {
+        sealant_core::age::plugin::encrypt_to(
+            &recipients,
+            text.expose_secret().as_bytes(),
+            true,
+            plugin_message,
+        )
+        .map_err(|e| {
+            CliError::from(KeyBackupError::Seal {
+                source: match e {
+                    sealant_core::age::plugin::FileEncryptError::Plugin(e) => e.into(),
+                    sealant_core::age::plugin::FileEncryptError::Seal(e) => e.into(),
+                    _ => BackupError::NoRecipient,
+                },
+            })
+        })?
+    };
+    let out = zeroize::Zeroizing::new(out);
+    crate::io::emit(args.output_file.as_deref(), &out)?;
+    eprintln!(
+        "share {} of backup {} (threshold {}){}",
+        share.index(),
+        share.backup_id(),
+        backup.threshold(),
+        if recipients.is_empty() {
+            ", in clear: pass it on privately, or use -r to encrypt it to the person who restores"
+        } else {
+            ", encrypted to the given recipient(s)"
+        }
+    );
     Ok(())
 }
 
@@ -122,31 +272,10 @@ fn cluster_key_secrets(args: &KeysBackupArgs) -> Result<Vec<Secret>> {
     })
 }
 
-/// A key Secret read from the cluster as core's type.
-fn to_core(secret: &K8sSecret) -> Result<Secret> {
-    sealant_k8s::convert::secret_to_core(secret).map_err(|_| {
-        CliError::new(format!(
-            "cannot read Secret {}",
-            secret.metadata.name.as_deref().unwrap_or("")
-        ))
-        .hint("its fields do not have the shape of a Kubernetes Secret: check it with `kubectl get secret NAME -o yaml`")
-    })
-}
-
-/// A key Secret to write, wiped from memory when dropped.
-fn to_kube(secret: &Secret) -> Result<sealant_k8s::PlainSecret> {
-    sealant_k8s::PlainSecret::try_from(secret).map_err(|_| {
-        CliError::new(format!(
-            "cannot encode Secret {}",
-            secret.metadata.name_or_empty()
-        ))
-    })
-}
-
 /// `sealant keys restore`.
 pub(super) fn restore(args: &KeysRestoreArgs) -> Result<()> {
-    let identities = load_identities(&args.identity)?;
-    let secrets = open_backup_file(&args.file, &identities)?;
+    let identities = load_file_identities(&args.identity)?;
+    let secrets = open_any_backup(&args.file, &identities, &args.share)?;
     if !args.apply {
         let restored: Vec<Secret> = secrets.into_iter().map(|s| restorable(s, None)).collect();
         let text = zeroize::Zeroizing::new(

@@ -251,3 +251,24 @@ pub(super) fn note(text: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
+
+/// A key Secret read from the cluster as core's type.
+pub(super) fn to_core(secret: &K8sSecret) -> Result<sealant_core::Secret> {
+    sealant_k8s::convert::secret_to_core(secret).map_err(|_| {
+        CliError::new(format!(
+            "cannot read Secret {}",
+            secret.metadata.name.as_deref().unwrap_or("")
+        ))
+        .hint("its fields do not have the shape of a Kubernetes Secret: check it with `kubectl get secret NAME -o yaml`")
+    })
+}
+
+/// A key Secret to write, wiped from memory when dropped.
+pub(super) fn to_kube(secret: &sealant_core::Secret) -> Result<sealant_k8s::PlainSecret> {
+    sealant_k8s::PlainSecret::try_from(secret).map_err(|_| {
+        CliError::new(format!(
+            "cannot encode Secret {}",
+            secret.metadata.name_or_empty()
+        ))
+    })
+}

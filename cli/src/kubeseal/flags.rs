@@ -219,6 +219,9 @@ pub(super) fn go_bool(text: &str) -> std::result::Result<bool, String> {
 
 /// `--scope`'s values, checked while parsing (a bad scope is a flag error, as upstream).
 pub(super) fn scope_name(text: &str) -> std::result::Result<String, String> {
+    if text == crate::seal::SCOPE_NAMESPACE_SELECTOR {
+        return Err("the namespace-selector scope is a sealant extension that upstream controllers cannot open: kubeseal mode does not seal for it (use `sealant seal --scope namespace-selector --namespace-selector SELECTOR`)".to_owned());
+    }
     text.parse::<Scope>()
         .map(|_| text.to_owned())
         .map_err(|e| e.to_string())

@@ -1,8 +1,10 @@
-//! Writing re-encrypted SealedSecrets back into their files, in place where possible.
+//! Writing re-encrypted SealedSecrets back into their files, in place where possible (the
+//! edits themselves are `crate::yamledit`'s, shared with `seal --merge-into`).
 
 use super::scan::{list_item_spans, list_items};
 use super::*;
 use crate::io::IoError;
+use crate::yamledit;
 
 /// The file's text with each re-encrypted document edited in place (or rendered anew). A List
 /// rendered anew is reported in `warnings`: its comments and formatting are not kept.
@@ -97,21 +99,8 @@ pub(super) fn edit_in_place(
     rotated: &SealedSecret,
     json: bool,
 ) -> Option<String> {
-    let (text, expected) = edit_text(doc, found.content, 0, found, rotated, json)?;
-    let parsed = if json {
-        serde_json::from_str::<Value>(&text).ok()?
-    } else {
-        parse_one(&text)?
-    };
-    (parsed == expected).then_some(text)
-}
-
-pub(super) fn parse_one(text: &str) -> Option<Value> {
-    let mut values = read_documents::<Value>(text).ok()?;
-    if values.len() != 1 {
-        return None;
-    }
-    values.pop()
+    let expected = rotated_value(found, rotated)?;
+    yamledit::edit_document(doc, found.content, &found.value, &expected, json)
 }
 
 /// Edits the re-encrypted items of a block-style YAML List, each within the lines of its list
@@ -134,12 +123,13 @@ pub(super) fn edit_list_in_place(
             return None;
         }
         out.push_str(&doc[at..span.start]);
-        let (text, item) = edit_text(
+        let item = rotated_value(found, &rotated.sealed)?;
+        let text = yamledit::edit_text(
             &doc[span.start..span.end],
             0,
             span.indent,
-            found,
-            &rotated.sealed,
+            &found.value,
+            &item,
             false,
         )?;
         out.push_str(&text);
@@ -147,37 +137,29 @@ pub(super) fn edit_list_in_place(
         at = span.end;
     }
     out.push_str(&doc[at..]);
-    (parse_one(&out)? == expected).then_some(out)
+    (yamledit::parse_one(&out)? == expected).then_some(out)
 }
 
-/// Replaces the changed ciphertexts and the key hint of one SealedSecret inside `text` (a
-/// document, or the lines of a List item whose keys are at column `base`); returns the text
-/// and the value the SealedSecret must now parse to. `None` when an edit is not unambiguous.
-pub(super) fn edit_text(
-    text: &str,
-    content: usize,
-    base: usize,
-    found: &Found,
-    rotated: &SealedSecret,
-    json: bool,
-) -> Option<(String, Value)> {
+/// The value a SealedSecret must have once re-encrypted: its own (unknown fields, quoting
+/// choices and all) with the changed ciphertexts and the new key hint. `None` for what is not
+/// edited in place: a v1 `spec.data` blob, or another set of items.
+fn rotated_value(found: &Found, rotated: &SealedSecret) -> Option<Value> {
     let original = &found.sealed;
     if original.spec.data.is_some()
         || rotated.spec.encrypted_data.len() != original.spec.encrypted_data.len()
     {
         return None;
     }
-    let mut text = text.to_owned();
     let mut expected = found.value.clone();
     for (item, new) in &rotated.spec.encrypted_data {
         let old = original.spec.encrypted_data.get(item)?;
         if old == new {
             continue;
         }
-        if old.len() < 16 || text.matches(old.as_str()).count() != 1 {
+        // Short values cannot be told apart from other text.
+        if old.len() < 16 {
             return None;
         }
-        text = text.replacen(old.as_str(), new, 1);
         *expected
             .get_mut("spec")?
             .get_mut("encryptedData")?
@@ -186,12 +168,6 @@ pub(super) fn edit_text(
     let old_hint = original.metadata.annotation(KEY_HINT_ANNOTATION);
     let new_hint = rotated.metadata.annotation(KEY_HINT_ANNOTATION);
     if old_hint != new_hint {
-        let new_hint = new_hint?;
-        text = match old_hint {
-            Some(old_hint) => replace_hint(&text, old_hint, new_hint)?,
-            None if !json => insert_hint(&text, content, base, new_hint)?,
-            None => return None,
-        };
         let meta = expected.get_mut("metadata")?.as_object_mut()?;
         let annotations = meta
             .entry("annotations")
@@ -201,112 +177,10 @@ pub(super) fn edit_text(
         }
         annotations.as_object_mut()?.insert(
             KEY_HINT_ANNOTATION.to_owned(),
-            Value::String(new_hint.into()),
+            Value::String(new_hint?.into()),
         );
     }
-    Some((text, expected))
-}
-
-/// Replaces the hint's value on the one line that names the annotation.
-pub(super) fn replace_hint(text: &str, old: &str, new: &str) -> Option<String> {
-    if text.matches(KEY_HINT_ANNOTATION).count() != 1 {
-        return None;
-    }
-    let key_at = text.find(KEY_HINT_ANNOTATION)?;
-    let line_end = text[key_at..].find('\n').map_or(text.len(), |n| key_at + n);
-    let line = &text[key_at..line_end];
-    if line.matches(old).count() != 1 {
-        return None;
-    }
-    Some(format!(
-        "{}{}{}",
-        &text[..key_at],
-        line.replacen(old, new, 1),
-        &text[line_end..]
-    ))
-}
-
-/// Adds the hint to a block-style YAML SealedSecret's `metadata` (under its `annotations`,
-/// created if missing), indented like its neighbours. The SealedSecret's keys are at column
-/// `base`: 0 for a document, the item's column for a List item, whose first line starts with
-/// the sequence's `- `.
-pub(super) fn insert_hint(text: &str, content: usize, base: usize, hint: &str) -> Option<String> {
-    let lines: Vec<&str> = text[content..].split_inclusive('\n').collect();
-    // Column and text of a line, the first line's `- ` counting as indentation.
-    let view = |i: usize, line: &'_ str| -> (usize, String) {
-        let trimmed = line.trim_start();
-        let mut column = line.len() - trimmed.len();
-        let mut body = trimmed;
-        if i == 0 && base > 0 && (trimmed.starts_with("- ") || trimmed.starts_with("-\t")) {
-            let after = &trimmed[1..];
-            body = after.trim_start();
-            column += 1 + after.len() - body.len();
-        }
-        (column, body.trim_end().to_owned())
-    };
-    let is_skippable = |body: &str| body.is_empty() || body.starts_with('#');
-    let meta = lines.iter().enumerate().position(|(i, l)| {
-        let (column, body) = view(i, l);
-        column == base && body == "metadata:"
-    })?;
-    let children: Vec<(usize, usize, String)> = lines[meta + 1..]
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let (column, body) = view(meta + 1 + i, l);
-            (meta + 1 + i, column, body)
-        })
-        .take_while(|(_, column, body)| is_skippable(body) || *column > base)
-        .filter(|(_, _, body)| !is_skippable(body))
-        .collect();
-    let child_indent = children.first()?.1;
-    // A flow-style or commented `annotations:` would get a second key: render anew instead.
-    if children.iter().any(|(_, column, body)| {
-        body.starts_with("annotations:") && (body != "annotations:" || *column != child_indent)
-    }) {
-        return None;
-    }
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let existing = children
-        .iter()
-        .find(|(_, column, body)| *column == child_indent && body == "annotations:");
-    let (after, insert) = match existing {
-        Some((at, _, _)) => {
-            let grand = children
-                .iter()
-                .find(|(i, column, _)| i > at && *column > child_indent)
-                .map_or(child_indent + (child_indent - base), |(_, column, _)| {
-                    *column
-                });
-            (
-                *at,
-                format!(
-                    "{}{KEY_HINT_ANNOTATION}: {hint}{newline}",
-                    " ".repeat(grand)
-                ),
-            )
-        }
-        None => (
-            meta,
-            format!(
-                "{pad}annotations:{newline}{pad}{step}{KEY_HINT_ANNOTATION}: {hint}{newline}",
-                pad = " ".repeat(child_indent),
-                step = " ".repeat(child_indent - base),
-            ),
-        ),
-    };
-    let mut out = String::with_capacity(text.len() + insert.len());
-    out.push_str(&text[..content]);
-    for (i, line) in lines.iter().enumerate() {
-        out.push_str(line);
-        if i == after {
-            if !line.ends_with('\n') {
-                out.push_str(newline);
-            }
-            out.push_str(&insert);
-        }
-    }
-    Some(out)
+    Some(expected)
 }
 
 /// Renders the document anew, keeping what precedes its content (`---`, comments).
@@ -316,16 +190,8 @@ pub(super) fn render<T: serde::Serialize>(
     rotated: &T,
     json: bool,
 ) -> Result<String> {
-    let format = if json { Format::Json } else { Format::Yaml };
-    let body = to_text(rotated, format).map_err(ReencryptError::Encode)?;
-    if json {
-        return Ok(body);
-    }
-    let prefix = &doc[..found.content.min(doc.len())];
-    let body = if prefix.lines().any(|l| l.starts_with("---")) || found.start > 0 {
-        body.strip_prefix("---\n").unwrap_or(&body).to_owned()
-    } else {
-        body
-    };
-    Ok(format!("{prefix}{body}"))
+    Ok(
+        yamledit::render(doc, found.content, found.start == 0, rotated, json)
+            .map_err(ReencryptError::Encode)?,
+    )
 }

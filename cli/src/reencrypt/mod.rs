@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sealant_core::object::{read_documents, to_text};
 use sealant_core::rotate::{Rotated, reencrypt};
 use sealant_core::sealing::{KEY_HINT_ANNOTATION, key_hint};
 use sealant_core::{

@@ -1,46 +1,6 @@
-//! Scanning and in-place edits of `sealant reencrypt`.
+//! Scanning of `sealant reencrypt` (the in-place edits are tested with `crate::yamledit`).
 
-use super::edit::*;
 use super::scan::list_item_spans;
-
-const DOC: &str = "---\n# c\nkind: SealedSecret\nmetadata:\n  name: a\n  namespace: b\n";
-
-#[test]
-fn hint_goes_under_existing_block_annotations() {
-    let text = DOC.replace("  name: a\n", "  annotations:\n      x: y\n  name: a\n");
-    let out = insert_hint(&text, 8, 0, "SHA256:abc").unwrap();
-    assert!(
-        out.contains("  annotations:\n      sealant.dev/key-hint: SHA256:abc\n      x: y\n"),
-        "{out}"
-    );
-}
-
-#[test]
-fn hint_creates_annotations_when_missing() {
-    let out = insert_hint(DOC, 8, 0, "SHA256:abc").unwrap();
-    assert!(
-        out.contains(
-            "metadata:\n  annotations:\n    sealant.dev/key-hint: SHA256:abc\n  name: a\n"
-        ),
-        "{out}"
-    );
-}
-
-#[test]
-fn flow_annotations_are_not_edited_in_place() {
-    let text = DOC.replace("  name: a\n", "  annotations: {}\n  name: a\n");
-    assert_eq!(insert_hint(&text, 8, 0, "SHA256:abc"), None);
-}
-
-#[test]
-fn hint_value_is_replaced_on_its_line_only() {
-    let text = "metadata:\n  annotations:\n    sealant.dev/key-hint: \"SHA256:old\" # k\n";
-    assert_eq!(
-        replace_hint(text, "SHA256:old", "SHA256:new").unwrap(),
-        "metadata:\n  annotations:\n    sealant.dev/key-hint: \"SHA256:new\" # k\n"
-    );
-    assert_eq!(replace_hint(text, "SHA256:gone", "SHA256:new"), None);
-}
 
 #[test]
 fn list_items_are_located_one_per_dash_line() {
@@ -66,16 +26,4 @@ fn list_items_are_located_one_per_dash_line() {
     // Another count, or flow style: not located, so the List is rendered anew.
     assert_eq!(list_item_spans(flush, 0, 3), None);
     assert_eq!(list_item_spans("kind: List\nitems: [{a: 1}]\n", 0, 1), None);
-}
-
-#[test]
-fn hint_goes_into_a_list_item_metadata() {
-    let item = "  - metadata:\n      name: a\n    kind: SealedSecret\n";
-    assert_eq!(
-        insert_hint(item, 0, 4, "SHA256:abc").unwrap(),
-        "  - metadata:\n      annotations:\n        sealant.dev/key-hint: SHA256:abc\n      name: a\n    kind: SealedSecret\n"
-    );
-    // A nested `metadata:` (the template's) is not the item's.
-    let nested = "  - kind: SealedSecret\n    spec:\n      template:\n        metadata:\n          name: a\n";
-    assert_eq!(insert_hint(nested, 0, 4, "SHA256:abc"), None);
 }

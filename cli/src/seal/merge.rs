@@ -1,17 +1,22 @@
-//! `--merge-into`: new or changed items sealed into an existing SealedSecret file.
+//! `--merge-into`: new or changed items sealed into an existing SealedSecret file, in the one
+//! document of the file that the input names (`target`).
 
 use std::path::Path;
 
 use sealant_core::items::{UnchangedItems, unchanged_items};
-use sealant_core::object::{read_sealed_secrets, to_text};
 use sealant_core::sealing::{Recipients, SealOptions, seal_secret_for};
 use sealant_core::{Format, KeyRing, Scope, SealedSecret, Secret, merge_into};
 
 use super::SealError;
+use super::target::TargetFile;
 use crate::error::Result;
 
-/// Seals the one input Secret with the target file's name, namespace and scope and merges the
-/// items into that file, rewritten atomically in `format` (default: the file's own).
+/// Seals the one input Secret with the target document's name, namespace and scope and merges
+/// the items into that document: the file's only SealedSecret, or the one with the input's
+/// name and namespace. Only that document changes, edited in place (comments, key order and
+/// formatting kept; rendered anew with a warning when that cannot be done safely), and the
+/// file is rewritten atomically; with a `format` other than the file's own, the whole file is
+/// converted.
 /// `recipients` is called only once the target has been read and checked.
 ///
 /// With `ring` (recovery keys, used here and only here), each existing item the input also
@@ -25,8 +30,8 @@ use crate::error::Result;
 /// upstream) the file's are taken.
 ///
 /// # Errors
-/// Not exactly one input Secret, an unreadable target, a scope or identity conflict, sealing
-/// errors.
+/// Not exactly one input Secret, an unreadable target, no document or several for the input,
+/// a scope or identity conflict, sealing errors.
 pub fn merge_sealed(
     target_path: &Path,
     mut secrets: Vec<Secret>,
@@ -46,25 +51,22 @@ pub fn merge_sealed(
         }
         Err(err) => return Err(err),
     };
-    let mut targets = read_sealed_secrets(&target_text.text).map_err(|source| {
-        SealError::MergeTargetMalformed {
-            path: target_path.to_path_buf(),
-            source,
-        }
-    })?;
-    if targets.len() != 1 {
-        return Err(SealError::MergeTargetCount {
-            path: target_path.to_path_buf(),
-            count: targets.len(),
-        }
-        .into());
-    }
-    let mut target = targets.remove(0);
+    let file = TargetFile::read(target_path, &target_text.text)?;
+    let mut secret = secrets.remove(0);
+    let doc = file.select(
+        target_path,
+        options.name.as_deref().or(secret.metadata.name.as_deref()),
+        options
+            .namespace_flag
+            .as_deref()
+            .or(secret.metadata.namespace.as_deref())
+            .filter(|ns| !ns.is_empty()),
+    )?;
+    let mut target = doc.sealed.clone();
 
     // New items must be bound exactly as the existing ones, or the controller (which reads the
     // scope from the top-level metadata) could not open them: the target's scope and identity win.
     let target_scope = Scope::from_annotations(target.metadata.annotations.as_ref());
-    let mut secret = secrets.remove(0);
     let input_scope = options
         .scope
         .unwrap_or_else(|| Scope::from_annotations(secret.metadata.annotations.as_ref()));
@@ -104,9 +106,21 @@ pub fn merge_sealed(
     } else {
         merge_into(&mut target, update);
     }
-    let format = format.unwrap_or_else(|| Format::detect(&target_text.text));
-    let text = to_text(&target, format)?;
-    crate::io::write_file_atomic(target_path, text.as_bytes())
+    let (text, anew) = file.rewrite(doc, &target, format.unwrap_or(file.format()))?;
+    crate::io::write_file_atomic(target_path, text.as_bytes())?;
+    let path = target_path.display();
+    if anew {
+        eprintln!(
+            "warning: document {} of {path} could not be edited in place and was rendered anew: its comments and formatting are not kept",
+            doc.index
+        );
+    }
+    eprintln!(
+        "updated document {} ({}) in {path}",
+        doc.index,
+        doc.describe()
+    );
+    Ok(())
 }
 
 /// Refuses an input that names another Secret than the file: a name for a strict file, a

@@ -3,9 +3,11 @@
 
 pub mod merge;
 pub mod raw;
+mod target;
 
 use sealant_core::sealing::{Recipients, SealOptions, seal_secret_for};
-use sealant_core::{Certificate, Format, Scope, SealedSecret, Secret};
+use sealant_core::selector::ANNOTATION_NAMESPACE_SELECTOR;
+use sealant_core::{Certificate, Format, Scope, SealedSecret, Secret, Selector};
 
 use crate::args::{CertSourceArgs, ClusterArgs, SealArgs, SealRecipientArgs};
 use crate::certsrc;
@@ -29,6 +31,41 @@ pub fn parse_scope(scope: Option<&str>) -> Result<Option<Scope>> {
         .map(str::parse::<Scope>)
         .transpose()
         .map_err(SealError::from)?)
+}
+
+/// The name `--scope` takes for the namespace-selector scope (a sealant extension, not a
+/// [`Scope`]: docs/multi-tenancy.md).
+pub const SCOPE_NAMESPACE_SELECTOR: &str = "namespace-selector";
+
+/// Parses `--scope` with `--namespace-selector`: the upstream scope to write, or the selector.
+///
+/// # Errors
+/// A usage error for unknown names, a selector scope without a selector (or the reverse), or
+/// a selector that does not parse.
+pub fn parse_seal_scope(
+    scope: Option<&str>,
+    selector: Option<&str>,
+) -> Result<(Option<Scope>, Option<Selector>)> {
+    let parsed = selector
+        .map(|text| Selector::parse(text).map_err(SealError::Selector))
+        .transpose()?;
+    match (scope, parsed) {
+        (Some(SCOPE_NAMESPACE_SELECTOR), None) => Err(SealError::SelectorMissing.into()),
+        (Some(SCOPE_NAMESPACE_SELECTOR) | None, Some(selector)) => Ok((None, Some(selector))),
+        (Some(other), Some(_)) => Err(SealError::SelectorWithScope(other.to_owned()).into()),
+        (scope, None) => Ok((parse_scope(scope)?, None)),
+    }
+}
+
+/// Binds `secret` to `selector`: the selector annotation (canonical) replaces any upstream
+/// scope annotation, and core seals for it.
+pub fn bind_to_selector(secret: &mut Secret, selector: &Selector) {
+    let annotations = secret.metadata.annotations_mut();
+    Scope::Strict.write_annotations(annotations);
+    annotations.insert(
+        ANNOTATION_NAMESPACE_SELECTOR.to_owned(),
+        selector.canonical(),
+    );
 }
 
 /// Whom `sealant seal` seals for: every `--cert` (each loaded and checked not expired), every
@@ -78,13 +115,17 @@ pub fn run(args: &SealArgs) -> Result<()> {
         namespace: args.namespace.clone(),
         ..args.cluster.clone()
     };
-    let scope = parse_scope(args.scope.as_deref())?;
+    let (scope, selector) =
+        parse_seal_scope(args.scope.as_deref(), args.namespace_selector.as_deref())?;
     let sources = LiteralSources {
         literals: &args.from_literal,
         files: &args.from_file,
         env_files: &args.from_env_file,
     };
     if args.raw {
+        if selector.is_some() {
+            return Err(SealError::RawWithSelector.into());
+        }
         return raw::run(args, &cluster, scope.unwrap_or_default());
     }
     let building = args.name.is_some() || !sources.is_empty();
@@ -92,7 +133,7 @@ pub fn run(args: &SealArgs) -> Result<()> {
         return Err(SealError::FileAndName.into());
     }
 
-    let secrets = if building {
+    let mut secrets = if building {
         let name = args.name.as_deref().ok_or(SealError::BuiltWithoutName)?;
         vec![build_secret(
             name,
@@ -103,6 +144,11 @@ pub fn run(args: &SealArgs) -> Result<()> {
     } else {
         parse_secrets(read_inputs(&args.files)?)?
     };
+    if let Some(selector) = &selector {
+        for secret in &mut secrets {
+            bind_to_selector(secret, selector);
+        }
+    }
 
     let options = SealOptions {
         name: args.name_override.clone(),

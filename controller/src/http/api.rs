@@ -154,13 +154,6 @@ impl Api {
             .await
             .map_err(|_| refuse(StatusCode::INTERNAL_SERVER_ERROR, "Internal error\n"))
     }
-
-    fn unseal_options(&self) -> UnsealOptions {
-        UnsealOptions {
-            accept_v1_data: self.state.args.accept_deprecated_v1_data,
-            render_templates: false,
-        }
-    }
 }
 
 /// Handles one request (any path).
@@ -304,13 +297,9 @@ async fn opening(
 async fn verify_allowed(api: &Api, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
     let body = read_body(api, request).await?;
     let sealed = decode_one(&body)?;
-    let options = api.unseal_options();
-    // The Secret (plaintext) is dropped on the blocking thread; only the verdict comes back.
+    let accept_v1 = api.state.args.accept_deprecated_v1_data;
     let verdict = api
-        .blocking(move |snapshot| {
-            unseal(&sealed, &snapshot.ring, options)
-                .map(|unsealed| opened_items(&sealed, &unsealed))
-        })
+        .blocking(move |snapshot| opens(&sealed, snapshot, accept_v1))
         .await?;
     match verdict {
         Ok(opened) => {
@@ -410,6 +399,25 @@ pub fn reencrypt(
         );
     }
     Ok((rotated.sealed, rotated.opened))
+}
+
+/// Whether `sealed` opens with the keys of `snapshot`, templates not executed; on success, how
+/// many items were opened. The one decryption check of `/v1/verify` and of the admission
+/// webhook (`crate::admission`), so neither can tell more than the other. The Secret
+/// (plaintext) is dropped here; only the verdict is returned.
+///
+/// # Errors
+/// The [`UnsealError`] (item names and fixed texts only).
+pub(crate) fn opens(
+    sealed: &SealedSecret,
+    snapshot: &KeySnapshot,
+    accept_v1_data: bool,
+) -> Result<u64, UnsealError> {
+    let options = UnsealOptions {
+        accept_v1_data,
+        render_templates: false,
+    };
+    unseal(sealed, &snapshot.ring, options).map(|unsealed| opened_items(sealed, &unsealed))
 }
 
 /// Items opened by an unseal: a lower bound of the RSA decryptions made (failed attempts with

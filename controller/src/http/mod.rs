@@ -17,11 +17,12 @@
 //!   [`DRAIN_TIMEOUT`] to finish.
 
 mod api;
-mod conns;
-mod gcra;
+pub(crate) mod conns;
+pub(crate) mod gcra;
 mod probes;
 #[cfg(test)]
 mod tests;
+mod ui;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -49,6 +50,7 @@ use crate::keys::KeyStore;
 use crate::metrics::Metrics;
 use conns::{Caps, ReadDeadline, ReadLimits, Refused, Registry, Slot};
 
+pub(crate) use api::opens;
 pub use api::{RotateError, align_template_metadata, reencrypt};
 pub(crate) use probes::serve_metrics;
 
@@ -82,9 +84,21 @@ pub async fn serve_api(
 ) -> io::Result<()> {
     state.metrics.watch_keys(state.keys.clone());
     let serving = Serving::from_args(&state.args);
+    // `--web-ui`: the sealing page under /ui/ (ui.rs); every other path is the API's.
+    let ui_state = state.args.web_ui.then(|| state.clone());
     let api = Arc::new(api::Api::new(state));
     serve(listener, "api", serving, shutdown, move |request, peer| {
-        api::handle(api.clone(), request, peer)
+        let ui = ui_state
+            .as_ref()
+            .filter(|_| ui::is_ui_path(request.uri().path()))
+            .map(|state| ui::handle(state, &request));
+        let api = api.clone();
+        async move {
+            match ui {
+                Some(response) => response,
+                None => api::handle(api, request, peer).await,
+            }
+        }
     })
     .await
 }
@@ -236,12 +250,39 @@ async fn serve_connection<H, F>(
     H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
-    let phase = slot.phase.clone();
     let io = TokioIo::new(ReadDeadline::new(
         StallGuard::new(stream, serving.write),
-        phase.clone(),
+        slot.phase.clone(),
         serving.reads,
     ));
+    drive_http1(
+        io,
+        peer,
+        slot,
+        serving.reads,
+        handler,
+        "connection ended with an error",
+    )
+    .await;
+}
+
+/// Serves HTTP/1.1 on one accepted connection (`io`, already under [`ReadDeadline`] and
+/// [`StallGuard`], maybe under TLS) until it ends or `slot` is stopped: each request marks the
+/// connection busy until its handler is done, which the connection caps read. Shared by the API
+/// and the admission webhook.
+pub(crate) async fn drive_http1<I, H, F>(
+    io: I,
+    peer: SocketAddr,
+    slot: Slot,
+    reads: ReadLimits,
+    handler: H,
+    ended_with_error: &'static str,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    let phase = slot.phase.clone();
     let service = hyper::service::service_fn(move |request| {
         phase.request_started();
         let done = RequestDone(phase.clone());
@@ -259,7 +300,7 @@ async fn serve_connection<H, F>(
     // as a response is out, which is when ReadDeadline arms the idle deadline.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(serving.reads.idle + serving.reads.header_read);
+        .header_read_timeout(reads.idle + reads.header_read);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     let result = tokio::select! {
@@ -272,7 +313,7 @@ async fn serve_connection<H, F>(
         }
     };
     if let Err(err) = result {
-        debug!(%peer, %err, "connection ended with an error");
+        debug!(%peer, %err, "{ended_with_error}");
     }
     drop(slot);
 }
@@ -288,14 +329,14 @@ impl Drop for RequestDone {
 
 /// A TCP stream whose writes fail with `TimedOut` once they have been stuck for `limit`:
 /// a peer that stops reading cannot hold the connection (Go's `WriteTimeout`, per stall).
-struct StallGuard {
+pub(crate) struct StallGuard {
     inner: TcpStream,
     limit: Duration,
     stalled_since: Option<Pin<Box<Sleep>>>,
 }
 
 impl StallGuard {
-    fn new(inner: TcpStream, limit: Duration) -> Self {
+    pub(crate) fn new(inner: TcpStream, limit: Duration) -> Self {
         Self {
             inner,
             limit,

@@ -1,5 +1,7 @@
 //! [`KeyManager`]: reads the key Secrets into the snapshot [`KeyStore`]s follow, and, on the
-//! leader only, generates keys (first start, renewal, a request, no active key left).
+//! leader only, generates keys (first start, renewal, a request, no active key left). With key
+//! protection on (docs/key-protection.md), protected keys are unwrapped as they are read and new
+//! keys are written wrapped; while the HSM or KMS fails, nothing is generated.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use kube::api::PostParams;
 use kube::{Api, Client};
 use sealant_core::age::{AgeIdentity, AgeKeyError, IdentityKind};
 use sealant_core::keysecret::age::{DEFAULT_AGE_KEY_PREFIX, age_key_secret};
+use sealant_core::keysecret::wrapped::wrapped_key_secret;
 use sealant_core::keysecret::{KeyState, RENEW_REQUEST_ANNOTATION, key_secret};
 use sealant_core::{KeyError, KeyGenOptions, generate_key};
 use sealant_k8s::keys::{self as key_secrets, KeyKind, KeyListError, Listing, OrderPriority};
@@ -18,7 +21,10 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::load::Loaded;
+use super::KmsMetrics;
+use super::events::ProtectionEvents;
+use super::load::{Loaded, read_rsa};
+use super::protection::KeyProtection;
 use super::{KeySnapshot, KeyStore};
 use crate::flags::Args;
 
@@ -35,7 +41,17 @@ pub struct KeyManager {
     /// Held from "no usable key" to "key written", so the start of a leadership term and the
     /// run loop never both create a key for the same gap.
     generating: tokio::sync::Mutex<()>,
+    protection: KeyProtection,
+    events: ProtectionEvents,
+    /// What the last read of the key Secrets found waiting for the HSM or KMS.
+    blocked: parking_lot::Mutex<Option<sealant_kms::ErrorKind>>,
+    /// No generation attempt before this (a failed one backs off).
+    retry_at: parking_lot::Mutex<Option<(tokio::time::Instant, Duration)>>,
 }
+
+/// Backoff of generation attempts that failed, and of the start-up wait for the provider.
+const BACKOFF_MIN: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// What the leader has to do about the keys it just read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +66,11 @@ pub(super) enum KeyAction {
 
 impl KeyAction {
     pub(super) fn of(loaded: &Loaded, age_keys: bool) -> Option<KeyAction> {
-        if loaded.snapshot.newest().is_none() {
+        if loaded.blocked.is_some() {
+            // Keys wait for their HSM or KMS: a new one now could replace a key that is only
+            // unreachable (docs/key-protection.md, "Failures").
+            None
+        } else if loaded.snapshot.newest().is_none() {
             Some(KeyAction::NoActiveKey)
         } else if loaded.renew_requested {
             Some(KeyAction::RenewRequested)
@@ -110,6 +130,23 @@ pub enum KeyManagerError {
     /// `--key-cutoff-time` does not parse.
     #[error(transparent)]
     Cutoff(#[from] CutoffError),
+    /// The key protection flags are unusable.
+    #[error(transparent)]
+    ProtectionFlags(#[from] sealant_kms::SettingsError),
+    /// The HSM or KMS could not wrap the new key: nothing was written.
+    #[error("cannot wrap the new key: {0}")]
+    Protect(#[source] sealant_kms::ProtectError),
+}
+
+impl KeyManagerError {
+    /// The provider's error kind, when the HSM or KMS failed.
+    pub fn provider_kind(&self) -> Option<sealant_kms::ErrorKind> {
+        match self {
+            KeyManagerError::Protect(sealant_kms::ProtectError::Kms(err)) => Some(err.kind()),
+            KeyManagerError::Protect(_) => Some(sealant_kms::ErrorKind::Config),
+            _ => None,
+        }
+    }
 }
 
 impl KeyManager {
@@ -124,14 +161,65 @@ impl KeyManager {
         });
         let (tx, rx) = watch::channel(Arc::new(KeySnapshot::default()));
         let manager = Self {
-            api: Api::namespaced(client, namespace),
+            api: Api::namespaced(client.clone(), namespace),
             namespace: namespace.to_owned(),
             args,
             order,
             tx,
             generating: tokio::sync::Mutex::new(()),
+            protection: KeyProtection::new(None, KmsMetrics::unregistered()),
+            events: ProtectionEvents::new(client, namespace),
+            blocked: parking_lot::Mutex::new(None),
+            retry_at: parking_lot::Mutex::new(None),
         };
         (manager, KeyStore { rx })
+    }
+
+    /// Turns on key protection as the flags say (`--key-protection`), reporting to `metrics`.
+    ///
+    /// # Errors
+    /// An unknown provider or a missing setting.
+    pub fn with_protection(mut self, metrics: KmsMetrics) -> Result<Self, KeyManagerError> {
+        let settings = self.args.key_protection()?;
+        if let Some(settings) = &settings {
+            info!(?settings, "key protection on: new keys are written wrapped");
+        }
+        self.protection = KeyProtection::new(settings, metrics);
+        Ok(self)
+    }
+
+    /// Until every protected key is unwrapped or known lost (its KEK gone), and the provider is
+    /// connected: retries with backoff, says why in a log line and an event. Readiness stays
+    /// false meanwhile; nothing is generated or deleted. Starts from the last read
+    /// ([`KeyManager::reload`]): without protection and protected keys, no request at all.
+    pub async fn wait_for_keys(&self, shutdown: &tokio_util::sync::CancellationToken) {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            let blocked = self.blocked.lock().map(|kind| (kind, String::new()));
+            let blocked = match (blocked, self.protection.provider().await) {
+                (Some(blocked), _) => Some(blocked),
+                (None, Err(err)) => Some((err.kind(), err.to_string())),
+                (None, Ok(_)) => None,
+            };
+            let Some((kind, message)) = blocked else {
+                self.events.recovered().await;
+                return;
+            };
+            let message = if message.is_empty() {
+                "protected keys cannot be unwrapped".to_owned()
+            } else {
+                message
+            };
+            self.events.unavailable(kind, &message, true).await;
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+            if let Err(err) = self.load().await {
+                warn!(%err, "cannot re-read key Secrets");
+            }
+        }
     }
 
     fn list_error(&self, source: KeyListError) -> KeyManagerError {
@@ -163,7 +251,23 @@ impl KeyManager {
         let age = key_secrets::list(&self.api, KeyKind::Age, Listing::Unsealing)
             .await
             .map_err(|e| self.list_error(e))?;
-        let loaded = Loaded::of(&rsa, &age, self.order, &self.namespace);
+        let mut records = read_rsa(&rsa, self.order);
+        let resolution = self.protection.resolve(&mut records).await;
+        self.events.resolution(&resolution).await;
+        if let Some(kind) = resolution.blocked {
+            let message = resolution
+                .failures
+                .iter()
+                .find(|f| f.kind == kind)
+                .map_or("cannot connect", |f| f.message.as_str());
+            let starting = self.tx.borrow().keys.is_empty();
+            self.events.unavailable(kind, message, starting).await;
+        } else if self.protection.connected() {
+            self.events.recovered().await;
+        }
+        let mut loaded = Loaded::from_records(records, &age, self.order, &self.namespace);
+        loaded.blocked = resolution.blocked;
+        *self.blocked.lock() = resolution.blocked;
         let snapshot = &loaded.snapshot;
         let changed = !self.tx.borrow().same_keys(snapshot);
         if changed {
@@ -267,15 +371,30 @@ impl KeyManager {
             .await
             .map_err(KeyManagerError::Interrupted)?
             .map_err(KeyManagerError::Rsa)?;
-        let secret = key_secret(
-            &self.namespace,
-            &self.args.key_prefix,
-            &key,
-            &cert,
-            &labels,
-            &annotations,
-        )
-        .map_err(KeyManagerError::Rsa)?;
+        let secret = match self.protection.provider().await {
+            Ok(None) => key_secret(
+                &self.namespace,
+                &self.args.key_prefix,
+                &key,
+                &cert,
+                &labels,
+                &annotations,
+            )
+            .map_err(KeyManagerError::Rsa)?,
+            Ok(Some(provider)) => {
+                let wrapped = sealant_kms::protect(provider.as_ref(), &key, &cert)
+                    .await
+                    .map_err(KeyManagerError::Protect)?;
+                wrapped_key_secret(
+                    &self.namespace,
+                    &self.args.key_prefix,
+                    &wrapped,
+                    &labels,
+                    &annotations,
+                )
+            }
+            Err(err) => return Err(KeyManagerError::Protect(err.into())),
+        };
         let created = self.store_key_secret(&secret).await?;
         // Only now, with the Secret stored, is the key used. The certificate is logged, as
         // upstream does, so that it can be recovered from logs (it is public).
@@ -292,13 +411,52 @@ impl KeyManager {
         Ok(())
     }
 
+    /// [`KeyManager::generate`], its outcome reported: a failure of the HSM or KMS sets
+    /// `sealant_key_provider_renewal_waiting`, sends an event and backs off the next attempt
+    /// (1 s doubling to 30 s).
+    async fn generate_reported(&self) -> Result<(), KeyManagerError> {
+        let result = self.generate().await;
+        let metrics = self.protection.metrics();
+        match &result {
+            Ok(()) => {
+                metrics.set_renewal_waiting(false);
+                self.events.renewal_done();
+                *self.retry_at.lock() = None;
+            }
+            // Only a provider failure backs off: other failures retry as before.
+            Err(err) => {
+                if let Some(kind) = err.provider_kind() {
+                    metrics.set_renewal_waiting(true);
+                    self.events.renewal_waiting(kind, &err.to_string()).await;
+                    let mut retry = self.retry_at.lock();
+                    let backoff = retry.map_or(BACKOFF_MIN, |(_, b)| (b * 2).min(BACKOFF_MAX));
+                    *retry = Some((tokio::time::Instant::now() + backoff, backoff));
+                }
+            }
+        }
+        result
+    }
+
+    /// Whether a failed generation's backoff has passed.
+    fn attempt_due(&self) -> bool {
+        self.retry_at
+            .lock()
+            .is_none_or(|(at, _)| tokio::time::Instant::now() >= at)
+    }
+
     /// Generates the first key, or a new one when the newest is older than --key-cutoff-time.
+    /// Nothing while protected keys wait for their HSM or KMS; a key the provider cannot wrap
+    /// is reported and retried by [`KeyManager::run`], not an error.
     ///
     /// # Errors
     /// As [`KeyManager::reload`] and [`KeyManager::generate`], or a malformed cutoff time.
     pub async fn ensure_usable_key(&self) -> Result<(), KeyManagerError> {
         let _generating = self.generating.lock().await;
-        let snapshot = self.reload().await?;
+        let loaded = self.load().await?;
+        if loaded.blocked.is_some() {
+            return Ok(());
+        }
+        let snapshot = loaded.snapshot;
         let cutoff = parse_cutoff(&self.args.key_cutoff_time)?;
         let needs_key = match (snapshot.newest(), cutoff) {
             (None, _) => true,
@@ -306,7 +464,10 @@ impl KeyManager {
             (Some(_), None) => false,
         };
         if needs_key {
-            self.generate().await?;
+            match self.generate_reported().await {
+                Err(err) if err.provider_kind().is_some() => {}
+                other => other?,
+            }
         } else if self.args.age_keys && snapshot.newest_age().is_none() {
             // An upgrade from upstream or an older sealant: RSA keys exist, no age key yet.
             self.generate_age().await?;
@@ -354,8 +515,11 @@ impl KeyManager {
                     if self.time_to_renewal().is_some_and(|left| !left.is_zero()) {
                         continue;
                     }
+                    if !self.attempt_due() {
+                        continue;
+                    }
                     info!("key renewal period elapsed: generating a new key");
-                    if let Err(err) = self.generate().await {
+                    if let Err(err) = self.generate_reported().await {
                         warn!(%err, "key renewal failed; retrying at the next check");
                     }
                 }
@@ -366,7 +530,7 @@ impl KeyManager {
                     }
                     info!("SIGUSR1: generating a new key");
                     let _generating = self.generating.lock().await;
-                    if let Err(err) = self.generate().await {
+                    if let Err(err) = self.generate_reported().await {
                         warn!(%err, "key generation on SIGUSR1 failed");
                     }
                 }
@@ -385,21 +549,25 @@ impl KeyManager {
                 return;
             }
         };
-        let result = match KeyAction::of(&loaded, self.args.age_keys) {
+        let action = KeyAction::of(&loaded, self.args.age_keys);
+        if action.is_some() && !self.attempt_due() {
+            return;
+        }
+        let result = match action {
             None => return,
             Some(KeyAction::NoActiveKey) => {
                 info!(
                     keys = loaded.snapshot.keys.len(),
                     "no active key left (compromised or retired): generating a new key"
                 );
-                self.generate().await
+                self.generate_reported().await
             }
             Some(KeyAction::RenewRequested) => {
                 info!(
                     annotation = RENEW_REQUEST_ANNOTATION,
                     "key renewal requested: generating a new key"
                 );
-                let generated = self.generate().await;
+                let generated = self.generate_reported().await;
                 if generated.is_ok()
                     && let Some(requester) = loaded.snapshot.newest()
                 {
@@ -453,7 +621,12 @@ impl KeyManager {
         let newest = snapshot.newest()?;
         let age = OffsetDateTime::now_utc() - newest.order_time;
         let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
-        Some(period.saturating_sub(age))
+        let left = period.saturating_sub(age);
+        // After a failed attempt, not before its backoff (no busy loop on an overdue key).
+        let backoff = self.retry_at.lock().map_or(Duration::ZERO, |(at, _)| {
+            at.saturating_duration_since(tokio::time::Instant::now())
+        });
+        Some(left.max(backoff))
     }
 }
 

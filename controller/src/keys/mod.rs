@@ -21,10 +21,17 @@
 //! Listing key Secrets, reading them and the rule for which key seals are
 //! `sealant_k8s::keys`'s, shared with the CLI; this module keeps what only a controller does:
 //! the snapshot the reconciler and the API read ([`KeyStore`]), and generation
-//! ([`KeyManager`], in `manager`; the snapshot is built in `load`).
+//! ([`KeyManager`], in `manager`; the snapshot is built in `load`). Key protection
+//! (docs/key-protection.md): unwrapping through the HSM or KMS and the keys it gave, in
+//! `protection`; its events and log lines, in `events`.
 
+mod events;
 mod load;
 mod manager;
+mod protection;
+#[cfg(test)]
+mod protection_tests;
+mod provider_metrics;
 #[cfg(test)]
 mod tests;
 
@@ -38,6 +45,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 pub use manager::{CutoffError, KeyManager, KeyManagerError, parse_cutoff};
+pub use provider_metrics::KmsMetrics;
 
 /// One usable key and what is known about it.
 #[derive(Debug, Clone)]

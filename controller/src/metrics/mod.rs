@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `sealed_secrets_controller_build_info` | gauge (1) | `revision` |
 //! | `sealed_secrets_controller_unseal_requests_total` | counter | – |
-//! | `sealed_secrets_controller_unseal_errors_total` | counter | `reason` (fetch, unseal, update, unmanaged, status), `namespace` |
+//! | `sealed_secrets_controller_unseal_errors_total` | counter | `reason` (fetch, unseal, update, unmanaged, status; sealant adds namespace: a namespace-selector scope whose namespace does not match), `namespace` |
 //! | `sealed_secrets_controller_condition_info` | gauge (−1 False, 0 Unknown, 1 True) | `namespace`, `name`, `condition`, `ss_app_kubernetes_io_instance` |
 //! | `sealed_secrets_controller_http_requests_total` | counter | `path`, `code`, `method` |
 //! | `sealed_secrets_controller_http_request_duration_seconds` | histogram (Prometheus' default buckets) | `path`, `method` |
@@ -22,6 +22,7 @@
 //! | `sealant_key_renewal_seconds` | gauge: time until the newest active RSA key is one `--key-renew-period` old (negative: overdue); absent with renewal off or no active key | – |
 //! | `sealant_key_sealedsecrets` | gauge: SealedSecrets whose inventory (`status.keyFingerprints`) lists the key; 0 for a loaded key nothing uses (it can be retired) | `fingerprint`, `kind`, `state` |
 //! | `sealant_key_sealedsecrets_unknown` | gauge: SealedSecrets whose keys are not known yet (never unsealed by sealant, failing, or v1 blobs) | – |
+//! | `sealant_key_provider_*`, `sealant_keys_unwrap_failed`, `sealant_key_provider_renewal_waiting` | key protection (HSM / KMS), see `kms` | |
 //!
 //! The key metrics come from the keys loaded (active and compromised: retired keys are not
 //! loaded) at scrape time, on every replica. The two `sealant_key_sealedsecrets*` metrics come
@@ -70,7 +71,7 @@ use prometheus_client::registry::{Registry, Unit};
 pub use keys::{KeyUsage, KeyUsageSource};
 
 use crate::flags::Args;
-use crate::keys::KeyStore;
+use crate::keys::{KeyStore, KmsMetrics};
 
 /// Content type of the `/metrics` answer.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -204,6 +205,7 @@ pub struct Metrics {
     kube_requests: KubeRequests,
     keys: Arc<Mutex<Option<KeyStore>>>,
     inventory: Arc<Mutex<Option<Arc<dyn KeyUsageSource>>>>,
+    key_protection: KmsMetrics,
 }
 
 impl fmt::Debug for Metrics {
@@ -297,6 +299,7 @@ impl Metrics {
             inventory: inventory.clone(),
             renew_period,
         }));
+        let key_protection = KmsMetrics::register(&mut registry);
         Self {
             registry,
             omit_secret_labels,
@@ -311,6 +314,7 @@ impl Metrics {
             kube_requests,
             keys,
             inventory,
+            key_protection,
         }
     }
 
@@ -338,7 +342,7 @@ impl Metrics {
         self.unseal_requests.inc();
     }
 
-    /// One reconcile failed; `reason` is one of fetch, unseal, update, unmanaged, status.
+    /// One reconcile failed; `reason` is one of fetch, unseal, update, unmanaged, status, namespace.
     pub fn unseal_error(&self, reason: &str, namespace: &str) {
         self.unseal_errors
             .get_or_create(&ErrorLabels {
@@ -409,6 +413,11 @@ impl Metrics {
                 source: source.to_owned(),
             })
             .inc_by(n);
+    }
+
+    /// The key protection metrics (`keys::KmsMetrics`), also the provider's call observer.
+    pub fn key_protection(&self) -> &KmsMetrics {
+        &self.key_protection
     }
 
     /// The API request counter, for the client's middleware.

@@ -16,7 +16,8 @@ use tracing::info;
 use zeroize::Zeroize as _;
 
 use super::insync::{
-    controlled_by, in_sync, in_sync_cached, set_digest, with_shape, without_digest,
+    CACHED_DATA_MAC, controlled_by, in_sync, in_sync_cached, live_data_mac, set_digest, unhex32,
+    with_shape, without_digest,
 };
 use super::inventory::inventory_of;
 use super::{
@@ -24,6 +25,7 @@ use super::{
     PATCH_ANNOTATION, ReconcileError,
 };
 use crate::crd::SealedSecret;
+use crate::rollout::SecretData;
 
 /// Which copy of a SealedSecret a reconcile works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,7 @@ enum Pass {
 /// whole when the cached one lacks the ciphertexts it must decrypt. Never more than two passes,
 /// whatever the object says.
 pub(super) async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileError> {
+    super::selector::check(sealed, ctx).await?;
     if let Pass::Done(applied) = apply_copy(sealed, ctx, Source::Cache).await? {
         return Ok(applied);
     }
@@ -85,7 +88,7 @@ async fn apply_copy(
         && recorded.is_none()
         && core.spec.data.is_none()
         && cached_inputs.is_none();
-    let in_sync_result = |core: sealant_core::SealedSecret| async move {
+    let in_sync_result = |core: sealant_core::SealedSecret, mac| async move {
         let key_fingerprints = if learn {
             open(core, ctx).await?.1
         } else {
@@ -94,17 +97,25 @@ async fn apply_copy(
         Ok(Pass::Done(Applied {
             outcome: Outcome::InSync,
             key_fingerprints,
+            secret: Some(SecretData::Unchanged(mac)),
         }))
     };
 
     // Fast path: a cached copy of a Secret we own proves it in sync without a request.
-    let cached_in_sync = core.spec.data.is_none()
-        && ctx.cached_owned(&namespace, &name).is_some_and(|cached| {
-            controlled_by(&cached, sealed)
-                && in_sync_cached(&cached, &shape, &inputs, &ctx.sync_key)
-        });
-    if cached_in_sync && !learn {
-        return in_sync_result(core).await;
+    let cached_mac = core
+        .spec
+        .data
+        .is_none()
+        .then(|| ctx.cached_owned(&namespace, &name))
+        .flatten()
+        .filter(|cached| {
+            controlled_by(cached, sealed) && in_sync_cached(cached, &shape, &inputs, &ctx.sync_key)
+        })
+        .and_then(|cached| unhex32(cached.annotations().get(CACHED_DATA_MAC)?));
+    if let Some(mac) = cached_mac
+        && !learn
+    {
+        return in_sync_result(core, mac).await;
     }
     // Everything past here may decrypt: one namespace gets a fair share of the workers, and
     // waits its turn without holding a worker (see `NamespaceShare`).
@@ -112,10 +123,11 @@ async fn apply_copy(
         return Ok(Pass::Done(Applied {
             outcome: Outcome::Deferred,
             key_fingerprints: None,
+            secret: None,
         }));
     };
-    if cached_in_sync {
-        return in_sync_result(core).await;
+    if let Some(mac) = cached_mac {
+        return in_sync_result(core, mac).await;
     }
 
     let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -143,7 +155,7 @@ async fn apply_copy(
         && core.spec.data.is_none()
         && in_sync(live, &shape, patch, &inputs, &ctx.sync_key)
     {
-        return in_sync_result(core).await;
+        return in_sync_result(core, live_data_mac(live, &ctx.sync_key)).await;
     }
 
     if cached_inputs.is_some() {
@@ -151,9 +163,10 @@ async fn apply_copy(
     }
     let (unsealed, key_fingerprints) = open(core, ctx).await?;
     let desired = to_k8s(sealed, &unsealed)?;
-    let unsealed = Applied {
+    let unsealed = |secret| Applied {
         outcome: Outcome::Unsealed,
         key_fingerprints,
+        secret: Some(secret),
     };
 
     let Some(live) = live else {
@@ -172,7 +185,8 @@ async fn apply_copy(
             .await
             .map(PlainSecret::new)?;
         info!("Secret created");
-        return Ok(Pass::Done(unsealed));
+        let mac = live_data_mac(&desired, &ctx.sync_key);
+        return Ok(Pass::Done(unsealed(SecretData::Created(mac))));
     };
 
     let mut updated = with_shape(&live, &desired, patch);
@@ -188,8 +202,15 @@ async fn apply_copy(
         updated.data = desired.data.clone();
     }
     set_digest(&mut updated, &inputs, &ctx.sync_key);
+    // What the workloads named for rollout see (crate::rollout): the data MACs tell a change.
+    let mac = live_data_mac(&updated, &ctx.sync_key);
+    let secret = if mac == live_data_mac(&live, &ctx.sync_key) {
+        SecretData::Unchanged(mac)
+    } else {
+        SecretData::Changed(mac)
+    };
     if updated == live {
-        return Ok(Pass::Done(unsealed));
+        return Ok(Pass::Done(unsealed(secret)));
     }
     // An immutable Secret keeps its data; only our digest annotation may still be added.
     if live.immutable == Some(true) && without_digest(&updated) != without_digest(&live) {
@@ -214,7 +235,7 @@ async fn apply_copy(
         .await
         .map(PlainSecret::new)?;
     info!("Secret updated");
-    Ok(Pass::Done(unsealed))
+    Ok(Pass::Done(unsealed(secret)))
 }
 
 fn field_manager() -> PostParams {

@@ -33,6 +33,35 @@ pub enum ReconcileError {
     /// A copy fetched whole from the API server still lacks its ciphertexts.
     #[error("malformed SealedSecret: the copy fetched whole still lacks its ciphertexts")]
     NotWhole,
+    /// A namespace-selector scoped object whose namespace's labels do not match its selector
+    /// (or whose namespace is gone): nothing is unsealed, the Secret is left as it is
+    /// (docs/multi-tenancy.md, "Namespace-selector scope").
+    #[error(
+        "namespace {namespace:?} is not selected by this SealedSecret's namespace selector {selector:?}: not unsealed, the Secret is left as it is"
+    )]
+    NamespaceNotSelected {
+        /// The object's namespace.
+        namespace: String,
+        /// The canonical selector.
+        selector: String,
+    },
+    /// A selector-scoped object, and the controller runs without --namespace-selector-scope.
+    #[error(
+        "this SealedSecret has the namespace-selector scope, which this controller does not enable (--namespace-selector-scope)"
+    )]
+    SelectorScopeDisabled,
+    /// The namespace-selector annotation does not parse.
+    #[error("invalid {annotation} annotation: {0}", annotation = sealant_core::selector::ANNOTATION_NAMESPACE_SELECTOR)]
+    Selector(#[source] sealant_core::SelectorError),
+    /// The namespace's labels could not be read (status code kept).
+    #[error("cannot read the labels of namespace {namespace:?}: {}", .source.kube())]
+    NamespaceLabels {
+        /// The object's namespace.
+        namespace: String,
+        /// The API server's error (boxed: it would double every reconcile result's size).
+        #[source]
+        source: Box<sealant_k8s::KubeError>,
+    },
 }
 
 impl From<kube::Error> for ReconcileError {
@@ -49,7 +78,11 @@ impl ReconcileError {
             | ReconcileError::Task(_)
             | ReconcileError::ShuttingDown
             | ReconcileError::Malformed(_)
-            | ReconcileError::NotWhole => "unseal",
+            | ReconcileError::NotWhole
+            | ReconcileError::Selector(_)
+            | ReconcileError::SelectorScopeDisabled => "unseal",
+            ReconcileError::NamespaceNotSelected { .. }
+            | ReconcileError::NamespaceLabels { .. } => "namespace",
             ReconcileError::Unmanaged(_) => "unmanaged",
             ReconcileError::Update(_) | ReconcileError::Immutable { .. } => "update",
         }
@@ -62,7 +95,11 @@ impl ReconcileError {
             | ReconcileError::Task(_)
             | ReconcileError::ShuttingDown
             | ReconcileError::Malformed(_)
-            | ReconcileError::NotWhole => "ErrUnsealFailed",
+            | ReconcileError::NotWhole
+            | ReconcileError::Selector(_)
+            | ReconcileError::SelectorScopeDisabled
+            | ReconcileError::NamespaceLabels { .. } => "ErrUnsealFailed",
+            ReconcileError::NamespaceNotSelected { .. } => REASON_NAMESPACE_NOT_SELECTED,
             ReconcileError::Unmanaged(_)
             | ReconcileError::Update(_)
             | ReconcileError::Immutable { .. } => "ErrUpdateFailed",
@@ -73,10 +110,27 @@ impl ReconcileError {
     /// at once too), or an object the API server refuses as such (400, 413, 422).
     pub(super) fn is_permanent(&self) -> bool {
         match self {
-            ReconcileError::Immutable { .. } => true,
+            // A namespace that is not selected comes back through the Namespace watch when it
+            // is relabelled (crate::namespaces): retries cannot help before.
+            ReconcileError::Immutable { .. }
+            | ReconcileError::Selector(_)
+            | ReconcileError::SelectorScopeDisabled
+            | ReconcileError::NamespaceNotSelected { .. } => true,
             ReconcileError::Update(err) => err.is_invalid(),
             _ => false,
         }
+    }
+}
+
+/// Reason of the `Synced=False` condition and of the Warning event while a selector-scoped
+/// object's namespace is not selected.
+pub const REASON_NAMESPACE_NOT_SELECTED: &str = "NamespaceNotSelected";
+
+/// The reason of a failed `Synced` condition (upstream sets none).
+pub(super) fn condition_reason(err: &ReconcileError) -> Option<&'static str> {
+    match err {
+        ReconcileError::NamespaceNotSelected { .. } => Some(REASON_NAMESPACE_NOT_SELECTED),
+        _ => None,
     }
 }
 

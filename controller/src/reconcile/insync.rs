@@ -112,7 +112,7 @@ pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex32(text: &str) -> Option<[u8; 32]> {
+pub(super) fn unhex32(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     if text.len() != 64 {
         return None;
@@ -163,7 +163,7 @@ pub(super) fn with_shape(live: &K8sSecret, desired: &K8sSecret, patch: bool) -> 
 }
 
 /// MAC over a Secret's data as stored (`data` only: the API server never returns `stringData`).
-fn live_data_mac(secret: &K8sSecret, key: &SyncKey) -> [u8; 32] {
+pub(super) fn live_data_mac(secret: &K8sSecret, key: &SyncKey) -> [u8; 32] {
     sync::data_mac_entries(
         key,
         secret

@@ -11,7 +11,8 @@
 //! "Writes"), `insync` proves a Secret up to date without decrypting (and keeps the [`Stripped`]
 //! side table), `status` writes the status and decides which watch events start a reconcile,
 //! `events` publishes events, `inventory` keeps the key inventory, `backoff` the retry budget,
-//! `share` the per-namespace fair share and the render slots.
+//! `share` the per-namespace fair share and the render slots. After a write, the workloads the
+//! object names for rollout are rolled out by [`crate::rollout`] (docs/rollout.md).
 
 mod apply;
 mod backoff;
@@ -19,6 +20,7 @@ mod error;
 mod events;
 mod insync;
 mod inventory;
+mod selector;
 mod share;
 mod status;
 #[cfg(test)]
@@ -39,9 +41,10 @@ use crate::crd::SealedSecret;
 use crate::flags::Args;
 use crate::keys::KeyStore;
 use crate::metrics::Metrics;
+use crate::rollout::{self, Rollouts, SecretData};
 
 pub use backoff::{Failures, backoff_delay, error_policy};
-pub use error::ReconcileError;
+pub use error::{REASON_NAMESPACE_NOT_SELECTED, ReconcileError};
 pub use insync::{Stripped, cacheable};
 pub use inventory::Inventory;
 pub use share::{NamespaceShare, RENDER_SLOTS, Turn};
@@ -114,6 +117,10 @@ pub struct Ctx {
     pub namespace_share: NamespaceShare,
     /// Unseals that render templates at once (see [`RENDER_SLOTS`]).
     pub render_slots: tokio::sync::Semaphore,
+    /// What the rollouts of each object know (docs/rollout.md).
+    pub rollouts: Rollouts,
+    /// Namespace labels, for the namespace-selector scope (docs/multi-tenancy.md).
+    pub namespaces: crate::namespaces::Namespaces,
 }
 
 impl Ctx {
@@ -146,6 +153,8 @@ pub enum Outcome {
 struct Applied {
     outcome: Outcome,
     key_fingerprints: Option<Vec<String>>,
+    /// What became of the Secret's data (`None`: not looked at, deferred).
+    secret: Option<SecretData>,
 }
 
 /// Reconciles one SealedSecret. Never logs values: only names, reasons and counts.
@@ -166,16 +175,54 @@ pub async fn reconcile(sealed: Arc<SealedSecret>, ctx: Arc<Ctx>) -> Result<Actio
     {
         return Ok(Action::requeue(share::deferral_delay()));
     }
-    report(&sealed, &ctx, &result).await;
-    if result.is_ok() {
-        ctx.failures.clear(&object_key(&sealed));
+    let rollout = match &result {
+        Ok(Applied {
+            secret: Some(secret),
+            ..
+        }) => ctx.rollouts.run(&rollout_env(&ctx), &sealed, *secret).await,
+        _ => rollout::Report::carried(&sealed),
+    };
+    report(&sealed, &ctx, &result, rollout.condition).await;
+    let key = object_key(&sealed);
+    match result {
+        // A workload still owed its rollout after a transient error: the retry budget and
+        // backoff of failed reconciles apply, while the Secret stays written.
+        Ok(_) if rollout.retry => {
+            let attempt = ctx.failures.record(&key);
+            if attempt > ctx.args.max_unseal_retries {
+                return Ok(Action::await_change());
+            }
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::from(d.subsec_nanos()));
+            Ok(Action::requeue(backoff_delay(attempt, seed)))
+        }
+        Ok(_) => {
+            ctx.failures.clear(&key);
+            Ok(Action::await_change())
+        }
+        Err(err) => Err(err),
     }
-    result.map(|_| Action::await_change())
+}
+
+fn rollout_env(ctx: &Ctx) -> rollout::Env<'_> {
+    rollout::Env {
+        client: &ctx.client,
+        sync_key: &ctx.sync_key,
+        recorder: &ctx.recorder,
+        enabled: ctx.args.rollout,
+        field_manager: FIELD_MANAGER,
+    }
 }
 
 /// Writes the outcome: events, metrics, the inventory, and the status (only when it changes,
 /// or the generation moved, so GitOps tools see no churn).
-async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, ReconcileError>) {
+async fn report(
+    sealed: &SealedSecret,
+    ctx: &Ctx,
+    result: &Result<Applied, ReconcileError>,
+    rollout: Option<rollout::Condition>,
+) {
     let namespace = sealed.namespace().unwrap_or_default();
     let key = object_key(sealed);
     events::publish_outcome(sealed, ctx, result).await;
@@ -201,9 +248,9 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, Recon
     if !ctx.args.update_status {
         return;
     }
-    let (synced, message) = match result {
-        Ok(_) => ("True", String::new()),
-        Err(err) => ("False", err.to_string()),
+    let (synced, message, reason) = match result {
+        Ok(_) => ("True", String::new(), None),
+        Err(err) => ("False", err.to_string(), error::condition_reason(err)),
     };
     let desired = status::DesiredStatus::new(
         synced,
@@ -211,7 +258,9 @@ async fn report(sealed: &SealedSecret, ctx: &Ctx, result: &Result<Applied, Recon
         sealed.meta().generation,
         key_fingerprints,
         compromised,
-    );
+        rollout,
+    )
+    .with_reason(reason);
     status::write(sealed, ctx, desired).await;
 }
 
@@ -228,6 +277,7 @@ pub async fn forget_deleted(sealed: &SealedSecret, ctx: &Ctx) {
     ctx.stripped.forget(&key);
     ctx.status.forget(&key);
     ctx.failures.clear(&key);
+    ctx.rollouts.forget(&namespace, &name);
     if !ctx.args.old_gc_behavior {
         return;
     }

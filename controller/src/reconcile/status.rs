@@ -17,6 +17,7 @@ use super::{
     object_key,
 };
 use crate::crd::SealedSecret;
+use crate::rollout::{self, CONDITION_ROLLOUT};
 
 /// Longest `Synced` condition message written, in bytes.
 pub(super) const STATUS_MESSAGE_MAX: usize = 1024;
@@ -29,6 +30,10 @@ pub(super) struct DesiredStatus {
     pub(super) generation: Option<i64>,
     pub(super) key_fingerprints: Option<Vec<String>>,
     pub(super) compromised: Option<String>,
+    /// The rollout condition (docs/rollout.md), third when set.
+    pub(super) rollout: Option<rollout::Condition>,
+    /// The `Synced` condition's reason (sealant's own failures only; upstream sets none).
+    pub(super) reason: Option<&'static str>,
 }
 
 impl DesiredStatus {
@@ -40,6 +45,7 @@ impl DesiredStatus {
         generation: Option<i64>,
         key_fingerprints: Option<Vec<String>>,
         compromised: Option<String>,
+        rollout: Option<rollout::Condition>,
     ) -> Self {
         Self {
             synced,
@@ -47,7 +53,15 @@ impl DesiredStatus {
             generation,
             key_fingerprints,
             compromised,
+            rollout,
+            reason: None,
         }
+    }
+
+    /// Sets the `Synced` condition's reason.
+    pub(super) fn with_reason(mut self, reason: Option<&'static str>) -> Self {
+        self.reason = reason;
+        self
     }
 
     pub(super) fn written(&self, uid: String, seen_version: Option<String>) -> WrittenStatus {
@@ -58,6 +72,8 @@ impl DesiredStatus {
             synced: self.synced,
             key_fingerprints: self.key_fingerprints.clone(),
             compromised: self.compromised.clone(),
+            rollout: self.rollout.clone(),
+            reason: self.reason,
         }
     }
 }
@@ -74,6 +90,8 @@ pub(super) struct WrittenStatus {
     pub(super) synced: &'static str,
     pub(super) key_fingerprints: Option<Vec<String>>,
     pub(super) compromised: Option<String>,
+    pub(super) rollout: Option<rollout::Condition>,
+    pub(super) reason: Option<&'static str>,
 }
 
 /// Per object: the status last written (for reconciles whose view predates the write) and the
@@ -206,12 +224,20 @@ pub(super) fn desired_status(
     now: Option<String>,
 ) -> Option<SealedSecretStatus> {
     let previous = condition(current, CONDITION_SYNCED);
-    let synced_changed = previous.is_none_or(|c| c.status != desired.synced);
+    let synced_changed = previous
+        .is_none_or(|c| c.status != desired.synced || c.reason.as_deref() != desired.reason);
     let generation_changed = current.and_then(|s| s.observed_generation) != desired.generation;
     let compromised_changed = current_compromised(current) != desired.compromised.as_deref();
     let inventory_changed =
         current.and_then(|s| s.key_fingerprints.as_ref()) != desired.key_fingerprints.as_ref();
-    if !synced_changed && !generation_changed && !compromised_changed && !inventory_changed {
+    let current_rollout = rollout::current(current);
+    let rollout_changed = current_rollout != desired.rollout;
+    if !synced_changed
+        && !generation_changed
+        && !compromised_changed
+        && !inventory_changed
+        && !rollout_changed
+    {
         return None;
     }
     let synced = match previous {
@@ -225,7 +251,7 @@ pub(super) fn desired_status(
             } else {
                 previous.and_then(|c| c.last_transition_time.clone())
             },
-            reason: None,
+            reason: desired.reason.map(Into::into),
             message: Some(desired.message.clone()),
         },
     };
@@ -244,6 +270,23 @@ pub(super) fn desired_status(
                 },
                 reason: Some(REASON_COMPROMISED.into()),
                 message: Some(message.clone()),
+            },
+        });
+    }
+    if let Some(wanted) = &desired.rollout {
+        let previous = condition(current, CONDITION_ROLLOUT);
+        conditions.push(match previous {
+            Some(previous) if current_rollout.as_ref() == Some(wanted) => previous.clone(),
+            _ => SealedSecretCondition {
+                type_: CONDITION_ROLLOUT.into(),
+                status: "True".into(),
+                last_update_time: now.clone(),
+                last_transition_time: match previous {
+                    Some(p) if p.status == "True" => p.last_transition_time.clone(),
+                    _ => now.clone(),
+                },
+                reason: Some(wanted.reason.into()),
+                message: Some(wanted.message.clone()),
             },
         });
     }

@@ -3,9 +3,11 @@
 //!
 //! ```text
 //! 20 bytes   "sealant.dev/item/v1\n"        magic and version
-//! 1 byte     scope kind                      0 strict, 1 namespace-wide, 2 cluster-wide
+//! 1 byte     scope kind                      0 strict, 1 namespace-wide, 2 cluster-wide,
+//!                                            3 namespace selector (docs/multi-tenancy.md)
 //! u16 BE     L                               length of the label
-//! L bytes    label                           Scope::label(namespace, name): "ns/name", "ns" or ""
+//! L bytes    label                           Scope::label(namespace, name): "ns/name", "ns" or "",
+//!                                            or Selector::label()
 //! rest       the value
 //! ```
 //!
@@ -21,6 +23,7 @@ use crate::error::{DecryptError, SealError};
 use crate::object::SealedSecret;
 use crate::scope::Scope;
 use crate::secret::SecretBytes;
+use crate::selector::{Selector, SelectorError};
 
 /// The first bytes of every envelope.
 pub const MAGIC: &[u8; 20] = b"sealant.dev/item/v1\n";
@@ -30,31 +33,84 @@ pub const MAGIC: &[u8; 20] = b"sealant.dev/item/v1\n";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Binding {
     scope: Scope,
+    /// Set for the namespace-selector scope, which replaces `scope`'s label.
+    selector: Option<Selector>,
     label: Vec<u8>,
 }
+
+/// The envelope kind byte of the namespace-selector scope.
+const SELECTOR_KIND: u8 = 3;
 
 impl Binding {
     /// The binding of `scope` for `namespace`/`name` (parts the scope ignores are ignored).
     pub fn new(scope: Scope, namespace: &str, name: &str) -> Self {
         Self {
             scope,
+            selector: None,
             label: scope.label(namespace, name),
         }
     }
 
+    /// The binding of the namespace-selector scope: any name, any namespace `selector`
+    /// matches (the controller checks the match; the label binds the selector).
+    pub fn namespace_selector(selector: Selector) -> Self {
+        Self {
+            scope: Scope::ClusterWide,
+            label: selector.label(),
+            selector: Some(selector),
+        }
+    }
+
+    /// The binding metadata with `annotations`, `namespace` and `name` asks for: the
+    /// namespace-selector annotation wins over upstream's scope annotations.
+    ///
+    /// # Errors
+    /// [`SelectorError`] if the selector annotation does not parse.
+    pub fn of_metadata(
+        annotations: Option<&std::collections::BTreeMap<String, String>>,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Self, SelectorError> {
+        Ok(match Selector::from_annotations(annotations)? {
+            Some(selector) => Self::namespace_selector(selector),
+            None => Self::new(Scope::from_annotations(annotations), namespace, name),
+        })
+    }
+
     /// The binding a SealedSecret's items are checked against: its top-level metadata, never
-    /// the template's (which anyone can edit without breaking a ciphertext).
+    /// the template's (which anyone can edit without breaking a ciphertext). A selector
+    /// annotation that does not parse binds to a label nothing was sealed with, so every item
+    /// fails as any other wrong binding does.
     pub fn of_sealed(sealed: &SealedSecret) -> Self {
-        Self::new(
-            Scope::from_annotations(sealed.metadata.annotations.as_ref()),
+        let annotations = sealed.metadata.annotations.as_ref();
+        Self::of_metadata(
+            annotations,
             sealed.metadata.namespace_or_empty(),
             sealed.metadata.name_or_empty(),
         )
+        .unwrap_or_else(|_| Self {
+            scope: Scope::ClusterWide,
+            selector: None,
+            label: b"sealant.dev/namespace-selector!invalid".to_vec(),
+        })
     }
 
-    /// The scope.
+    /// The upstream scope (cluster-wide for the namespace-selector scope, which binds no
+    /// namespace or name; see [`Binding::selector`]).
     pub fn scope(&self) -> Scope {
         self.scope
+    }
+
+    /// The namespace selector, for the namespace-selector scope.
+    pub fn selector(&self) -> Option<&Selector> {
+        self.selector.as_ref()
+    }
+
+    fn kind(&self) -> u8 {
+        match self.selector {
+            Some(_) => SELECTOR_KIND,
+            None => kind_byte(self.scope),
+        }
     }
 
     /// The label, identical to the RSA item's OAEP label.
@@ -83,7 +139,7 @@ pub fn wrap(binding: &Binding, value: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealE
         MAGIC.len() + 3 + binding.label.len() + value.len(),
     ));
     out.extend_from_slice(MAGIC);
-    out.push(kind_byte(binding.scope));
+    out.push(binding.kind());
     out.extend_from_slice(&label_len.to_be_bytes());
     out.extend_from_slice(&binding.label);
     out.extend_from_slice(value);
@@ -104,7 +160,7 @@ pub fn unwrap(binding: &Binding, envelope: &[u8]) -> Result<SecretBytes, Decrypt
         return Err(DecryptError);
     }
     let (label, value) = rest.split_at(len);
-    if kind != kind_byte(binding.scope) || label != binding.label.as_slice() {
+    if kind != binding.kind() || label != binding.label.as_slice() {
         return Err(DecryptError);
     }
     Ok(SecretBytes::from_slice(value))

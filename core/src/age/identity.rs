@@ -60,7 +60,7 @@ impl AgeKeyError {
         Self::InvalidRecipient(reason)
     }
 
-    fn at_line(self, line: usize) -> Self {
+    pub(super) fn at_line(self, line: usize) -> Self {
         Self::Line {
             line,
             source: Box::new(self),
@@ -335,11 +335,26 @@ impl fmt::Debug for AgeIdentity {
 
 /// The lines of a recipients or identity file that carry a key: trimmed, without blank lines
 /// and `#` comments, with 1-based line numbers.
-fn key_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+pub(super) fn key_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines()
         .enumerate()
         .map(|(i, line)| (i + 1, line.trim()))
         .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+}
+
+/// Every key line of `text` parsed (errors name the line number only), or `none` when there is
+/// no key at all: the one reading of recipients and identity files, plugin keys or not.
+pub(super) fn parse_key_file<T>(text: &str, none: AgeKeyError) -> Result<Vec<T>, AgeKeyError>
+where
+    T: std::str::FromStr<Err = AgeKeyError>,
+{
+    let keys = key_lines(text)
+        .map(|(line, text)| text.parse().map_err(|e: AgeKeyError| e.at_line(line)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(none);
+    }
+    Ok(keys)
 }
 
 /// Parses a recipients file (`--recipients-file`): one recipient per line, blank lines and
@@ -348,13 +363,7 @@ fn key_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// # Errors
 /// The first bad line (with its number), or no recipient at all.
 pub fn parse_recipients(text: &str) -> Result<Vec<AgeRecipient>, AgeKeyError> {
-    let recipients = key_lines(text)
-        .map(|(line, text)| text.parse().map_err(|e: AgeKeyError| e.at_line(line)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if recipients.is_empty() {
-        return Err(AgeKeyError::NoRecipient);
-    }
-    Ok(recipients)
+    parse_key_file(text, AgeKeyError::NoRecipient)
 }
 
 /// Parses an identity file (`age-keygen` output, or key Secret `age.key` data): one identity
@@ -363,11 +372,5 @@ pub fn parse_recipients(text: &str) -> Result<Vec<AgeRecipient>, AgeKeyError> {
 /// # Errors
 /// The first bad line (its number only, never its text), or no identity at all.
 pub fn parse_identities(text: &str) -> Result<Vec<AgeIdentity>, AgeKeyError> {
-    let identities = key_lines(text)
-        .map(|(line, text)| text.parse().map_err(|e: AgeKeyError| e.at_line(line)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if identities.is_empty() {
-        return Err(AgeKeyError::NoIdentity);
-    }
-    Ok(identities)
+    parse_key_file(text, AgeKeyError::NoIdentity)
 }

@@ -23,6 +23,7 @@ use crate::keys::{Fingerprint, PrivateKey, PublicKey};
 use crate::secret::SecretBytes;
 
 pub mod envelope;
+pub mod plugin;
 pub mod pq;
 mod rsa;
 
@@ -32,6 +33,7 @@ pub use envelope::Binding;
 pub use identity::{
     AgeIdentity, AgeKeyError, AgeRecipient, IdentityKind, parse_identities, parse_recipients,
 };
+pub use plugin::{FileIdentity, FileRecipient, PluginIdentity, PluginRecipient};
 pub use pq::{HybridIdentity, HybridRecipient};
 
 /// The first bytes of every binary age file, and so of every age item.
@@ -108,18 +110,43 @@ fn encrypt(
     armor: bool,
 ) -> Result<Vec<u8>, SealError> {
     let rsa: Vec<rsa::RsaRecipient<'_>> = rsa.iter().map(rsa::RsaRecipient).collect();
+    let extra: Vec<&dyn age::Recipient> = rsa.iter().map(|r| r as &dyn age::Recipient).collect();
+    encrypt_with(age, &extra, plaintext, armor).map_err(|e| match e {
+        EncryptFailure::Seal(e) => e,
+        EncryptFailure::Plugin(_) => SealError::new("age encryption failed"),
+    })
+}
+
+/// Why [`encrypt_with`] failed: plugin failures keep the plugin's words.
+pub(crate) enum EncryptFailure {
+    Seal(SealError),
+    Plugin(String),
+}
+
+/// Encrypts `plaintext` to `age` recipients and `extra` ones (RSA, plugins) as one age file.
+fn encrypt_with(
+    age: &[AgeRecipient],
+    extra: &[&dyn age::Recipient],
+    plaintext: &[u8],
+    armor: bool,
+) -> Result<Vec<u8>, EncryptFailure> {
     let recipients = age
         .iter()
         .map(AgeRecipient::as_age)
-        .chain(rsa.iter().map(|r| r as &dyn age::Recipient));
+        .chain(extra.iter().copied());
     let encryptor = age::Encryptor::with_recipients(recipients).map_err(|e| match e {
-        age::EncryptError::MissingRecipients => SealError::new("no recipients"),
-        age::EncryptError::IncompatibleRecipients { .. } => {
-            SealError::new("post-quantum and classical recipients cannot share an item")
+        age::EncryptError::MissingRecipients => {
+            EncryptFailure::Seal(SealError::new("no recipients"))
         }
-        _ => SealError::new("age encryption failed"),
+        age::EncryptError::IncompatibleRecipients { .. } => EncryptFailure::Seal(SealError::new(
+            "post-quantum and classical recipients cannot share an item",
+        )),
+        e @ (age::EncryptError::Plugin(_) | age::EncryptError::PluginResolve(_)) => {
+            EncryptFailure::Plugin(e.to_string())
+        }
+        _ => EncryptFailure::Seal(SealError::new("age encryption failed")),
     })?;
-    let fail = |_| SealError::new("age encryption failed");
+    let fail = |_| EncryptFailure::Seal(SealError::new("age encryption failed"));
     let mut out = Vec::with_capacity(plaintext.len() + 512);
     if armor {
         let armored =

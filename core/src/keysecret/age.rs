@@ -20,12 +20,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{
-    KEY_STATE_ACTIVE, KeySecretError, KeyState, RecoveryKeyError, TLS_KEY, read_key_secret,
-};
+use super::{KeySecretError, KeyState, RecoveryKeyError, TLS_KEY, read_key_secret};
 use crate::age::{AgeIdentity, AgeKeyError, AgeRecipient, parse_identities};
 use crate::item::KeyRing;
-use crate::object::{ObjectMeta, Secret};
+use crate::object::Secret;
 use crate::secret::SecretBytes;
 
 /// Label that marks a Secret as an age key; its value is the key's state (as for RSA keys).
@@ -70,16 +68,7 @@ pub fn age_key_secret(
     extra_labels: &BTreeMap<String, String>,
     extra_annotations: &BTreeMap<String, String>,
 ) -> Secret {
-    let mut metadata = ObjectMeta {
-        namespace: Some(namespace.to_owned()),
-        ..ObjectMeta::default()
-    };
-    metadata
-        .extra
-        .insert("generateName".to_owned(), Value::String(prefix.to_owned()));
-    let mut labels = extra_labels.clone();
-    labels.insert(AGE_KEY_LABEL.to_owned(), KEY_STATE_ACTIVE.to_owned());
-    metadata.labels = Some(labels);
+    let mut metadata = super::new_key_metadata(namespace, prefix, AGE_KEY_LABEL, extra_labels);
     let mut annotations = extra_annotations.clone();
     let created = created
         .to_offset(time::UtcOffset::UTC)

@@ -11,6 +11,7 @@ use crate::object::{ObjectMeta, Secret};
 use crate::secret::SecretBytes;
 
 pub mod age;
+pub mod wrapped;
 
 /// Label that marks a Secret as a sealing key; its value is the key's state.
 pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
@@ -45,6 +46,33 @@ pub enum KeySecretError {
     /// The key or certificate does not parse.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A protected key (docs/key-protection.md): well formed, its DEK not yet unwrapped.
+    #[error("the private key is protected by {}: not yet unwrapped", .0.protection())]
+    Protected(Box<wrapped::WrappedKey>),
+    /// A protected key Secret that does not parse.
+    #[error(transparent)]
+    Wrapped(#[from] wrapped::WrappedKeyError),
+}
+
+/// The metadata of a new key Secret of any layout: `generateName` = `prefix`, the extra labels,
+/// and `state_label` = `active`, which the extra labels cannot override.
+pub(crate) fn new_key_metadata(
+    namespace: &str,
+    prefix: &str,
+    state_label: &str,
+    extra_labels: &BTreeMap<String, String>,
+) -> ObjectMeta {
+    let mut metadata = ObjectMeta {
+        namespace: Some(namespace.to_owned()),
+        ..ObjectMeta::default()
+    };
+    metadata
+        .extra
+        .insert("generateName".to_owned(), Value::String(prefix.to_owned()));
+    let mut labels = extra_labels.clone();
+    labels.insert(state_label.to_owned(), KEY_STATE_ACTIVE.to_owned());
+    metadata.labels = Some(labels);
+    metadata
 }
 
 /// A new key Secret in upstream's layout: `generateName` = prefix, label `active`, type
@@ -60,16 +88,7 @@ pub fn key_secret(
     extra_labels: &BTreeMap<String, String>,
     extra_annotations: &BTreeMap<String, String>,
 ) -> Result<Secret, KeyError> {
-    let mut metadata = ObjectMeta {
-        namespace: Some(namespace.to_owned()),
-        ..ObjectMeta::default()
-    };
-    metadata
-        .extra
-        .insert("generateName".to_owned(), Value::String(prefix.to_owned()));
-    let mut labels = extra_labels.clone();
-    labels.insert(KEY_LABEL.to_owned(), KEY_STATE_ACTIVE.to_owned());
-    metadata.labels = Some(labels);
+    let mut metadata = new_key_metadata(namespace, prefix, KEY_LABEL, extra_labels);
     if !extra_annotations.is_empty() {
         metadata.annotations = Some(extra_annotations.clone());
     }
@@ -93,10 +112,14 @@ pub fn key_secret(
 /// then belong to the key).
 ///
 /// # Errors
-/// See [`KeySecretError`].
+/// See [`KeySecretError`]; a protected key Secret gives [`KeySecretError::Protected`].
 pub fn read_key_secret(
     secret: &Secret,
 ) -> Result<(PrivateKey, Option<Certificate>), KeySecretError> {
+    if wrapped::is_wrapped_key_secret(secret) {
+        let key = wrapped::read_wrapped_key_secret(secret)?;
+        return Err(KeySecretError::Protected(Box::new(key)));
+    }
     let data = secret.merged_items();
     let key_pem = data.get(TLS_KEY).ok_or(KeySecretError::MissingKey)?;
     let key = PrivateKey::from_pem(key_pem)?;

@@ -3,6 +3,7 @@
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use sealant_core::age::AgeIdentity;
 use sealant_core::keysecret::age::{AgeKeySecretError, age_key_created, read_age_key_secret};
+use sealant_core::keysecret::wrapped::WrappedKey;
 use sealant_core::keysecret::{
     KeySecretError, KeyState, RENEW_REQUEST_ANNOTATION, read_key_secret,
 };
@@ -49,6 +50,10 @@ pub enum KeyProblem {
     /// The age identity does not parse or does not match `age.pub`.
     #[error(transparent)]
     Age(#[from] AgeKeySecretError),
+    /// A protected RSA key (docs/key-protection.md), well formed: usable once its KMS or HSM
+    /// unwraps the data key. The envelope holds no plaintext.
+    #[error("protected by {}: not yet unwrapped", .0.protection())]
+    NeedsUnwrap(Box<WrappedKey>),
 }
 
 /// The private part of a usable key. `Debug` shows fingerprints only (core's types redact).
@@ -128,15 +133,13 @@ impl KeyRecord {
             KeyKind::Rsa => match read_key_secret(&core) {
                 Ok((key, Some(cert))) => {
                     record.fingerprint = Some(key.fingerprint().clone());
-                    record.order_time = Some(match order {
-                        OrderPriority::CertNotBefore => cert.not_before(),
-                        OrderPriority::SecretCreationTimestamp => metadata
-                            .creation_timestamp
-                            .as_ref()
-                            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
-                            .unwrap_or(cert.not_before()),
-                    });
+                    record.order_time = Some(order_time(order, secret, &cert));
                     record.material = Some(KeyMaterial::Rsa { key, cert });
+                }
+                Err(KeySecretError::Protected(wrapped)) => {
+                    record.fingerprint = Some(wrapped.fingerprint().clone());
+                    record.order_time = Some(order_time(order, secret, wrapped.certificate()));
+                    record.problem = Some(KeyProblem::NeedsUnwrap(wrapped));
                 }
                 Ok((key, None)) => {
                     record.fingerprint = Some(key.fingerprint().clone());
@@ -160,5 +163,18 @@ impl KeyRecord {
     /// unseals).
     pub fn usable(&self) -> bool {
         self.material.is_some()
+    }
+}
+
+/// The time an RSA key is ordered by ([`OrderPriority`]).
+fn order_time(order: OrderPriority, secret: &K8sSecret, cert: &Certificate) -> OffsetDateTime {
+    match order {
+        OrderPriority::CertNotBefore => cert.not_before(),
+        OrderPriority::SecretCreationTimestamp => secret
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
+            .unwrap_or(cert.not_before()),
     }
 }

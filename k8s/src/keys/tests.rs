@@ -234,3 +234,28 @@ fn of_equal_times_the_later_in_list_order_seals() {
     assert_eq!(keys.last().map(|k| k.name), Some("a"), "stable");
     assert_eq!(sealing(&keys), Some("a"));
 }
+
+#[test]
+fn protected_key_secrets_are_reported_as_needing_unwrap() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/vectors/wrapped/protected-rsa2048.yaml"
+    ))
+    .unwrap();
+    let core = sealant_core::object::read_secrets(&text)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let secret = to_k8s(&core, "protected", 100);
+    let record = KeyRecord::read(KeyKind::Rsa, &secret, OrderPriority::CertNotBefore);
+    let (key, cert) = vector("rsa2048");
+    assert_eq!(record.fingerprint.as_ref(), Some(key.fingerprint()));
+    assert_eq!(record.order_time, Some(cert.not_before()));
+    assert!(!record.usable());
+    match &record.problem {
+        Some(KeyProblem::NeedsUnwrap(wrapped)) => {
+            assert_eq!(wrapped.protection().kek, "sealant-test/kek-1");
+        }
+        other => panic!("expected NeedsUnwrap, got {other:?}"),
+    }
+}

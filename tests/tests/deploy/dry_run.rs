@@ -9,6 +9,7 @@ use super::*;
 #[tokio::test]
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn manifests_and_chart_pass_server_side_dry_run() -> anyhow::Result<()> {
+    let _names = DEFAULT_CLUSTER_NAMES.lock().await;
     let cluster = cluster_with_crd().await?;
     install_monitoring_crds(&cluster).await?;
     let minor = server_minor(&cluster).await?;
@@ -46,6 +47,14 @@ async fn manifests_and_chart_pass_server_side_dry_run() -> anyhow::Result<()> {
         (
             "helm ci/monitoring-values.yaml",
             vec!["-f", "ci/monitoring-values.yaml"],
+        ),
+        (
+            "helm ci/admission-values.yaml",
+            vec!["-f", "ci/admission-values.yaml"],
+        ),
+        (
+            "helm ci/rollout-values.yaml",
+            vec!["-f", "ci/rollout-values.yaml"],
         ),
         // Upstream's chart values, unchanged but for the image (docs/helm-values.md).
         (
@@ -120,6 +129,7 @@ async fn manifests_and_chart_pass_server_side_dry_run() -> anyhow::Result<()> {
         "NetworkPolicy",
         "ServiceMonitor",
         "PrometheusRule",
+        "ValidatingWebhookConfiguration",
     ] {
         ensure!(kinds_seen.contains(kind), "no {kind} was dry-run");
     }

@@ -137,6 +137,7 @@ async fn key_secrets(
 #[tokio::test]
 #[ignore = "needs the test control plane: bash tests/e2e.sh"]
 async fn helm_upgrade_from_upstream_release_keeps_keys_and_unsealing() -> anyhow::Result<()> {
+    let _names = DEFAULT_CLUSTER_NAMES.lock().await;
     let cluster = cluster_with_crd().await?;
     let ns = cluster.namespace("helm-upgrade").await?;
     let n = ns.name();
@@ -204,6 +205,35 @@ async fn helm_upgrade_from_upstream_release_keeps_keys_and_unsealing() -> anyhow
     // 2. The upgrade: upstream's default values, unchanged but for the image (and the unique
     // ClusterRole name of this test), as docs/migration.md says.
     let upstream_values = repo_file("deploy/helm/upstream-values/default.yaml");
+    // One that would rename the release's objects (here through nameOverride) is refused
+    // before anything changes, with the fullnameOverride that keeps them (checked below: the
+    // same Deployment and Service afterwards).
+    let renaming = format!(
+        "nameOverride=renamed,image.registry=registry.example,\
+         image.repository=platform/sealant-controller,image.tag=0.1.0,rbac.clusterRoleName={cluster_role}"
+    );
+    let refused = helm(
+        &cluster,
+        &[
+            "upgrade",
+            "sealed-secrets",
+            repo_file("deploy/helm/sealant").to_str().unwrap(),
+            "-n",
+            n,
+            "-f",
+            upstream_values.to_str().unwrap(),
+            "--set",
+            &renaming,
+        ],
+    );
+    let message = refused
+        .err()
+        .context("an upgrade renaming the objects was accepted")?
+        .to_string();
+    ensure!(
+        message.contains("set fullnameOverride=sealed-secrets-controller to keep the names"),
+        "{message}"
+    );
     let set = format!(
         "fullnameOverride=sealed-secrets-controller,image.registry=registry.example,\
          image.repository=platform/sealant-controller,image.tag=0.1.0,rbac.clusterRoleName={cluster_role}"

@@ -36,6 +36,12 @@ use sealant_tests::controller::{
 };
 use sealant_tests::{DEFAULT_TIMEOUT, TestCluster, repo_file, unique_name, wait_for};
 
+/// Held by the e2e tests that create or dry-run cluster-scoped objects under the chart's
+/// default names (the ClusterRoleBinding `sealed-secrets-controller-unsealer`): a dry run of
+/// the default render fails with "cannot change roleRef" while the upgrade test's real
+/// binding, bound to its own ClusterRole, exists.
+static DEFAULT_CLUSTER_NAMES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 // --- plain tests -------------------------------------------------------------------------
 
 /// kustomize and Helm read no file outside their own directory, so each keeps a copy of the
@@ -107,6 +113,29 @@ fn helm_values_map_to_controller_flags() {
         "kubeconfig",
         "controller-namespace",
         "rotate-period",
+        // Set by the chart from admission.* (templates/_admission.tpl, docs/admission.md).
+        "admission-listen-addr",
+        "admission-webhook-config",
+        "admission-tls-secret",
+        "admission-cert-hosts",
+        "admission-cert-dir",
+        "admission-cert-secret",
+        "admission-controller-user",
+        "plaintext-guard-exempt-users",
+        "plaintext-guard-exempt-types",
+        "plaintext-guard-exempt-owners",
+        // Set by the chart from webUi.enabled (docs/webui.md).
+        "web-ui",
+        // Set by the chart from keyProtection.* (templates/_keyprotection.tpl,
+        // docs/key-protection.md).
+        "key-protection",
+        "pkcs11-module",
+        "pkcs11-token-label",
+        "pkcs11-pin-file",
+        "pkcs11-kek-label",
+        "aws-kms-region",
+        "aws-kms-key-id",
+        "aws-kms-endpoint",
     ]
     .map(str::to_owned)
     .into();
@@ -356,11 +385,12 @@ fn kinds<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
     docs.iter().filter(|d| d["kind"] == kind).collect()
 }
 
-const CLUSTER_SCOPED: [&str; 4] = [
+const CLUSTER_SCOPED: [&str; 5] = [
     "CustomResourceDefinition",
     "ClusterRole",
     "ClusterRoleBinding",
     "Namespace",
+    "ValidatingWebhookConfiguration",
 ];
 
 /// Moves namespaced objects (and ServiceAccount subjects) from `from` to `to`.
@@ -581,6 +611,7 @@ async fn install_monitoring_crds(cluster: &TestCluster) -> anyhow::Result<()> {
     Ok(())
 }
 
+mod admission;
 mod dry_run;
 mod gitops;
 mod helm_upgrade;

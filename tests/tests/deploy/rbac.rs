@@ -25,7 +25,7 @@ impl ServiceAccountController {
 
 /// Applies the ServiceAccount and RBAC objects of `docs` for real, moved from `from` to the
 /// controller namespace `ns`; returns a kubeconfig holding the ServiceAccount's token.
-async fn service_account_kubeconfig(
+pub(super) async fn service_account_kubeconfig(
     cluster: &TestCluster,
     docs: &[Value],
     from: &str,

@@ -215,4 +215,26 @@ flag names being the value names in kebab case (keyRenewPeriod -> --key-renew-pe
 {{- if and .Values.ingress.enabled .Values.ingress.apiVersion (not (has .Values.ingress.apiVersion (list "networking.k8s.io/v1"))) -}}
 {{- fail (printf "ingress.apiVersion=%s: sealant's chart renders networking.k8s.io/v1 Ingresses only (Kubernetes 1.19 and later)" .Values.ingress.apiVersion) -}}
 {{- end -}}
+{{- include "sealant.validateUpstreamNames" . -}}
+{{- end -}}
+
+{{/* `helm upgrade` of a release installed by upstream's chart: its objects keep their names
+only when this chart computes the same fullname. A rename would give clients (kubeseal,
+sealant --controller-name) another Service and replace the Deployment instead of rolling it,
+so it is refused unless fullnameOverride says which name to use (docs/migration.md, path B).
+Only a real upgrade can tell: `lookup` finds nothing under `helm template`. */}}
+{{- define "sealant.validateUpstreamNames" -}}
+{{- if and .Release.IsUpgrade (not .Values.fullnameOverride) -}}
+{{- $ours := include "sealant.fullname" . -}}
+{{- $theirs := list -}}
+{{- range (dig "items" list (lookup "v1" "Service" (include "sealant.namespace" .) "")) -}}
+{{- if and (hasPrefix "sealed-secrets-" (dig "metadata" "labels" "helm.sh/chart" "" .)) (eq (dig "metadata" "annotations" "meta.helm.sh/release-name" "" .) $.Release.Name) -}}
+{{- $theirs = append $theirs .metadata.name -}}
+{{- end -}}
+{{- end -}}
+{{- if and $theirs (not (has $ours $theirs)) -}}
+{{- $old := first (sortAlpha $theirs) -}}
+{{- fail (printf "release %s was installed by upstream's sealed-secrets chart, whose objects are named %q; sealant's chart would name them %q (a new Service name for kubeseal and sealant, a new Deployment): set fullnameOverride=%s to keep the names, or fullnameOverride=%s to rename them on purpose (docs/migration.md, path B)" .Release.Name $old $ours $old $ours) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

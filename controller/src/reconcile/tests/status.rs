@@ -1,0 +1,240 @@
+//! The status the reconciler writes: conditions, inventory, observed generation, and which
+//! writes start a reconcile.
+
+use super::*;
+
+fn desired(key_fingerprints: Option<Vec<&str>>, compromised: Option<&str>) -> DesiredStatus {
+    DesiredStatus {
+        synced: "True",
+        message: String::new(),
+        generation: Some(2),
+        key_fingerprints: key_fingerprints.map(|f| f.into_iter().map(str::to_owned).collect()),
+        compromised: compromised.map(str::to_owned),
+        rollout: None,
+        reason: None,
+    }
+}
+
+/// The status as applied, as JSON.
+fn applied(current: &SealedSecret, desired: &DesiredStatus, now: &Option<String>) -> Option<Value> {
+    desired_status(current.status.as_ref(), desired, now.clone())
+        .map(|status| serde_json::to_value(status).unwrap())
+}
+
+#[test]
+fn inventory_alone_changes_nothing_else() {
+    let object = sealed_object(upstream_status());
+    let now = Some("2026-06-01T00:00:00Z".to_owned());
+    let status = applied(
+        &object,
+        &desired(Some(vec!["SHA256:a", "SHA256:b"]), None),
+        &now,
+    )
+    .unwrap();
+    // The whole set of fields we own (an apply without one would remove it), with the
+    // conditions as they were, times included.
+    let mut expected = upstream_status();
+    expected["keyFingerprints"] = json!(["SHA256:a", "SHA256:b"]);
+    assert_eq!(status, expected);
+    // Once recorded, nothing to write.
+    let object = sealed_object(expected);
+    assert_eq!(
+        applied(
+            &object,
+            &desired(Some(vec!["SHA256:a", "SHA256:b"]), None),
+            &now
+        ),
+        None
+    );
+    // Unknown after a failure at a new generation: the stale list is left out (removed).
+    let mut failed = desired(None, None);
+    failed.synced = "False";
+    failed.generation = Some(3);
+    let status = applied(&object, &failed, &now).unwrap();
+    assert!(!status.as_object().unwrap().contains_key("keyFingerprints"));
+    assert_eq!(status["conditions"][0]["status"], "False");
+    assert_eq!(
+        status["conditions"][0]["lastTransitionTime"],
+        "2026-06-01T00:00:00Z"
+    );
+    assert_eq!(status["observedGeneration"], 3);
+}
+
+#[test]
+fn compromised_condition_comes_second_and_goes_when_resolved() {
+    let mut recorded = upstream_status();
+    recorded["keyFingerprints"] = json!(["SHA256:bad"]);
+    let object = sealed_object(recorded.clone());
+    let now = Some("2026-06-01T00:00:00Z".to_owned());
+    let message = "sealed to compromised key SHA256:bad; re-encrypt it (sealant reencrypt)";
+    let status = applied(
+        &object,
+        &desired(Some(vec!["SHA256:bad"]), Some(message)),
+        &now,
+    )
+    .unwrap();
+    let conditions = status["conditions"].as_array().unwrap();
+    assert_eq!(conditions.len(), 2);
+    // Synced first and unchanged (its times stay), KeyCompromised second.
+    assert_eq!(conditions[0], recorded["conditions"][0]);
+    assert_eq!(conditions[1]["type"], CONDITION_KEY_COMPROMISED);
+    assert_eq!(conditions[1]["status"], "True");
+    assert_eq!(conditions[1]["reason"], REASON_COMPROMISED);
+    assert_eq!(conditions[1]["message"], message);
+    assert_eq!(conditions[1]["lastTransitionTime"], "2026-06-01T00:00:00Z");
+    assert_eq!(status["keyFingerprints"], json!(["SHA256:bad"]));
+
+    // Applied: stable.
+    let object = sealed_object(status.clone());
+    assert_eq!(
+        applied(
+            &object,
+            &desired(Some(vec!["SHA256:bad"]), Some(message)),
+            &now
+        ),
+        None
+    );
+    assert_eq!(current_compromised(object.status.as_ref()), Some(message));
+    // Re-encrypted (or the key reactivated): the condition goes, Synced stays.
+    let status = applied(&object, &desired(Some(vec!["SHA256:good"]), None), &now).unwrap();
+    assert_eq!(status["conditions"], json!([recorded["conditions"][0]]));
+    assert_eq!(status["keyFingerprints"], json!(["SHA256:good"]));
+}
+
+#[test]
+fn recorded_inventory_belongs_to_the_current_generation() {
+    let mut recorded = upstream_status();
+    recorded["keyFingerprints"] = json!(["SHA256:a"]);
+    let object = sealed_object(recorded.clone());
+    assert_eq!(
+        recorded_inventory(&object, None),
+        Some(vec!["SHA256:a".to_owned()])
+    );
+    // From an older generation: not trusted.
+    recorded["observedGeneration"] = json!(1);
+    let stale = sealed_object(recorded);
+    assert_eq!(recorded_inventory(&stale, None), None);
+    // Upstream's status has none; what we wrote (not yet seen in the object) counts.
+    let upstream = sealed_object(upstream_status());
+    assert_eq!(recorded_inventory(&upstream, None), None);
+    let written = desired(Some(vec!["SHA256:b"]), None).written("uid-1".into(), None);
+    assert_eq!(
+        recorded_inventory(&upstream, Some(&written)),
+        Some(vec!["SHA256:b".to_owned()])
+    );
+    // ...for that object and generation only.
+    let other_uid = WrittenStatus {
+        uid: "uid-0".into(),
+        ..written
+    };
+    assert_eq!(recorded_inventory(&upstream, Some(&other_uid)), None);
+}
+
+/// Our own status writes start no reconcile; anyone else's status, and changes of the spec or
+/// of the metadata that templates and upstream's annotations read, do.
+#[test]
+fn trigger_hash_ignores_only_our_own_status_writes() {
+    let memory = StatusMemory::default();
+    let object = sealed_object(upstream_status());
+    let first = memory.trigger_hash(&object);
+    assert_eq!(
+        memory.trigger_hash(&object),
+        first,
+        "not a function of the object"
+    );
+
+    let mut ours = object.clone();
+    ours.status.as_mut().unwrap().key_fingerprints = Some(vec!["SHA256:a".into()]);
+    memory.own(&object_key(&ours), ours.status.as_ref());
+    assert_eq!(
+        memory.trigger_hash(&ours),
+        first,
+        "our own write started a reconcile"
+    );
+
+    let mut forged = ours.clone();
+    forged.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].status = "False".into();
+    let forged_hash = memory.trigger_hash(&forged);
+    assert_ne!(forged_hash, first, "a forged status went unseen");
+    // Forged again after our correction: seen again.
+    memory.own(&object_key(&ours), ours.status.as_ref());
+    assert_eq!(memory.trigger_hash(&ours), first);
+    assert_eq!(memory.trigger_hash(&forged), forged_hash);
+
+    let mut relabelled = ours.clone();
+    relabelled
+        .metadata
+        .labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert("team".into(), "b".into());
+    assert_ne!(memory.trigger_hash(&relabelled), first);
+    let mut annotated = ours.clone();
+    annotated.metadata.annotations = Some(BTreeMap::from([(
+        "sealant.dev/age-items".to_owned(),
+        "k".to_owned(),
+    )]));
+    assert_ne!(memory.trigger_hash(&annotated), first);
+    let mut newer = ours.clone();
+    newer.metadata.generation = Some(3);
+    assert_ne!(memory.trigger_hash(&newer), first);
+    // The version alone (what each of our writes bumps) is not a change.
+    let mut bumped = ours;
+    bumped.metadata.resource_version = Some("1234".into());
+    assert_eq!(memory.trigger_hash(&bumped), first);
+}
+
+/// A namespace that stops matching a selector-scoped object: the error says which namespace
+/// and selector, waits for a relabel instead of burning retries, and the condition carries the
+/// `NamespaceNotSelected` reason, written even when `Synced` was already `False` for another
+/// reason and removed once it unseals again.
+#[test]
+fn namespace_not_selected_has_its_own_reason_and_condition() {
+    let err = ReconcileError::NamespaceNotSelected {
+        namespace: "team-a".into(),
+        selector: "team=payments".into(),
+    };
+    assert_eq!(err.event_reason(), REASON_NAMESPACE_NOT_SELECTED);
+    assert_eq!(err.kind(), "namespace");
+    // The Namespace watch brings it back on a relabel; retries cannot help before.
+    assert!(err.is_permanent());
+    assert_eq!(
+        error::condition_reason(&err),
+        Some(REASON_NAMESPACE_NOT_SELECTED)
+    );
+    assert!(err.to_string().contains("\"team-a\""), "{err}");
+    assert!(err.to_string().contains("\"team=payments\""), "{err}");
+    let other = ReconcileError::Unmanaged("x".into());
+    assert_eq!(error::condition_reason(&other), None);
+    let bad = ReconcileError::Selector(sealant_core::Selector::parse("").unwrap_err());
+    assert!(bad.is_permanent());
+    assert_eq!(bad.event_reason(), "ErrUnsealFailed");
+
+    let now = Some("2026-06-01T00:00:00Z".to_owned());
+    let mut failed = desired(None, None);
+    failed.synced = "False";
+    failed.generation = Some(1);
+    let object = sealed_object(json!({"observedGeneration": 1, "conditions": [
+        {"type": "Synced", "status": "False", "message": "cannot decrypt"}
+    ]}));
+    let not_selected = DesiredStatus {
+        message: err.to_string(),
+        ..failed.with_reason(Some(REASON_NAMESPACE_NOT_SELECTED))
+    };
+    let status = applied(&object, &not_selected, &now).expect("the reason changed");
+    assert_eq!(
+        status["conditions"][0]["reason"],
+        REASON_NAMESPACE_NOT_SELECTED
+    );
+    assert_eq!(status["conditions"][0]["status"], "False");
+    let object = sealed_object(status);
+    assert_eq!(applied(&object, &not_selected, &now), None);
+    let mut synced = desired(None, None);
+    synced.generation = Some(1);
+    let status = applied(&object, &synced, &now).unwrap();
+    assert_eq!(status["conditions"][0]["status"], "True");
+    assert!(
+        status["conditions"][0]
+            .get("reason")
+            .is_none_or(Value::is_null)
+    );
+}
