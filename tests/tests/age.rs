@@ -284,8 +284,9 @@ async fn age_keys_can_be_turned_off_and_are_picked_up_live() -> anyhow::Result<(
         "127.0.0.1:0",
     )?;
     controller_cert(&cluster, &ns).await?;
-    wait_for("/healthz", DEFAULT_TIMEOUT, || async {
-        Ok(http_get(&addr, "/healthz").await)
+    // Ready: its key snapshot is loaded, so a 404 below is not a snapshot still empty.
+    wait_for("/readyz", DEFAULT_TIMEOUT, || async {
+        Ok(http_get(&addr, "/readyz").await)
     })
     .await?;
     // No age key: /v1/recipient is 404 (http_get gives None for anything but 200).

@@ -27,8 +27,10 @@ async fn controller(
     let controller =
         ControllerProcess::start_with_addrs(cluster, ns.name(), extra, &api_addr, "127.0.0.1:0")?;
     let cert = controller_cert(cluster, ns).await?;
-    wait_for("the API to answer", DEFAULT_TIMEOUT, || async {
-        Ok(http_get(&api_addr, "/healthz").await)
+    // Ready, not only alive: the key Secret is in the API before the controller's own key
+    // snapshot has it, and /v1/rotate or /v1/verify then has no key to answer with.
+    wait_for("the controller to be ready", DEFAULT_TIMEOUT, || async {
+        Ok(http_get(&api_addr, "/readyz").await)
     })
     .await?;
     Ok((controller, api_addr, cert))

@@ -56,23 +56,11 @@ fn shorten(text: &str) -> String {
 /// # Errors
 /// Unreadable files or identities that do not parse.
 pub fn load_identities(paths: &[PathBuf]) -> Result<Vec<AgeIdentity>> {
-    let mut identities = Vec::new();
-    for path in paths {
-        let bytes = crate::io::read_file_bytes(path)?;
-        let parsed = std::str::from_utf8(&bytes)
-            .map_err(|_| CliError::new(format!("{}: not a text file", path.display())))
-            .and_then(|text| {
-                parse_identities(text)
-                    .map_err(|e| CliError::new(format!("{}: {}", path.display(), with_sources(&e))))
-            })
-            .map_err(|e| {
-                e.hint(
-                    "give an age identity file: AGE-SECRET-KEY-1… lines, as age-keygen writes them",
-                )
-            })?;
-        identities.extend(parsed);
-    }
-    Ok(identities)
+    load_key_files(
+        paths,
+        parse_identities,
+        "give an age identity file: AGE-SECRET-KEY-1… lines, as age-keygen writes them",
+    )
 }
 
 /// Decrypts a backup file with `identities` and returns its key Secrets.
@@ -144,21 +132,33 @@ pub fn file_recipients(values: &[String], files: &[PathBuf]) -> Result<Vec<FileR
 /// # Errors
 /// Unreadable files or identities that do not parse.
 pub fn load_file_identities(paths: &[PathBuf]) -> Result<Vec<FileIdentity>> {
-    let mut identities = Vec::new();
+    load_key_files(
+        paths,
+        parse_file_identities,
+        "give an age identity file: AGE-SECRET-KEY-1… lines as age-keygen writes them, or AGE-PLUGIN-… lines from an age plugin",
+    )
+}
+
+/// Every key of the files at `paths`, each read by `parse`; an error names the file (and the
+/// line, through `parse`), never the key text, with `hint`.
+fn load_key_files<T>(
+    paths: &[PathBuf],
+    parse: fn(&str) -> std::result::Result<Vec<T>, sealant_core::age::AgeKeyError>,
+    hint: &'static str,
+) -> Result<Vec<T>> {
+    let mut keys = Vec::new();
     for path in paths {
         let bytes = crate::io::read_file_bytes(path)?;
         let parsed = std::str::from_utf8(&bytes)
             .map_err(|_| CliError::new(format!("{}: not a text file", path.display())))
             .and_then(|text| {
-                parse_file_identities(text)
+                parse(text)
                     .map_err(|e| CliError::new(format!("{}: {}", path.display(), with_sources(&e))))
             })
-            .map_err(|e| {
-                e.hint("give an age identity file: AGE-SECRET-KEY-1… lines as age-keygen writes them, or AGE-PLUGIN-… lines from an age plugin")
-            })?;
-        identities.extend(parsed);
+            .map_err(|e| e.hint(hint))?;
+        keys.extend(parsed);
     }
-    Ok(identities)
+    Ok(keys)
 }
 
 fn read_path(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
