@@ -259,7 +259,19 @@ def seal(args, cert_path, namespace, names):
     return out
 
 
-def create_all(api, namespace, bodies, clients=8):
+class Progress:
+    """Objects created so far (the creating threads count), for the curves."""
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self):
+        with self.lock:
+            self.count += 1
+
+
+def create_all(api, namespace, bodies, clients=8, progress=None):
     """POSTs every body with `clients` parallel connections; returns the wall time."""
     path = f"{GROUP_PATH}/namespaces/{namespace}/sealedsecrets"
     chunks = [bodies[i::clients] for i in range(clients)]
@@ -269,6 +281,8 @@ def create_all(api, namespace, bodies, clients=8):
         try:
             for body in chunk:
                 api.request("POST", path, body.encode())
+                if progress is not None:
+                    progress.add()
         except Exception as err:  # reported below, after every thread has stopped
             errors.append(err)
 
@@ -281,6 +295,55 @@ def create_all(api, namespace, bodies, clients=8):
     if errors:
         raise errors[0]
     return time.monotonic() - start
+
+
+class Curve:
+    """Time series for the report's plots: objects created and objects Synced, sampled about once
+    a second (and at every 1% of N), t in seconds from the start of the creates."""
+
+    def __init__(self, n, phase, progress, t0):
+        self.n, self.phase, self.progress, self.t0 = n, phase, progress, t0
+        self.created, self.synced = [], []
+        self.controller = None
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def watch(self, controller):
+        self.controller = controller
+
+    def sample(self):
+        t = round(time.monotonic() - self.t0, 3)
+        created = self.progress.count
+        if not self.created or self.created[-1][1] != created:
+            self.created.append([t, created])
+        if self.controller is not None:
+            try:
+                synced = self.controller.synced()
+            except (OSError, RuntimeError, http.client.HTTPException):
+                return
+            if not self.synced or self.synced[-1][1] != synced:
+                self.synced.append([t, synced])
+
+    def run(self):
+        step = max(1, self.n // 100)
+        last = time.monotonic()
+        last_count = -step
+        while not self.stop_event.is_set():
+            count = self.progress.count
+            if time.monotonic() - last >= 0.5 or count - last_count >= step:
+                self.sample()
+                last, last_count = time.monotonic(), count
+            self.stop_event.wait(0.1)
+
+    def last_synced(self):
+        return self.synced[-1][1] if self.synced else 0
+
+    def finish(self):
+        self.stop_event.set()
+        self.thread.join()
+        self.sample()
+        return {"n": self.n, "phase": self.phase, "created": self.created, "synced": self.synced}
 
 
 def ensure_namespace(api, name):
@@ -365,7 +428,10 @@ def live_phase(args, api, pids, cert_path, n):
         req0 = metric_sum(m0, "sealant_kube_requests_total", exclude='verb="watch"')
         log(f"{ns}: creating {n} SealedSecrets (8 parallel clients) with the controller running")
         window = Window(api, pids, ctl)
-        created_s = create_all(api, ns, bodies)
+        progress = Progress()
+        curve = Curve(n, "live", progress, window.start["t"])
+        curve.watch(ctl)
+        created_s = create_all(api, ns, bodies, progress=progress)
         t_created = time.monotonic()
         api.request("POST", f"{GROUP_PATH}/namespaces/{ns}/sealedsecrets", probe.encode())
         t_probe_created = time.monotonic()
@@ -376,8 +442,9 @@ def live_phase(args, api, pids, cert_path, n):
                        for c in (obj.get("status") or {}).get("conditions", []))
 
         t_probe = wait_for("the probe SealedSecret", probe_synced, args.timeout, 0.05)
-        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: ctl.synced() >= n + 1, args.timeout, 0.5)
+        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: curve.last_synced() >= n + 1, args.timeout, 0.05)
         sync = window.finish()
+        curve_points = curve.finish()
         verify_synced(api, ns, n + 1)
         m1 = ctl.metrics()
         req1 = metric_sum(m1, "sealant_kube_requests_total", exclude='verb="watch"')
@@ -396,6 +463,7 @@ def live_phase(args, api, pids, cert_path, n):
             "requests_by_verb": by_verb,
             "rss_mib": rss, "hwm_mib": hwm,
             "rsa_ops": metric_sum(m1, 'sealant_unseal_rsa_operations_total{source="reconcile"}'),
+            "curve": curve_points,
         }
     finally:
         ctl.stop()
@@ -405,25 +473,46 @@ def live_phase(args, api, pids, cert_path, n):
     return result
 
 
+def probe_synced(api, ns, name):
+    obj = api.get_json(f"{GROUP_PATH}/namespaces/{ns}/sealedsecrets/{name}")
+    return any(c.get("type") == "Synced" and c.get("status") == "True"
+               for c in (obj.get("status") or {}).get("conditions", []))
+
+
 def backlog_phase(args, api, pids, cert_path, n):
-    """N SealedSecrets created while no controller watches, then the controller starts."""
+    """N SealedSecrets created while no controller watches, then the controller starts; once it
+    is ready (its initial list done), one newcomer is created: its time to Synced, and how many
+    of the N were still not Synced then (new objects first)."""
     ns = f"backlog-{n}"
     ensure_namespace(api, ns)
     log(f"{ns}: sealing and creating {n} SealedSecrets with no controller watching")
     bodies = seal(args, cert_path, ns, [f"s{i}" for i in range(n)])
+    newcomer = seal(args, cert_path, ns, ["newcomer"])[0]
     window = Window(api, pids)
-    created_s = create_all(api, ns, bodies)
+    progress = Progress()
+    curve = Curve(n, "backlog", progress, window.start["t"])
+    created_s = create_all(api, ns, bodies, progress=progress)
     create_window = window.finish()
     log(f"{ns}: starting the controller on the backlog")
     window = Window(api, pids)
     ctl = Controller(args.bin, args.build, args, ns, f"{args.work}/controller-{args.build}-{ns}.log")
+    curve.watch(ctl)
     try:
         ready = ctl.wait_ready(args.timeout)
         m0 = ctl.metrics()
         req0 = metric_sum(m0, "sealant_kube_requests_total", exclude='verb="watch"')
-        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: ctl.synced() >= n, args.timeout, 0.5)
+        api.request("POST", f"{GROUP_PATH}/namespaces/{ns}/sealedsecrets", newcomer.encode())
+        t_newcomer = time.monotonic()
+        t_newcomer_synced = wait_for("the newcomer SealedSecret", lambda: probe_synced(api, ns, "newcomer"),
+                                     args.timeout, 0.05)
+        # The newcomer counts among the Synced ones.
+        backlog_waiting = max(0, n - (ctl.synced() - 1))
+        log(f"{ns}: newcomer Synced after {t_newcomer_synced - t_newcomer:.2f} s, "
+            f"{backlog_waiting} of {n} still waiting")
+        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: curve.last_synced() >= n + 1, args.timeout, 0.05)
         sync = window.finish(ctl)
-        verify_synced(api, ns, n)
+        curve_points = curve.finish()
+        verify_synced(api, ns, n + 1)
         m1 = ctl.metrics()
         req1 = metric_sum(m1, "sealant_kube_requests_total", exclude='verb="watch"')
         rss, hwm = settle_rss(ctl)
@@ -431,9 +520,12 @@ def backlog_phase(args, api, pids, cert_path, n):
             "n": n, "namespace": ns, "creates_s": created_s, "create_rate_per_s": n / created_s,
             "create_window": create_window,
             "ready_s": ready, "synced_s": t_all - ctl.started, "window": sync,
-            "requests_per_sealedsecret": (req1 - req0) / n,
+            "newcomer_synced_s": t_newcomer_synced - t_newcomer,
+            "newcomer_backlog_waiting": backlog_waiting,
+            "requests_per_sealedsecret": (req1 - req0) / (n + 1),
             "rss_mib": rss, "hwm_mib": hwm,
             "rsa_ops": metric_sum(m1, 'sealant_unseal_rsa_operations_total{source="reconcile"}'),
+            "curve": curve_points,
         }
     finally:
         ctl.stop()
@@ -487,6 +579,8 @@ def main():
     parser.add_argument("--metrics-port", type=int, required=True)
     parser.add_argument("--sizes", required=True, help="comma-separated N")
     parser.add_argument("--no-backlog", action="store_true")
+    parser.add_argument("--large", type=int, default=0,
+                        help="also a backlog of this many (full runs: 50000), deployed build only")
     parser.add_argument("--timeout", type=float, default=1200)
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
@@ -498,7 +592,7 @@ def main():
     ensure_namespace(api, "bench")
     ensure_namespace(api, "bench-idle")
     cert_path = f"{args.work}/cert.pem"
-    result = {"sizes": [int(s) for s in args.sizes.split(",")], "builds": {
+    result = {"sizes": [int(s) for s in args.sizes.split(",")], "deployed_build": args.build, "builds": {
         args.build: {"binary": args.bin}, args.other_build: {"binary": args.other_bin}}}
     for path_key, binary in ((args.build, args.bin), (args.other_build, args.other_bin)):
         result["builds"][path_key]["size_mib"] = os.path.getsize(binary) / 2**20
@@ -511,7 +605,37 @@ def main():
         if not args.no_backlog:
             run["backlog"] = backlog_phase(args, api, pids, cert_path, n)
         result["runs"].append(run)
+    if args.large:
+        result["large"] = large_phase(args, api, pids, cert_path, args.large)
+    result["curves"], result["rss_points"] = curves_and_rss(result)
     open(args.json, "w").write(json.dumps(result, indent=2))
+
+
+def large_phase(args, api, pids, cert_path, n):
+    """The backlog phase at a large N (bench/run.sh full: 50,000), then a restart, with the
+    deployed build only: throughput, the newcomer behind the backlog, RSS."""
+    run = backlog_phase(args, api, pids, cert_path, n)
+    log(f"backlog-{n}: restarting with {n + 1} in sync ({args.build})")
+    run["restart"] = restart(args, args.bin, args.build, run["namespace"], n + 1)
+    return run
+
+
+def curves_and_rss(result):
+    """The report's plots: every phase's curve (moved out of the phases), and per N the highest
+    RSS of the deployed build (after sync, after restart, after backlog)."""
+    curves, rss = [], {}
+    phases = []
+    for run in result["runs"]:
+        phases += [run["live"], run.get("backlog")]
+    phases.append(result.get("large"))
+    for phase in filter(None, phases):
+        if "curve" in phase:
+            curves.append(phase.pop("curve"))
+        figures = [phase["rss_mib"]]
+        if phase.get("restart", {}).get("build") == result.get("deployed_build"):
+            figures.append(phase["restart"]["rss_mib"])
+        rss[phase["n"]] = max([rss.get(phase["n"], 0.0)] + figures)
+    return curves, [[n, round(v, 1)] for n, v in sorted(rss.items())]
 
 
 if __name__ == "__main__":

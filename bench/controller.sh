@@ -11,6 +11,7 @@
 #                                             # (default: <target dir>/bench/controller.md)
 #   bash bench/controller.sh --json r.json    # also write the figures as JSON (bench/run.sh)
 #   bash bench/controller.sh --no-backlog     # skip the backlog phase
+#   bash bench/controller.sh --large 50000    # also a backlog of 50,000 (full runs only; ~20 min)
 #
 # Two builds: the static musl binary the image ships (deploy/image/build-static.sh; needs
 # musl-tools and the Rust musl target, which tests/setup-deploy.sh installs), which drives
@@ -24,19 +25,26 @@
 #   - restart with all N in sync, for both builds: time to /readyz, time until the controller
 #     has looked at all N, the RSA operations it made (expected 0), RSS;
 #   - backlog: N created while no controller watches, then the controller starts: start → all
-#     N Synced (the controller's throughput without the creates competing for the CPU);
+#     N Synced (the controller's throughput without the creates competing for the CPU); once it
+#     is ready, one newcomer is created: its time to Synced and how many of the N still waited
+#     then (new objects first);
+#   - --large N: the backlog phase and a restart at that N, deployed build only;
+#   - for the report's plots: objects created and Synced over time per phase ("curves") and the
+#     highest RSS per N ("rss_points") in the JSON;
 #   - for each timed window: CPU seconds of the controller, kube-apiserver, etcd,
 #     kube-controller-manager, the driver and everything else, and the API server's request
 #     rate (its own apiserver_request_total).
 # Tests never assert on these; this script prints them.
 set -euo pipefail
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
 
 sizes=1000
 out=""
 json_out=""
 backlog=1
+large=0
+quick=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         -n)
@@ -47,7 +55,12 @@ while [[ $# -gt 0 ]]; do
             sizes="$2"
             shift
             ;;
-        --quick) sizes=50 ;;
+        --quick) sizes=50; quick=1 ;;
+        --large)
+            [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || { echo "controller.sh: --large needs N" >&2; exit 2; }
+            large="$2"
+            shift
+            ;;
         --no-backlog) backlog=0 ;;
         -o | --output)
             [[ $# -ge 2 ]] || { echo "controller.sh: $1 needs a path" >&2; exit 2; }
@@ -64,6 +77,10 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
+if [[ $quick -eq 1 && $large -ne 0 ]]; then
+    echo "controller.sh: --large is for full runs, not --quick" >&2
+    exit 2
+fi
 for tool in cargo python3 kubectl curl; do
     command -v "$tool" >/dev/null || { echo "controller.sh: $tool not found on PATH" >&2; exit 1; }
 done
@@ -101,6 +118,7 @@ kubectl wait --for=condition=established crd/sealedsecrets.bitnami.com >/dev/nul
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 extra=()
 [[ $backlog -eq 1 ]] || extra+=(--no-backlog)
+[[ $large -eq 0 ]] || extra+=(--large "$large")
 json="${json_out:-$work/controller.json}"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 python3 bench/controller.py --cluster-dir "$cluster" --kubeconfig "$KUBECONFIG" \

@@ -10,6 +10,7 @@
 #                                             # (default: <target dir>/bench/profile)
 #   bash bench/profile.sh --bin PATH          # profile this controller binary instead (a
 #                                             # candidate fix built elsewhere, with symbols)
+#   bash bench/profile.sh --sealant PATH      # seal with this CLI instead of a release build
 #
 # Builds a glibc release controller with symbols and line tables in <target dir>/profile
 # (heaptrack interposes malloc through LD_PRELOAD, which a static musl binary does not allow;
@@ -17,12 +18,13 @@
 # Needs heaptrack or perf (Debian: heaptrack, linux-perf); installs nothing.
 set -euo pipefail
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 
 n=1000
 tool=heaptrack
 out=""
 bin=""
+sealant_bin=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         -n)
@@ -38,6 +40,11 @@ while [[ $# -gt 0 ]]; do
         --bin)
             [[ $# -ge 2 && -x "$2" ]] || { echo "profile.sh: --bin needs an executable" >&2; exit 2; }
             bin="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+            shift
+            ;;
+        --sealant)
+            [[ $# -ge 2 && -x "$2" ]] || { echo "profile.sh: --sealant needs an executable" >&2; exit 2; }
+            sealant_bin="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
             shift
             ;;
         -o)
@@ -67,7 +74,10 @@ if [[ -z "$bin" ]]; then
         cargo build --release --locked -q -p sealant-controller --target-dir "$target_dir/profile" >&2
     bin="$target_dir/profile/release/sealant-controller"
 fi
-cargo build --release --locked -q -p sealant >&2
+if [[ -z "$sealant_bin" ]]; then
+    cargo build --release --locked -q -p sealant >&2
+    sealant_bin="$target_dir/release/sealant"
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/sealant-profile.XXXXXX")"
 cluster="$work/cluster"
@@ -115,7 +125,7 @@ if [[ $tool == perf ]]; then
     sleep 1
 fi
 python3 bench/controller.py load --cluster-dir "$cluster" --metrics-port "$metrics_port" \
-    --cert "$work/cert.pem" --sealant "$target_dir/release/sealant" --namespace load -n "$n"
+    --cert "$work/cert.pem" --sealant "$sealant_bin" --namespace load -n "$n"
 rss="$(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$ctl_pid/status")"
 echo "profile.sh: controller RSS with $n in sync: $rss MiB" >&2
 if [[ -n "$perf_pid" ]]; then

@@ -145,6 +145,9 @@ print(json.dumps({
 }, indent=2))
 PY
 
-python3 bench/report.py full "$data" >"$out.tmp"
+# The report's own tests (pictures, published figures, targets) on a fixture, then the report;
+# its pictures go next to it (<report stem>-*.svg).
+python3 -m unittest discover -s bench/tests >&2
+python3 bench/report.py full "$data" "$out" >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "run.sh: report written to $out (data in $data)" >&2

@@ -5,13 +5,14 @@
 #   - promtool (Debian's prometheus package) for the alert rules,
 #   - musl-gcc (Debian's musl-tools) and Rust's x86_64-unknown-linux-musl target for the
 #     static controller binary the image ships,
+#   - SoftHSM2 and OpenSC's pkcs11-tool for the pkcs11 image variant's check,
 #   - kubectl (kustomize and server-side dry runs) and PyYAML, normally already there.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source-path=SCRIPTDIR source=../deploy/tools.sh
 source "$repo/deploy/tools.sh"
 
-apt_ensure musl-tools prometheus
+apt_ensure musl-tools prometheus softhsm2 opensc
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install --quiet 'pyyaml>=6'
 
 if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then

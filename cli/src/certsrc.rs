@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sealant_core::Certificate;
+use sealant_core::{Certificate, KeyOwner};
 use time::OffsetDateTime;
 
 use crate::args::{CertSourceArgs, ClusterArgs};
 use crate::cluster::KubeOverrides;
-use crate::error::Result;
+use crate::error::{ClusterError, Result};
 use crate::io::IoError;
 
 pub use crate::error::CertSourceError;
@@ -42,6 +42,9 @@ pub struct LoadedCert {
     pub pem: Vec<u8>,
     /// `file cert.pem`, `https://…`, or `controller kube-system/sealed-secrets-controller`.
     pub origin: String,
+    /// Whose key it is, as the controller said (`Sealant-Key-Owner`); files and URLs are taken
+    /// as the cluster's.
+    pub owner: KeyOwner,
 }
 
 /// Loads the certificate the arguments name. Expiry is not checked here (see [`check_usable`]).
@@ -53,6 +56,22 @@ pub fn load(
     cert_args: &CertSourceArgs,
     cluster: &ClusterArgs,
     overrides: &KubeOverrides,
+) -> Result<LoadedCert> {
+    load_for(cert_args, cluster, overrides, None)
+}
+
+/// [`load`], for a Secret of `namespace`: from the controller, the sealing certificate of the
+/// namespace's owner (`/v1/cert.pem?namespace=NS`, docs/multi-tenancy.md, "Tenant keys");
+/// `None` asks for the cluster certificate, as upstream clients do. Files and URLs are used as
+/// they are.
+///
+/// # Errors
+/// As [`load`]; a tenant whose keys are not ready yet.
+pub fn load_for(
+    cert_args: &CertSourceArgs,
+    cluster: &ClusterArgs,
+    overrides: &KubeOverrides,
+    namespace: Option<&str>,
 ) -> Result<LoadedCert> {
     match &cert_args.cert {
         Some(source) if is_url(source) => {
@@ -66,7 +85,7 @@ pub fn load(
             })?;
             parse(pem, format!("file {path}"))
         }
-        None => load_from_controller(cluster, overrides, !cert_args.no_cert_cache),
+        None => load_from_controller(cluster, overrides, !cert_args.no_cert_cache, namespace),
     }
 }
 
@@ -83,7 +102,12 @@ fn parse(pem: Vec<u8>, origin: String) -> Result<LoadedCert> {
         Ok(cert) => cert,
         Err(source) => return Err(CertSourceError::Parse { origin, source }.into()),
     };
-    Ok(LoadedCert { cert, pem, origin })
+    Ok(LoadedCert {
+        cert,
+        pem,
+        origin,
+        owner: KeyOwner::Cluster,
+    })
 }
 
 /// Upstream treats `--cert` as a URL when it has a scheme of more than one letter (one letter
@@ -145,6 +169,7 @@ fn load_from_controller(
     cluster: &ClusterArgs,
     overrides: &KubeOverrides,
     use_cache: bool,
+    namespace: Option<&str>,
 ) -> Result<LoadedCert> {
     let origin = format!(
         "controller {}/{}",
@@ -153,32 +178,111 @@ fn load_from_controller(
     let cache = use_cache.then(|| cache_path(cluster, overrides)).flatten();
     let fetched = crate::runtime()?.block_on(async {
         let controller = crate::cluster::Controller::connect(cluster, overrides).await?;
-        controller.cert_pem().await
+        controller.cert_for(namespace).await
     });
-    let pem = match (fetched, &cache) {
-        (Ok(pem), _) => pem,
-        (Err(err), Some(path)) if path.exists() => {
-            let cached = parse(
-                std::fs::read(path).map_err(|e| IoError::file("cannot read", path, e))?,
-                "cache".into(),
-            )?;
-            eprintln!(
-                "warning: {}\nwarning: sealing with the cached certificate of {origin} (fingerprint {}, seen before)",
-                err,
-                cached.cert.public_key().fingerprint()
-            );
-            return Ok(LoadedCert {
-                origin: format!("{origin} (cached)"),
-                ..cached
-            });
-        }
-        (Err(err), _) => return Err(err.into()),
+    let (pem, owner) = match (fetched, &cache) {
+        (Ok(fetched), _) => fetched,
+        // Not ready is an answer, not an outage: the cache must not stand in for it.
+        (Err(err @ ClusterError::TenantKeysNotReady { .. }), _) => return Err(err.into()),
+        (Err(err), Some(base)) => match cached_owner(base, namespace)
+            .map(|owner| (owner_path(base, &owner), owner))
+            .filter(|(path, _)| path.exists())
+        {
+            Some((path, owner)) => {
+                let cached = parse(
+                    std::fs::read(&path).map_err(|e| IoError::file("cannot read", &path, e))?,
+                    "cache".into(),
+                )?;
+                eprintln!(
+                    "warning: {}\nwarning: sealing with the cached certificate of {origin}{} (fingerprint {}, seen before)",
+                    err,
+                    owner_words(&owner),
+                    cached.cert.public_key().fingerprint()
+                );
+                return Ok(LoadedCert {
+                    origin: format!("{origin} (cached)"),
+                    owner,
+                    ..cached
+                });
+            }
+            None => return Err(err.into()),
+        },
+        (Err(err), None) => return Err(err.into()),
     };
-    let loaded = parse(pem, origin)?;
-    if let Some(path) = cache {
-        pin(&path, &loaded);
+    let mut loaded = parse(pem, origin)?;
+    loaded.owner = owner;
+    if let Some(base) = cache {
+        pin(&owner_path(&base, &loaded.owner), &loaded);
+        if let Some(namespace) = namespace {
+            note_owner(&base, namespace, &loaded.owner);
+        }
     }
     Ok(loaded)
+}
+
+/// ` (tenant T)` after the controller's name, or nothing for the cluster.
+pub fn owner_words(owner: &KeyOwner) -> String {
+    match owner {
+        KeyOwner::Cluster => String::new(),
+        KeyOwner::Tenant(tenant) => format!(" (tenant {tenant})"),
+    }
+}
+
+/// The cache file of `owner`'s certificate: the cluster's is the one of a context, as before
+/// tenants; a tenant's has its name appended.
+fn owner_path(base: &Path, owner: &KeyOwner) -> PathBuf {
+    match owner {
+        KeyOwner::Cluster => base.to_path_buf(),
+        KeyOwner::Tenant(tenant) => base.with_extension(format!("tenant-{tenant}.pem")),
+    }
+}
+
+/// The file noting which owner answered for `namespace` last time.
+fn note_path(base: &Path, namespace: &str) -> PathBuf {
+    let safe: String = namespace
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    base.with_extension(format!("ns-{safe}"))
+}
+
+fn note_owner(base: &Path, namespace: &str, owner: &KeyOwner) {
+    let text = match owner {
+        KeyOwner::Cluster => "cluster".to_owned(),
+        KeyOwner::Tenant(tenant) => format!("tenant={tenant}"),
+    };
+    let path = note_path(base, namespace);
+    if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+        let _ = crate::io::write_file_atomic(&path, text.as_bytes());
+    }
+}
+
+/// Whose cached certificate may stand in for `namespace`'s when the controller cannot be
+/// reached: the owner noted last time. A namespace never asked about gets the cluster's only
+/// while no tenant certificate was ever cached for this context: otherwise it might belong to
+/// a tenant, and sealing it to the cluster key would fail later, out of sight.
+fn cached_owner(base: &Path, namespace: Option<&str>) -> Option<KeyOwner> {
+    let Some(namespace) = namespace else {
+        return Some(KeyOwner::Cluster);
+    };
+    if let Ok(text) = std::fs::read_to_string(note_path(base, namespace)) {
+        return crate::cluster::parse_owner(text.trim());
+    }
+    let stem = base.file_stem()?.to_string_lossy().into_owned();
+    let tenants_seen = std::fs::read_dir(base.parent()?).ok()?.any(|entry| {
+        entry.is_ok_and(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{stem}.tenant-"))
+        })
+    });
+    (!tenants_seen).then_some(KeyOwner::Cluster)
 }
 
 /// Compares with the pinned certificate and stores the new one. Never fails the command: the
@@ -257,6 +361,32 @@ fn current_context(cluster: &ClusterArgs) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenant_certificates_are_cached_apart_and_never_stand_in_for_unknown_namespaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir
+            .path()
+            .join("ctx_kube-system_sealed-secrets-controller.pem");
+        let payments = KeyOwner::Tenant(sealant_core::TenantName::parse("payments").unwrap());
+        assert_eq!(owner_path(&base, &KeyOwner::Cluster), base);
+        assert_eq!(
+            owner_path(&base, &payments),
+            dir.path()
+                .join("ctx_kube-system_sealed-secrets-controller.tenant-payments.pem")
+        );
+        // No tenant seen yet: the cluster's cache stands in for any namespace, as before.
+        assert_eq!(cached_owner(&base, Some("shop")), Some(KeyOwner::Cluster));
+        assert_eq!(cached_owner(&base, None), Some(KeyOwner::Cluster));
+        note_owner(&base, "shop", &payments);
+        note_owner(&base, "prod", &KeyOwner::Cluster);
+        std::fs::write(owner_path(&base, &payments), b"pem").unwrap();
+        assert_eq!(cached_owner(&base, Some("shop")), Some(payments));
+        assert_eq!(cached_owner(&base, Some("prod")), Some(KeyOwner::Cluster));
+        // A namespace never asked about may be a tenant's: no stand-in.
+        assert_eq!(cached_owner(&base, Some("new")), None);
+        assert_eq!(cached_owner(&base, None), Some(KeyOwner::Cluster));
+    }
 
     #[test]
     fn url_detection_matches_upstream() {

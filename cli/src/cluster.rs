@@ -8,7 +8,7 @@ use http::{Request, StatusCode};
 use k8s_openapi::api::core::v1::Service;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
-use sealant_core::SecretString;
+use sealant_core::{KeyOwner, SecretString, TenantName};
 
 use crate::args::ClusterArgs;
 
@@ -360,6 +360,18 @@ impl Controller {
         accept: &str,
         body: Vec<u8>,
     ) -> Result<(StatusCode, Vec<u8>)> {
+        let (status, _, body) = self.call_with_headers(method, path, accept, body).await?;
+        Ok((status, body))
+    }
+
+    /// [`Self::call`], with the answer's headers.
+    async fn call_with_headers(
+        &self,
+        method: http::Method,
+        path: &str,
+        accept: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, http::HeaderMap, Vec<u8>)> {
         let request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.proxy_base))
@@ -376,32 +388,47 @@ impl Controller {
                     source,
                 })?;
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect_bytes()
             .await
             .map_err(ClusterError::Answer)?;
-        Ok((status, bytes.to_vec()))
+        Ok((status, headers, bytes.to_vec()))
     }
 
-    /// `GET /v1/cert.pem`.
+    /// `GET /v1/cert.pem`: the cluster certificate (upstream's call).
     ///
     /// # Errors
     /// Transport errors or a non-200 answer.
     pub async fn cert_pem(&self) -> Result<Vec<u8>> {
-        let (status, body) = self
-            .call(
+        Ok(self.cert_for(None).await?.0)
+    }
+
+    /// `GET /v1/cert.pem?namespace=NS`: the sealing certificate of `namespace`'s owner, and the
+    /// owner the `Sealant-Key-Owner` header names (docs/multi-tenancy.md, "Tenant keys").
+    /// Without `namespace`, the plain call: the cluster certificate. An answer without the
+    /// header (an upstream or older controller, which ignores the query) is the cluster's.
+    ///
+    /// # Errors
+    /// Transport errors, a tenant whose keys are not ready (503), another non-200 answer, or a
+    /// header that names no owner.
+    pub async fn cert_for(&self, namespace: Option<&str>) -> Result<(Vec<u8>, KeyOwner)> {
+        let (status, headers, body) = self
+            .call_with_headers(
                 http::Method::GET,
-                "/v1/cert.pem",
+                &namespaced_path("/v1/cert.pem", namespace),
                 "application/x-pem-file, */*",
                 Vec::new(),
             )
             .await
             .map_err(ClusterError::during("cannot fetch certificate"))?;
         if status != StatusCode::OK {
-            return Err(ClusterError::CertStatus(status));
+            return Err(
+                not_ready(status, &body, namespace).unwrap_or(ClusterError::CertStatus(status))
+            );
         }
-        Ok(body)
+        Ok((body, owner_of(&headers)?))
     }
 
     /// `GET /v1/recipient`: the controller's newest age recipient; `None` when it has none
@@ -410,10 +437,22 @@ impl Controller {
     /// # Errors
     /// Transport errors, another answer, or a body that is not one recipient.
     pub async fn recipient(&self) -> Result<Option<sealant_core::AgeRecipient>> {
+        self.recipient_for(None).await
+    }
+
+    /// `GET /v1/recipient?namespace=NS`: the age recipient of `namespace`'s owner (as
+    /// [`Self::cert_for`]); `None` when there is none.
+    ///
+    /// # Errors
+    /// As [`Self::recipient`]; a tenant whose keys are not ready (503).
+    pub async fn recipient_for(
+        &self,
+        namespace: Option<&str>,
+    ) -> Result<Option<sealant_core::AgeRecipient>> {
         let (status, body) = self
             .call(
                 http::Method::GET,
-                "/v1/recipient",
+                &namespaced_path("/v1/recipient", namespace),
                 "text/plain, */*",
                 Vec::new(),
             )
@@ -423,7 +462,8 @@ impl Controller {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => return Ok(None),
             other => {
-                return Err(ClusterError::RecipientStatus(other));
+                return Err(not_ready(other, &body, namespace)
+                    .unwrap_or(ClusterError::RecipientStatus(other)));
             }
         }
         let text = std::str::from_utf8(&body).unwrap_or_default().trim();
@@ -473,6 +513,67 @@ impl Controller {
     }
 }
 
+/// The name of the answer header that says whose key a certificate is.
+pub const KEY_OWNER_HEADER: &str = "Sealant-Key-Owner";
+
+/// `path?namespace=NS` (percent-encoded), or `path` alone.
+pub(crate) fn namespaced_path(path: &str, namespace: Option<&str>) -> String {
+    match namespace.filter(|ns| !ns.is_empty()) {
+        Some(namespace) => format!("{path}?namespace={}", percent_encode(namespace)),
+        None => path.to_owned(),
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The owner the `Sealant-Key-Owner` header names: `cluster`, or `tenant=T`. No header: the
+/// cluster (upstream controllers, and ours with tenant keys off, answer for the cluster).
+///
+/// # Errors
+/// A header that is neither.
+pub(crate) fn owner_of(headers: &http::HeaderMap) -> Result<KeyOwner> {
+    let Some(value) = headers.get(KEY_OWNER_HEADER) else {
+        return Ok(KeyOwner::Cluster);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    parse_owner(text).ok_or_else(|| ClusterError::BadOwner(text.chars().take(80).collect()))
+}
+
+/// `cluster` or `tenant=T` (T a tenant name).
+pub(crate) fn parse_owner(text: &str) -> Option<KeyOwner> {
+    if text == "cluster" {
+        return Some(KeyOwner::Cluster);
+    }
+    let tenant = text.strip_prefix("tenant=")?;
+    TenantName::parse(tenant).ok().map(KeyOwner::Tenant)
+}
+
+/// A 503 from the controller itself (plain text, not the API server's `Status` object that the
+/// service proxy answers when the controller cannot be reached): the keys of the namespace's
+/// tenant do not exist yet.
+fn not_ready(status: StatusCode, body: &[u8], namespace: Option<&str>) -> Option<ClusterError> {
+    let from_proxy = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("kind").and_then(serde_json::Value::as_str) == Some("Status"));
+    (status == StatusCode::SERVICE_UNAVAILABLE && !from_proxy && namespace.is_some()).then(|| {
+        ClusterError::TenantKeysNotReady {
+            namespace: namespace.unwrap_or_default().to_owned(),
+            message: short_body(body),
+        }
+    })
+}
+
 /// The gist of an error response: the `message` of a Kubernetes `Status` (what the API server's
 /// service proxy answers when the controller cannot be reached), else the body's first 200
 /// characters.
@@ -497,6 +598,65 @@ mod tests {
         );
         assert_eq!(short_body(b"  plain text\n"), "plain text");
         assert_eq!(short_body(&[b'x'; 300]).len(), 200);
+    }
+
+    #[test]
+    fn the_namespace_goes_in_the_query_percent_encoded() {
+        assert_eq!(namespaced_path("/v1/cert.pem", None), "/v1/cert.pem");
+        assert_eq!(namespaced_path("/v1/cert.pem", Some("")), "/v1/cert.pem");
+        assert_eq!(
+            namespaced_path("/v1/cert.pem", Some("team-a")),
+            "/v1/cert.pem?namespace=team-a"
+        );
+        assert_eq!(
+            namespaced_path("/v1/recipient", Some("a b&c=d/é")),
+            "/v1/recipient?namespace=a%20b%26c%3Dd%2F%C3%A9"
+        );
+    }
+
+    #[test]
+    fn the_owner_header_names_the_cluster_or_a_tenant() {
+        let headers = |value: &str| {
+            let mut map = http::HeaderMap::new();
+            map.insert(KEY_OWNER_HEADER, value.parse().unwrap());
+            map
+        };
+        assert_eq!(
+            owner_of(&http::HeaderMap::new()).unwrap(),
+            KeyOwner::Cluster
+        );
+        assert_eq!(owner_of(&headers("cluster")).unwrap(), KeyOwner::Cluster);
+        let tenant = owner_of(&headers("tenant=payments")).unwrap();
+        assert_eq!(tenant.tenant().map(TenantName::as_str), Some("payments"));
+        for bad in [
+            "tenant=",
+            "tenant=Pay",
+            "tenants=a",
+            "Cluster",
+            "tenant=a b",
+        ] {
+            assert!(
+                matches!(owner_of(&headers(bad)), Err(ClusterError::BadOwner(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_controllers_own_503_means_not_ready() {
+        let ns = Some("team-a");
+        let plain = b"keys of tenant a are not ready\n";
+        let err = not_ready(StatusCode::SERVICE_UNAVAILABLE, plain, ns).unwrap();
+        assert_eq!(
+            err.to_string(),
+            "cannot fetch certificate for namespace team-a: keys of tenant a are not ready"
+        );
+        assert!(err.hint().is_some_and(|h| h.contains("retry")));
+        // The API server's service proxy answers 503 with a Status when the controller is down.
+        let proxy = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no endpoints available for service","code":503}"#;
+        assert!(not_ready(StatusCode::SERVICE_UNAVAILABLE, proxy, ns).is_none());
+        assert!(not_ready(StatusCode::INTERNAL_SERVER_ERROR, plain, ns).is_none());
+        assert!(not_ready(StatusCode::SERVICE_UNAVAILABLE, plain, None).is_none());
     }
 
     #[test]

@@ -282,11 +282,52 @@ pub struct Args {
     /// AWS KMS: endpoint override (a VPC endpoint); default https://kms.<region>.amazonaws.com.
     #[arg(long, env = "SEALANT_AWS_KMS_ENDPOINT", default_value = "")]
     pub aws_kms_endpoint: String,
+    /// Escrow (docs/recovery.md, "Automatic escrow"): an age recipient (`age1…`, `age1pq1…`,
+    /// or an age plugin's `age1<name>1…`, whose `age-plugin-<name>` must be on PATH) to which
+    /// every new key is encrypted, into a ConfigMap, before it is used. Repeatable.
+    #[arg(
+        long = "escrow-recipient",
+        env = "SEALANT_ESCROW_RECIPIENTS",
+        value_delimiter = ','
+    )]
+    pub escrow_recipients: Vec<String>,
+    /// Escrow recipients from a file: one per line, `#` comments.
+    #[arg(long, env = "SEALANT_ESCROW_RECIPIENTS_FILE")]
+    pub escrow_recipients_file: Option<std::path::PathBuf>,
+    /// Escrow as an m-of-n backup: any M holders restore a key together (each recipient is a
+    /// holder, and each --escrow-group).
+    #[arg(long, env = "SEALANT_ESCROW_THRESHOLD")]
+    pub escrow_threshold: Option<usize>,
+    /// An escrow holder of several recipients, `[LABEL=]RECIPIENT[,RECIPIENT…]`, as
+    /// `sealant keys backup --group` (with --escrow-threshold). Repeatable.
+    #[arg(long = "escrow-group")]
+    pub escrow_groups: Vec<String>,
+    /// Check key protection and exit: connect to the HSM or KMS, protect and open a throwaway
+    /// key, print one line (exit 0) or the error (exit 1). Never contacts the cluster.
+    #[arg(long, default_value_t = false)]
+    pub check_key_protection: bool,
     /// Unseal SealedSecrets of the namespace-selector scope into namespaces whose labels match
     /// (docs/multi-tenancy.md). Needs get on Namespaces, plus list and watch when watching all
     /// namespaces; off: such objects fail with an error saying the scope is not enabled.
     #[arg(long, env = "SEALANT_NAMESPACE_SELECTOR_SCOPE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub namespace_selector_scope: bool,
+    /// Tenant keys (docs/multi-tenancy.md, "Tenant keys"): one key set per tenant, a tenant
+    /// being the namespaces labelled `<--tenant-label>=NAME`; their SealedSecrets open with
+    /// that tenant's keys only. Needs get, list and watch on Namespaces. Off: the cluster keys
+    /// serve every namespace, as before.
+    #[arg(long, env = "SEALANT_TENANT_KEYS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub tenant_keys: bool,
+    /// The Namespace label whose value names the namespace's tenant (with --tenant-keys).
+    #[arg(
+        long,
+        env = "SEALANT_TENANT_LABEL",
+        default_value = "sealant.dev/tenant"
+    )]
+    pub tenant_label: String,
+    /// Migration switch (with --tenant-keys): comma-separated tenant names, or `*`, whose
+    /// SealedSecrets may also open with the cluster keys while they move to their own key.
+    #[arg(long, env = "SEALANT_TENANT_ALLOW_CLUSTER_KEY", default_value = "")]
+    pub tenant_allow_cluster_key: String,
 }
 
 impl Args {

@@ -9,10 +9,12 @@ pub mod admission;
 pub mod flags;
 pub mod http;
 pub mod keys;
+pub mod lanes;
 pub mod leader;
 pub mod logging;
 pub mod metrics;
 pub mod namespaces;
+pub mod preflight;
 pub mod reconcile;
 pub mod rollout;
 pub mod synckey;
@@ -72,6 +74,9 @@ pub enum RunError {
     /// cannot go on without it.
     #[error("leader election stopped: {0}")]
     Leader(#[from] leader::LeaderError),
+    /// `--check-key-protection` failed.
+    #[error(transparent)]
+    Preflight(#[from] preflight::PreflightError),
 }
 
 /// Why the controller could not reach the cluster, by step. Each shows its cause's text:
@@ -171,6 +176,14 @@ async fn client(args: &Args, metrics: &Metrics) -> Result<Client, RunError> {
 /// # Errors
 /// Start-up failures (cluster, CRD, keys, listeners); see [`RunError`].
 pub async fn run(args: Args) -> Result<(), RunError> {
+    if args.check_key_protection {
+        // A one-shot check that never contacts the cluster (docs/key-protection.md).
+        let line = preflight::check_key_protection(&args).await?;
+        // The check's one line of output, for people and scripts (logs go to stderr).
+        let mut stdout = std::io::stdout().lock();
+        let _ = std::io::Write::write_all(&mut stdout, format!("{line}\n").as_bytes());
+        return Ok(());
+    }
     let args = Arc::new(args);
     let metrics = Arc::new(Metrics::new(&args));
     let client = client(&args, &metrics).await?;
@@ -194,7 +207,19 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
     let (manager, keys) = KeyManager::new(client.clone(), &namespace, args.clone());
-    let manager = Arc::new(manager.with_protection(metrics.key_protection().clone())?);
+    // Tenant keys (docs/multi-tenancy.md, "Tenant keys"): the Namespace watch tells the key
+    // manager which tenants have a namespace.
+    let (tenants_seen, seen) = tokio::sync::watch::channel(Default::default());
+    let tenant_feed = args.tenant_keys.then(|| namespaces::TenantFeed {
+        label: args.tenant_label.trim().to_owned(),
+        seen: tenants_seen,
+    });
+    let manager = Arc::new(
+        manager
+            .with_protection(metrics.key_protection().clone())?
+            .with_escrow(client.clone(), metrics.key_escrow().clone())?
+            .with_tenants(seen)?,
+    );
     manager.reload().await?;
 
     // The elector is stopped last, once the controllers have: see the end of this function.
@@ -306,7 +331,10 @@ pub async fn run(args: Args) -> Result<(), RunError> {
             )),
             render_slots: tokio::sync::Semaphore::new(reconcile::RENDER_SLOTS),
             rollouts: Default::default(),
-            namespaces: namespaces::Namespaces::new(client.clone()),
+            namespaces: Arc::new(
+                namespaces::Namespaces::new(client.clone()).with_tenants(tenant_feed.clone()),
+            ),
+            lanes: lanes::Gate::new(usize::from(args.concurrency)),
         });
         // The per-key usage metrics are the leader's: they come from its reconciles.
         metrics.watch_inventory(Some(ctx.inventory.clone()));
@@ -383,10 +411,12 @@ async fn run_controllers(
         // Cached without managedFields, and without ciphertexts once in sync: those are most
         // of an object's bytes (see reconcile::Stripped).
         let (sealed_store, sealed_writer) = kube::runtime::reflector::store();
+        // New objects first: the initial list takes the backlog lane (see lanes).
+        let initial = lanes::InitialList::default();
         let sealed_stream = watcher(sealed, watcher_config.clone())
             .default_backoff()
             .inspect({
-                let ctx = ctx.clone();
+                let (ctx, initial) = (ctx.clone(), initial.clone());
                 move |event| match event {
                     // Counted from the first sight.
                     Ok(watcher::Event::Apply(sealed) | watcher::Event::InitApply(sealed)) => {
@@ -399,6 +429,7 @@ async fn run_controllers(
                         let (ctx, sealed) = (ctx.clone(), sealed.clone());
                         tokio::spawn(async move { reconcile::forget_deleted(&sealed, &ctx).await });
                     }
+                    Ok(watcher::Event::InitDone) => initial.observe(event),
                     _ => {}
                 }
             })
@@ -416,9 +447,16 @@ async fn run_controllers(
                     move |sealed: &SealedSecret| Some(ctx.status.trigger_hash(sealed))
                 },
                 Default::default(),
-            );
-        let mut controller = Controller::for_stream(sealed_stream, sealed_store)
-            .with_config(controller::Config::default().concurrency(args.concurrency));
+            )
+            .filter_map(|sealed| futures::future::ready(sealed.ok()))
+            .map(move |sealed| (initial.lane(), reconcile::object_key(&sealed)));
+        // Every trigger goes through the lanes; the controller's own trigger stream is empty.
+        let mut triggers = vec![sealed_stream.boxed()];
+        let mut controller = Controller::for_stream(
+            futures::stream::pending::<Result<SealedSecret, watcher::Error>>(),
+            sealed_store.clone(),
+        )
+        .with_config(controller::Config::default().concurrency(args.concurrency));
         if !args.skip_recreate {
             // A deleted owned Secret brings its SealedSecret back to the queue, which re-creates
             // it. Only Secrets we own are watched (and cached): not every Secret in the cluster.
@@ -430,20 +468,44 @@ async fn run_controllers(
             // Cached without their data (only its MAC), for the in-sync check.
             let (store, writer) = kube::runtime::reflector::store();
             let sync_key = ctx.sync_key.clone();
+            let initial = lanes::InitialList::default();
+            let observer = initial.clone();
             let owned_secrets = watcher(secrets, watcher::Config::default().labels(&owned))
                 .default_backoff()
+                .inspect(move |event| observer.observe(event))
                 .modify(move |secret| {
                     *secret = reconcile::cacheable(std::mem::take(secret), &sync_key);
                 })
                 .reflect(writer)
-                .touched_objects();
+                .touched_objects()
+                .filter_map(|secret| futures::future::ready(secret.ok()))
+                .flat_map(move |secret| {
+                    let lane = initial.lane();
+                    futures::stream::iter(
+                        lanes::owners(&secret).into_iter().map(move |k| (lane, k)),
+                    )
+                });
             ctx.owned.write().push(store);
-            controller = controller.owns_stream(owned_secrets);
+            triggers.push(owned_secrets.boxed());
         }
-        controller = controller.reconcile_all_on(key_changes(&ctx));
+        // A key change re-checks every object: a resync, in the backlog lane.
+        let resync = key_changes(&ctx).flat_map(move |()| {
+            let keys: Vec<_> = sealed_store
+                .state()
+                .iter()
+                .map(|sealed| (lanes::Lane::Backlog, reconcile::object_key(sealed)))
+                .collect();
+            futures::stream::iter(keys)
+        });
+        triggers.push(resync.boxed());
+        controller = controller.reconcile_on(lanes::LaneStream::new(
+            futures::stream::select_all(triggers),
+            ctx.lanes.clone(),
+        ));
         // Namespace relabels re-check the selector-scoped objects at once (docs/multi-tenancy.md,
-        // "Namespace-selector scope").
-        if args.namespace_selector_scope {
+        // "Namespace-selector scope"), and with tenant keys every object of a namespace whose
+        // tenant changed ("Tenant keys").
+        if args.namespace_selector_scope || args.tenant_keys {
             let relabelled = ctx.namespaces.watch(scope.as_deref(), controller.store());
             controller = controller.reconcile_on(relabelled);
         }

@@ -9,8 +9,13 @@
 //! Role can grant reading them, so the scope needs one ClusterRole even for a controller that
 //! otherwise has Roles only (deploy/components/namespace-selector). Until a watch has listed,
 //! or if it cannot, labels are read with a `get`; when that fails too, the object fails closed.
+//!
+//! With tenant keys (docs/multi-tenancy.md, "Tenant keys") the same watch runs: a namespace
+//! whose tenant label changes (added, changed, removed) sends every SealedSecret in it back to
+//! the queue, and the set of tenants that have a namespace goes to the key manager, which
+//! makes each one's keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,9 +26,21 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, Client, ResourceExt as _};
 use sealant_core::selector::ANNOTATION_NAMESPACE_SELECTOR;
+use sealant_core::tenant::{TenantName, tenant_of};
+use tokio::sync::watch;
 use tracing::warn;
 
 use crate::crd::SealedSecret;
+
+/// Where the set of tenants that have a namespace goes: the tenant label, and the sender the
+/// key manager follows.
+#[derive(Clone)]
+pub struct TenantFeed {
+    /// `--tenant-label`.
+    pub label: String,
+    /// The tenants seen.
+    pub seen: watch::Sender<BTreeSet<TenantName>>,
+}
 
 type NamespaceMeta = PartialObjectMeta<Namespace>;
 
@@ -32,6 +49,8 @@ type NamespaceMeta = PartialObjectMeta<Namespace>;
 pub struct Namespaces {
     client: Client,
     watches: parking_lot::RwLock<Vec<Watch>>,
+    /// With tenant keys on.
+    tenants: Option<TenantFeed>,
 }
 
 /// One Namespace watch's cache, and whether it has listed.
@@ -46,7 +65,33 @@ impl Namespaces {
         Self {
             client,
             watches: parking_lot::RwLock::new(Vec::new()),
+            tenants: None,
         }
+    }
+
+    /// Tenant keys on: relabels of `feed.label` re-queue every object of the namespace, and
+    /// the tenants seen go to `feed.seen`.
+    #[must_use]
+    pub fn with_tenants(mut self, feed: Option<TenantFeed>) -> Self {
+        self.tenants = feed;
+        self
+    }
+
+    /// The tenants that have a namespace in the listed caches; `None` until every watch has
+    /// listed (a partial set would be no worse, but it would change at once).
+    fn tenants_seen(watches: &[Watch], label: &str) -> Option<BTreeSet<TenantName>> {
+        let mut seen = BTreeSet::new();
+        for watch in watches {
+            if !watch.listed.load(Ordering::Acquire) {
+                return None;
+            }
+            for ns in watch.store.state() {
+                if let Ok(Some(tenant)) = tenant_of(Some(ns.labels()), label) {
+                    seen.insert(tenant);
+                }
+            }
+        }
+        Some(seen)
     }
 
     /// The labels of namespace `name` (`None`: it does not exist).
@@ -75,10 +120,11 @@ impl Namespaces {
     }
 
     /// Watches the metadata of namespace `scope` (every Namespace for `None`); the stream
-    /// yields the selector-scoped SealedSecrets of `sealed` whose namespace's labels changed
-    /// (feed it to `Controller::reconcile_on`).
+    /// yields the selector-scoped SealedSecrets of `sealed` whose namespace's labels changed,
+    /// and with tenant keys every SealedSecret of a namespace whose tenant label changed (feed
+    /// it to `Controller::reconcile_on`).
     pub fn watch(
-        &self,
+        self: &Arc<Self>,
         scope: Option<&str>,
         sealed: Store<SealedSecret>,
     ) -> impl Stream<Item = ObjectRef<SealedSecret>> + Send + 'static {
@@ -88,6 +134,7 @@ impl Namespaces {
             store: store.clone(),
             listed: listed.clone(),
         });
+        let this = self.clone();
         let mut config = watcher::Config::default();
         if let Some(name) = scope {
             config = config.fields(&format!("metadata.name={name}"));
@@ -96,8 +143,14 @@ impl Namespaces {
         watcher(api, config)
             .default_backoff()
             .map(move |event| {
+                let tenant_label = this.tenants.as_ref().map(|feed| feed.label.as_str());
                 let triggers = match &event {
                     // Before the event reaches the store, which still has the old labels.
+                    Ok(watcher::Event::Apply(ns) | watcher::Event::InitApply(ns))
+                        if tenant_label.is_some_and(|label| retenanted(&store, ns, label)) =>
+                    {
+                        every_object_in(&sealed, &ns.name_any())
+                    }
                     Ok(watcher::Event::Apply(ns) | watcher::Event::InitApply(ns))
                         if relabelled(&store, ns) =>
                     {
@@ -114,11 +167,49 @@ impl Namespaces {
                     if matches!(event, watcher::Event::InitDone) {
                         listed.store(true, Ordering::Release);
                     }
+                    if !matches!(event, watcher::Event::InitApply(_) | watcher::Event::Init) {
+                        this.publish_tenants();
+                    }
                 }
                 futures::stream::iter(triggers)
             })
             .flatten()
     }
+}
+
+impl Namespaces {
+    /// Sends the tenants seen to the key manager when the set changed.
+    fn publish_tenants(&self) {
+        let Some(feed) = &self.tenants else {
+            return;
+        };
+        let Some(seen) = Self::tenants_seen(&self.watches.read(), &feed.label) else {
+            return;
+        };
+        feed.seen.send_if_modified(|old| {
+            let changed = *old != seen;
+            if changed {
+                *old = seen;
+            }
+            changed
+        });
+    }
+}
+
+/// Whether `ns`'s tenant label `label` differs from the cached copy's (added, changed,
+/// removed; a new namespace with the label counts).
+fn retenanted(store: &Store<NamespaceMeta>, ns: &NamespaceMeta, label: &str) -> bool {
+    let old = store.get(&ObjectRef::new(&ns.name_any()));
+    let old_value = old.as_ref().and_then(|old| old.labels().get(label));
+    old_value != ns.labels().get(label)
+}
+
+fn every_object_in(sealed: &Store<SealedSecret>, namespace: &str) -> Vec<ObjectRef<SealedSecret>> {
+    sealed
+        .state_filter(|s| s.metadata.namespace.as_deref() == Some(namespace))
+        .iter()
+        .map(|s| ObjectRef::from_obj(s.as_ref()))
+        .collect()
 }
 
 /// Whether `ns` carries other labels than the cached copy (a new namespace counts: objects
@@ -171,5 +262,44 @@ mod tests {
         assert!(relabelled(&store, &meta("a", &[("team", "billing")])));
         assert!(relabelled(&store, &meta("a", &[])));
         assert!(relabelled(&store, &meta("b", &[("team", "payments")])));
+    }
+
+    #[test]
+    fn only_a_tenant_label_change_retenants() {
+        let label = "sealant.dev/tenant";
+        let (store, mut writer) = kube::runtime::reflector::store();
+        let old = meta("a", &[(label, "one"), ("team", "x")]);
+        writer.apply_watcher_event(&watcher::Event::Apply(old.clone()));
+        assert!(!retenanted(&store, &old, label));
+        assert!(!retenanted(&store, &meta("a", &[(label, "one")]), label));
+        assert!(retenanted(&store, &meta("a", &[(label, "two")]), label));
+        assert!(retenanted(&store, &meta("a", &[("team", "x")]), label));
+        assert!(retenanted(&store, &meta("b", &[(label, "one")]), label));
+        assert!(!retenanted(&store, &meta("c", &[]), label));
+    }
+
+    #[test]
+    fn tenants_seen_once_listed_bad_values_skipped() {
+        let label = "sealant.dev/tenant";
+        let (store, mut writer) = kube::runtime::reflector::store();
+        for ns in [
+            meta("a", &[(label, "one")]),
+            meta("b", &[(label, "one")]),
+            meta("c", &[(label, "Two")]),
+            meta("d", &[]),
+            meta("e", &[(label, "three")]),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(ns));
+        }
+        let listed = Arc::new(AtomicBool::new(false));
+        let watches = vec![Watch {
+            store,
+            listed: listed.clone(),
+        }];
+        assert_eq!(Namespaces::tenants_seen(&watches, label), None);
+        listed.store(true, Ordering::Release);
+        let seen = Namespaces::tenants_seen(&watches, label).unwrap();
+        let names: Vec<&str> = seen.iter().map(TenantName::as_str).collect();
+        assert_eq!(names, ["one", "three"]);
     }
 }

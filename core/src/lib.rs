@@ -24,6 +24,7 @@ pub mod secret;
 pub mod selector;
 pub mod sync;
 pub mod template;
+pub mod tenant;
 pub mod yaml;
 
 pub use age::{AgeIdentity, AgeRecipient, IdentityKind};
@@ -40,3 +41,4 @@ pub use sealing::{
 };
 pub use secret::{SecretBytes, SecretString};
 pub use selector::{Selector, SelectorError};
+pub use tenant::{KeyOwner, TenantName, TenantNameError};

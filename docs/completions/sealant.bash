@@ -717,7 +717,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__backup)
-            opts="-f -w -o -h -V --recipient --recipients-file --threshold --group --file --output-file --output --armor --key-protection --pkcs11-module --pkcs11-token-label --pkcs11-pin-file --pkcs11-kek-label --aws-kms-region --aws-kms-key-id --aws-kms-endpoint --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-f -w -o -h -V --recipient --recipients-file --threshold --group --file --tenant --output-file --output --armor --key-protection --pkcs11-module --pkcs11-token-label --pkcs11-pin-file --pkcs11-kek-label --aws-kms-region --aws-kms-key-id --aws-kms-endpoint --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -744,6 +744,10 @@ _sealant() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -819,12 +823,16 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__compromise)
-            opts="-h -V --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-h -V --tenant --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sealed-secrets-namespace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1021,7 +1029,7 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__list)
-            opts="-o -h -V --output --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-o -h -V --output --tenant --all-tenants --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1033,6 +1041,10 @@ _sealant() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --sealed-secrets-namespace)
@@ -1133,12 +1145,16 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__reactivate)
-            opts="-h -V --force --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-h -V --force --tenant --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sealed-secrets-namespace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1229,12 +1245,16 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__retire)
-            opts="-h -V --force --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-h -V --force --tenant --sealed-secrets-namespace --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sealed-secrets-namespace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1263,13 +1283,17 @@ _sealant() {
             return 0
             ;;
         sealant__subcmd__keys__subcmd__rotate)
-            opts="-h -V --wait --kubeconfig --context --controller-name --controller-namespace --help --version"
+            opts="-h -V --wait --tenant --kubeconfig --context --controller-name --controller-namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

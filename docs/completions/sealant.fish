@@ -110,6 +110,7 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l threshold -d 'Write an m-of-n backup: any M holders (each --recipient, recipients-file line and --group) restore it together, fewer learn nothing. docs/recovery.md' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l group -d 'With --threshold: one holder made of several recipients, any of whom opens its share: `[LABEL=]RECIPIENT[,RECIPIENT…]` (LABEL names the share in the file). Repeatable' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s f -l file -d 'Back up key Secrets from these files (YAML/JSON, a List or a stream; `-` is stdin) instead of reading them from the cluster' -r -F
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -l tenant -d 'Back up only this tenant\'s keys (key Secrets labelled sealant.dev/tenant=TENANT). Default: every key, the cluster\'s and every tenant\'s' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s w -l output-file -d 'Write the backup to this file (atomically, mode 0600) instead of stdout' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from backup" -s o -l output -d 'Output format: binary age, or ASCII-armored (`-----BEGIN AGE ENCRYPTED FILE-----`)' -r -f -a "binary\t'Binary age'
 armor\t'ASCII-armored age, safe to paste'"
@@ -150,20 +151,24 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from share-decrypt" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for programs (schema in docs/rotation.md)'"
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l tenant -d 'List this tenant\'s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster\'s' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l context -d 'The kubeconfig context to use' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -l all-tenants -d 'List every key, the cluster\'s and every tenant\'s, with a TENANT column'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l wait -d 'How long to wait for the new key (`30s`, `2m`); `0` asks without waiting' -r
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l tenant -d 'Act on this tenant\'s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster\'s' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l context -d 'The kubeconfig context to use' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l controller-name -d 'Name of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l tenant -d 'Act on this tenant\'s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster\'s' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l context -d 'The kubeconfig context to use' -r
@@ -172,6 +177,7 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -l force -d 'Retire it even though SealedSecrets still need it, have no inventory yet, or it is the sealing key. SealedSecrets that need it can no longer be unsealed'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from retire" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l tenant -d 'Act on this tenant\'s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster\'s' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l context -d 'The kubeconfig context to use' -r
@@ -179,6 +185,7 @@ complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_su
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -l controller-namespace -d 'Namespace of the controller\'s Service' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from compromise" -s V -l version -d 'Print version'
+complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l tenant -d 'Act on this tenant\'s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster\'s' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l sealed-secrets-namespace -d 'Count only the SealedSecrets of these namespaces (repeatable or comma-separated): for a controller that watches only some (`--all-namespaces=false`, `--additional-namespaces`), when other controllers\' SealedSecrets share the cluster. Default: every namespace' -r
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c sealant -n "__fish_sealant_using_subcommand keys; and __fish_seen_subcommand_from reactivate" -l context -d 'The kubeconfig context to use' -r

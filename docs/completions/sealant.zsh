@@ -137,6 +137,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--group=[With --threshold\: one holder made of several recipients, any of whom opens its share\: \`\[LABEL=\]RECIPIENT\[,RECIPIENT…\]\` (LABEL names the share in the file). Repeatable]:[LABEL=]RECIPIENTS:_default' \
 '*-f+[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
 '*--file=[Back up key Secrets from these files (YAML/JSON, a List or a stream; \`-\` is stdin) instead of reading them from the cluster]:FILE:_files' \
+'--tenant=[Back up only this tenant'\''s keys (key Secrets labelled sealant.dev/tenant=TENANT). Default\: every key, the cluster'\''s and every tenant'\''s]:TENANT:_default' \
 '-w+[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
 '--output-file=[Write the backup to this file (atomically, mode 0600) instead of stdout]:FILE:_files' \
 '-o+[Output format\: binary age, or ASCII-armored (\`-----BEGIN AGE ENCRYPTED FILE-----\`)]:FORMAT:((binary\:"Binary age"
@@ -207,11 +208,13 @@ _arguments "${_arguments_options[@]}" : \
 json\:"One JSON document for programs (schema in docs/rotation.md)"))' \
 '--output=[Output format]:FORMAT:((table\:"A table for people"
 json\:"One JSON document for programs (schema in docs/rotation.md)"))' \
+'--tenant=[List this tenant'\''s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster'\''s]:TENANT:_default' \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
 '--controller-namespace=[Namespace of the controller'\''s Service]:NAMESPACE:_default' \
+'(--tenant)--all-tenants[List every key, the cluster'\''s and every tenant'\''s, with a TENANT column]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -221,6 +224,7 @@ json\:"One JSON document for programs (schema in docs/rotation.md)"))' \
 (rotate)
 _arguments "${_arguments_options[@]}" : \
 '--wait=[How long to wait for the new key (\`30s\`, \`2m\`); \`0\` asks without waiting]:DURATION:_default' \
+'--tenant=[Act on this tenant'\''s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster'\''s]:TENANT:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
 '--controller-name=[Name of the controller'\''s Service]:NAME:_default' \
@@ -233,6 +237,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (retire)
 _arguments "${_arguments_options[@]}" : \
+'--tenant=[Act on this tenant'\''s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster'\''s]:TENANT:_default' \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
@@ -248,6 +253,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (compromise)
 _arguments "${_arguments_options[@]}" : \
+'--tenant=[Act on this tenant'\''s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster'\''s]:TENANT:_default' \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
@@ -262,6 +268,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (reactivate)
 _arguments "${_arguments_options[@]}" : \
+'--tenant=[Act on this tenant'\''s keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the cluster'\''s]:TENANT:_default' \
 '*--sealed-secrets-namespace=[Count only the SealedSecrets of these namespaces (repeatable or comma-separated)\: for a controller that watches only some (\`--all-namespaces=false\`, \`--additional-namespaces\`), when other controllers'\'' SealedSecrets share the cluster. Default\: every namespace]:NAMESPACE:_default' \
 '--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, then ~/.kube/config)]:PATH:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \

@@ -10,7 +10,8 @@
 //! - [`aws::AwsKmsProvider`]: AWS KMS `Encrypt`/`Decrypt` with a symmetric key;
 //! - [`Observed`]: wraps any provider with a per-call hook for metrics;
 //! - [`protect`] / [`unprotect`]: a private key to a protected key and back;
-//! - [`ProviderSettings`]: the controller's flags and the CLI's options, and connecting.
+//! - [`ProviderSettings`]: the controller's flags and the CLI's options, and connecting;
+//! - [`round_trip`]: an operator's preflight through a provider.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
@@ -24,10 +25,12 @@ use sealant_core::keysecret::wrapped::{Protection, WrappedKey, WrappedKeyError, 
 use sealant_core::{Certificate, PrivateKey, SecretBytes};
 
 pub mod aws;
+mod check;
 mod error;
 pub mod pkcs11;
 mod settings;
 
+pub use check::{CheckError, RoundTrip, round_trip};
 pub use error::{BoxError, ErrorKind, KmsError};
 pub use settings::{PIN_ENV, PROVIDER_NAMES, ProviderSettings, RawSettings, SettingsError};
 

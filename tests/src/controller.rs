@@ -559,6 +559,15 @@ impl ProxiedController {
         Ok(())
     }
 
+    /// [`ProxiedController::restart`] with `extra` as its flags from now on.
+    ///
+    /// # Errors
+    /// When it cannot be started.
+    pub fn restart_with(&mut self, extra: &[&str]) -> anyhow::Result<()> {
+        self.extra = extra.iter().map(|s| (*s).to_owned()).collect();
+        self.restart()
+    }
+
     /// SIGKILLs the controller now (dropping the value later does nothing more to it).
     pub fn kill(&mut self) {
         let _ = self.process.child.kill();

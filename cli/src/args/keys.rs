@@ -3,15 +3,75 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
+use sealant_core::TenantName;
+use sealant_core::tenant::TENANT_LABEL;
 
 use super::*;
+
+/// Parses `--tenant`: a tenant name (an RFC 1123 label), with an error and a hint when it is
+/// not one.
+#[derive(Clone)]
+pub struct TenantNameParser;
+
+impl clap::builder::TypedValueParser for TenantNameParser {
+    type Value = TenantName;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let flag = arg.map_or_else(|| "--tenant".to_owned(), ToString::to_string);
+        let parsed = value
+            .to_str()
+            .ok_or_else(|| "tenant name is not UTF-8".to_owned())
+            .and_then(|text| TenantName::parse(text).map_err(|e| e.to_string()));
+        parsed.map_err(|message| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "invalid value for '{flag}': {message}\nhint: {}\n",
+                    tenant_hint()
+                ),
+            )
+            .with_cmd(cmd)
+        })
+    }
+}
+
+/// Where tenant names come from.
+pub fn tenant_hint() -> String {
+    format!(
+        "a tenant is the value of the {TENANT_LABEL} label of its namespaces (`kubectl get namespaces -L {TENANT_LABEL}`); `sealant keys list --all-tenants` lists every tenant's keys"
+    )
+}
+
+/// Whose keys a key command acts on (docs/multi-tenancy.md, "Tenant keys").
+#[derive(Debug, Clone, Default, Args)]
+pub struct TenantArgs {
+    /// Act on this tenant's keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of
+    /// the cluster's.
+    #[arg(long, value_name = "TENANT", value_parser = TenantNameParser)]
+    pub tenant: Option<TenantName>,
+}
+
+impl TenantArgs {
+    /// The owner named: the tenant, else the cluster.
+    pub fn owner(&self) -> sealant_core::KeyOwner {
+        self.tenant.clone().map_or(
+            sealant_core::KeyOwner::Cluster,
+            sealant_core::KeyOwner::Tenant,
+        )
+    }
+}
 
 /// `sealant keys`.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Write every key of a controller (RSA and age key Secrets) as one age file encrypted to
     /// offline age recipients. `age -d -i IDENTITY FILE` decrypts it without sealant.
-    Backup(KeysBackupArgs),
+    Backup(Box<KeysBackupArgs>),
     /// Decrypt a key backup and create its key Secrets in the controller namespace (--apply),
     /// or print them as YAML.
     Restore(KeysRestoreArgs),
@@ -61,7 +121,9 @@ list` or an unambiguous prefix of at least 8 characters after SHA256:. Runbook: 
 Reads the key Secrets in --controller-namespace and every SealedSecret in the cluster (their \
 status.keyFingerprints, which the controller records at each unseal). A key with 0 \
 SealedSecrets and no SealedSecret without inventory can be retired. The sealing key (the newest \
-active one) is marked with *. Private key material is never printed.")]
+active one) is marked with *. Private key material is never printed. Without --tenant or \
+--all-tenants, the cluster's keys are listed (key Secrets without the sealant.dev/tenant \
+label); each tenant has its own sealing key.")]
 pub struct KeysListArgs {
     /// Output format.
     #[arg(
@@ -72,6 +134,13 @@ pub struct KeysListArgs {
         value_name = "FORMAT"
     )]
     pub output: KeysListFormat,
+    /// List this tenant's keys (key Secrets labelled sealant.dev/tenant=TENANT) instead of the
+    /// cluster's.
+    #[arg(long, value_name = "TENANT", value_parser = TenantNameParser)]
+    pub tenant: Option<TenantName>,
+    /// List every key, the cluster's and every tenant's, with a TENANT column.
+    #[arg(long, conflicts_with = "tenant")]
+    pub all_tenants: bool,
     #[command(flatten)]
     pub scope: InventoryScopeArgs,
     #[command(flatten)]
@@ -100,6 +169,8 @@ pub struct KeysRotateArgs {
     #[arg(long, default_value = "60s", value_name = "DURATION")]
     pub wait: String,
     #[command(flatten)]
+    pub tenant: TenantArgs,
+    #[command(flatten)]
     pub cluster: ClusterArgs,
 }
 
@@ -115,6 +186,8 @@ pub struct KeysRetireArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub tenant: TenantArgs,
+    #[command(flatten)]
     pub scope: InventoryScopeArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -127,6 +200,8 @@ pub struct KeysStateArgs {
     /// The key's fingerprint (or a prefix of it).
     #[arg(value_name = "FINGERPRINT")]
     pub fingerprint: String,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
     #[command(flatten)]
     pub scope: InventoryScopeArgs,
     #[command(flatten)]
@@ -144,6 +219,8 @@ pub struct KeysReactivateArgs {
     /// whoever holds a copy of it could open what is sealed from then on.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
     #[command(flatten)]
     pub scope: InventoryScopeArgs,
     #[command(flatten)]
@@ -163,9 +240,9 @@ pub enum BackupFormat {
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 Reads the key Secrets (labels sealedsecrets.bitnami.com/sealed-secrets-key and \
-sealant.dev/age-key, any state) in --controller-namespace, or from -f files offline. Keep the \
-identity of the backup recipient offline: whoever holds it and the backup can unseal every \
-SealedSecret of the cluster. Runbook: docs/multi-cluster.md.")]
+sealant.dev/age-key, any state; the cluster's and every tenant's unless --tenant) in \
+--controller-namespace, or from -f files offline. Keep the identity of the backup recipient \
+offline: whoever holds it and the backup can unseal every SealedSecret of the cluster. Runbook: docs/multi-cluster.md.")]
 pub struct KeysBackupArgs {
     /// Backup recipient (`age1…`, post-quantum `age1pq1…`, or an age plugin's `age1NAME1…`).
     /// Repeatable. With --threshold, each one holds a share of its own.
@@ -191,6 +268,10 @@ pub struct KeysBackupArgs {
     /// instead of reading them from the cluster.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Back up only this tenant's keys (key Secrets labelled sealant.dev/tenant=TENANT).
+    /// Default: every key, the cluster's and every tenant's.
+    #[arg(long, value_name = "TENANT", value_parser = TenantNameParser)]
+    pub tenant: Option<TenantName>,
     /// Write the backup to this file (atomically, mode 0600) instead of stdout.
     #[arg(short = 'w', long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,

@@ -99,6 +99,18 @@ pub enum ClusterError {
     /// `GET /v1/cert.pem` did not answer 200.
     #[error("cannot fetch certificate: the controller answered {0}")]
     CertStatus(StatusCode),
+    /// The controller answered 503 for a namespace of a tenant whose keys it has not made yet
+    /// (docs/multi-tenancy.md, "Tenant keys").
+    #[error("cannot fetch certificate for namespace {namespace}: {message}")]
+    TenantKeysNotReady {
+        /// The namespace asked for.
+        namespace: String,
+        /// The controller's message (`keys of tenant T are not ready`).
+        message: String,
+    },
+    /// The `Sealant-Key-Owner` header names neither the cluster nor a tenant.
+    #[error("the controller's Sealant-Key-Owner header {0:?} names no key owner")]
+    BadOwner(String),
     /// `GET /v1/recipient` answered neither 200 nor 404.
     #[error("cannot fetch the age recipient: the controller answered {0}")]
     RecipientStatus(StatusCode),
@@ -154,6 +166,12 @@ impl ClusterError {
             }
             Self::CertStatus(_) => {
                 "check the controller is running: kubectl -n <controller namespace> get pods"
+            }
+            Self::TenantKeysNotReady { .. } => {
+                "the controller's leader makes a tenant's keys soon after its first namespace gets the tenant label: retry in a minute; if it persists, ask a cluster administrator (is the controller running with --tenant-keys, with a leader?)"
+            }
+            Self::BadOwner(_) => {
+                "the controller and this sealant disagree on the API: check their versions, or seal with --cert FILE"
             }
             Self::Call { source, .. } => return source.hint(),
             _ => return None,

@@ -9,14 +9,16 @@ use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::Api;
 use kube::api::PostParams;
 use sealant_core::age::plugin::FileRecipient;
-use sealant_core::backup::threshold::{check_label, seal_threshold_backup};
+use sealant_core::backup::escrow::EscrowSetupError;
+use sealant_core::backup::threshold::seal_threshold_backup;
 use sealant_core::backup::{BackupError, Holder, ThresholdBackup, restorable, seal_backup_to};
 use sealant_core::keysecret::age::{AGE_KEY_LABEL, is_age_key_secret, read_age_key_secret};
 use sealant_core::keysecret::{KEY_LABEL, read_key_secret};
 use sealant_core::object::to_text_stream;
-use sealant_core::{Format, Secret};
+use sealant_core::tenant::TENANT_LABEL;
+use sealant_core::{Format, KeyOwner, Secret};
 use sealant_k8s::KubeError;
-use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing};
+use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing, Owners};
 
 use super::age::{file_recipients, load_file_identities, open_any_backup, plugin_message};
 use super::cluster::{to_core, to_kube};
@@ -48,6 +50,9 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
                 .map_err(|e| e.into_cli().context(&input.origin))?;
             all.extend(secrets);
         }
+        if let Some(tenant) = &args.tenant {
+            all.retain(|s| key_owner(s).tenant() == Some(tenant));
+        }
         all
     };
     // Protected keys go into the backup unwrapped: restorable without the HSM or KMS.
@@ -58,10 +63,16 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
     let hint = |e: BackupError| {
         let err = CliError::from(KeyBackupError::Seal { source: e.clone() });
         match e {
-            BackupError::Empty => err.hint(format!(
-                "no key Secret found: check --controller-namespace ({}) and your access to its Secrets",
-                args.cluster.controller_namespace
-            )),
+            BackupError::Empty => match &args.tenant {
+                Some(tenant) => err.hint(format!(
+                    "no key Secret of tenant {tenant} found: check the name (`sealant keys list --all-tenants`), --controller-namespace ({}) and your access to its Secrets",
+                    args.cluster.controller_namespace
+                )),
+                None => err.hint(format!(
+                    "no key Secret found: check --controller-namespace ({}) and your access to its Secrets",
+                    args.cluster.controller_namespace
+                )),
+            },
             BackupError::NotAKey { .. } => err.hint(
                 "-f takes key Secrets only (kubectl get secret -n NAMESPACE -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml, and -l sealant.dev/age-key)",
             ),
@@ -120,46 +131,18 @@ pub(super) fn backup(args: &KeysBackupArgs) -> Result<()> {
     Ok(())
 }
 
-/// The holders of an m-of-n backup: each recipient on its own, then each `--group`.
+/// The holders of an m-of-n backup: each recipient on its own, then each `--group` (parsed by
+/// core, as the controller's `--escrow-group`).
 fn holders(recipients: Vec<FileRecipient>, groups: &[String]) -> Result<Vec<Holder>> {
-    let mut holders: Vec<Holder> = recipients
-        .into_iter()
-        .map(|r| Holder {
-            label: None,
-            recipients: vec![r],
-        })
-        .collect();
     let group_hint =
         "--group takes [LABEL=]RECIPIENT[,RECIPIENT…], e.g. --group alice=age1…,age1yubikey1…";
-    for group in groups {
-        let (label, list) = match group.split_once('=') {
-            Some((label, list)) => {
-                check_label(label).map_err(|e| {
-                    KeyBackupError::usage(format!("--group: {}", with_sources(&e)), group_hint)
-                })?;
-                (Some(label.to_owned()), list)
-            }
-            None => (None, group.as_str()),
-        };
-        let values: Vec<String> = list
-            .split(',')
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if values.is_empty() {
-            return Err(KeyBackupError::usage(
-                format!("--group {group:?} has no recipient"),
-                group_hint,
-            )
-            .into());
+    sealant_core::backup::escrow::holders(recipients, groups).map_err(|e| {
+        let message = format!("--group: {}", with_sources(&e));
+        match e {
+            EscrowSetupError::Recipient { .. } => KeyBackupError::recipient(message).into(),
+            _ => KeyBackupError::usage(message, group_hint).into(),
         }
-        holders.push(Holder {
-            label,
-            recipients: file_recipients(&values, &[])?,
-        });
-    }
-    Ok(holders)
+    })
 }
 
 /// `sealant keys share-decrypt`.
@@ -234,8 +217,23 @@ pub(super) fn share_decrypt(args: &KeysShareDecryptArgs) -> Result<()> {
     Ok(())
 }
 
-/// `RSA SHA256:…` or `age SHA256:…` (public fingerprints only).
+/// Whose key a key Secret is, by its tenant label (an unreadable label reads as the cluster's:
+/// the key is still backed up).
+fn key_owner(secret: &Secret) -> KeyOwner {
+    KeyOwner::of_key_labels(secret.metadata.labels.as_ref()).unwrap_or_default()
+}
+
+/// `RSA SHA256:…` or `age SHA256:…` (public fingerprints only), and the tenant of a tenant's
+/// key.
 fn describe_key(secret: &Secret) -> String {
+    let key = describe_key_alone(secret);
+    match key_owner(secret) {
+        KeyOwner::Cluster => key,
+        KeyOwner::Tenant(tenant) => format!("{key} (tenant {tenant})"),
+    }
+}
+
+fn describe_key_alone(secret: &Secret) -> String {
     if is_age_key_secret(secret) {
         read_age_key_secret(secret)
             .map(|identity| format!("age {}", identity.fingerprint()))
@@ -247,15 +245,18 @@ fn describe_key(secret: &Secret) -> String {
     }
 }
 
-/// Every key Secret (RSA and age, whatever their state) in the controller namespace.
+/// Every key Secret (RSA and age, whatever their state) in the controller namespace: the
+/// cluster's and every tenant's, or with `--tenant`, that tenant's (docs/multi-tenancy.md,
+/// "Tenant keys").
 fn cluster_key_secrets(args: &KeysBackupArgs) -> Result<Vec<Secret>> {
+    let owners = args.tenant.as_ref().map_or(Owners::All, Owners::Tenant);
     let namespace = args.cluster.controller_namespace.clone();
     crate::runtime()?.block_on(async {
         let client = crate::cluster::client(&args.cluster, &KubeOverrides::default()).await?;
         let api: Api<K8sSecret> = Api::namespaced(client, &namespace);
         let mut secrets = Vec::new();
         for kind in KeyKind::ALL {
-            let list = key_secrets::list(&api, kind, Listing::Every)
+            let list = key_secrets::list(&api, kind, Listing::Every, owners)
                 .await
                 .map_err(|e| {
                     CliError::new(format!(
@@ -348,7 +349,7 @@ pub(super) fn restore(args: &KeysRestoreArgs) -> Result<()> {
     })
 }
 
-/// Same type, data and key labels: restoring it again changes nothing.
+/// Same type, data and key labels (state and tenant): restoring it again changes nothing.
 fn same_content(existing: &K8sSecret, wanted: &K8sSecret) -> bool {
     let labels = |secret: &K8sSecret| -> BTreeMap<String, String> {
         secret
@@ -356,7 +357,7 @@ fn same_content(existing: &K8sSecret, wanted: &K8sSecret) -> bool {
             .labels
             .iter()
             .flatten()
-            .filter(|(key, _)| key.as_str() == KEY_LABEL || key.as_str() == AGE_KEY_LABEL)
+            .filter(|(key, _)| [KEY_LABEL, AGE_KEY_LABEL, TENANT_LABEL].contains(&key.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };

@@ -6,15 +6,15 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
-use sealant_core::Fingerprint;
 use sealant_core::keysecret::{DEFAULT_KEY_PREFIX, KeyState};
 use sealant_core::object::SealedSecretStatus;
+use sealant_core::{Fingerprint, KeyOwner};
 use sealant_k8s::KubeError;
 use sealant_k8s::crd::SealedSecret;
-use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing};
+use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing, Owners};
 use serde_json::json;
 
-use super::inventory::{Inventory, KeyEntry, SealedRecord, fingerprint_body};
+use super::inventory::{Inventory, KeyEntry, SealedRecord, Selection, fingerprint_body};
 use crate::args::{ClusterArgs, InventoryScopeArgs};
 use crate::cluster::KubeOverrides;
 use crate::error::{CliError, ClusterError, Result};
@@ -42,14 +42,19 @@ pub(super) async fn keys_client(cluster: &ClusterArgs) -> Result<Client> {
         })
 }
 
-/// The key Secrets of the controller namespace, of both kinds, in the API's list order, read
-/// as the controller reads them (`sealant_k8s::keys`).
-pub(super) async fn read_keys(client: &Client, namespace: &str) -> Result<Vec<KeyEntry>> {
+/// The key Secrets of `owners` in the controller namespace, of both kinds, in the API's list
+/// order, read as the controller reads them (`sealant_k8s::keys`). Upstream's legacy key is the
+/// cluster's.
+pub(super) async fn read_keys(
+    client: &Client,
+    namespace: &str,
+    owners: Owners<'_>,
+) -> Result<Vec<KeyEntry>> {
     let api: Api<K8sSecret> = Api::namespaced(client.clone(), namespace);
     let mut keys = Vec::new();
     let mut listed = Vec::new();
     for kind in KeyKind::ALL {
-        let secrets = key_secrets::list(&api, kind, Listing::Every)
+        let secrets = key_secrets::list(&api, kind, Listing::Every, owners)
             .await
             .map_err(|e| {
                 api_error(
@@ -60,6 +65,9 @@ pub(super) async fn read_keys(client: &Client, namespace: &str) -> Result<Vec<Ke
             })?;
         keys.extend(secrets.iter().map(|s| KeyEntry::from_secret(kind, s)));
         listed.extend(secrets);
+    }
+    if matches!(owners, Owners::Tenant(_)) {
+        return Ok(keys);
     }
     // Upstream's legacy single key, unlabelled, which controllers load as active (without the
     // right to read it by name, it is left out as if absent).
@@ -148,27 +156,35 @@ pub(super) fn sealed_record(object: &DynamicObject) -> SealedRecord {
     }
 }
 
-/// The keys and the SealedSecrets of `scope` (empty: the cluster), counted.
+/// The keys and the SealedSecrets of `scope` (empty: the cluster), counted; the keys of
+/// `selection` shown. Every owner's keys are read, so that a SealedSecret needing another
+/// owner's key does not count as needing an unknown one.
 pub(super) async fn read_inventory(
     client: &Client,
     namespace: &str,
     scope: &InventoryScopeArgs,
+    selection: Selection,
 ) -> Result<Inventory> {
-    let keys = read_keys(client, namespace).await?;
+    let keys = read_keys(client, namespace, Owners::All).await?;
     let sealed = read_sealed(client, &scope.sealed_secrets_namespace).await?;
-    let mut inventory = Inventory::new(namespace, keys, &sealed);
+    let mut inventory = Inventory::new(namespace, keys, &sealed).select(selection);
     inventory.scope = scope.sealed_secrets_namespace.clone();
     Ok(inventory)
 }
 
-/// The inventory `keys list` shows, read with the user's kubeconfig.
+/// The inventory `keys list` shows, read with the user's kubeconfig: the keys of `selection`
+/// (`None`: every owner's).
 ///
 /// # Errors
 /// No cluster, or no right to list key Secrets or SealedSecrets.
-pub fn inventory(cluster: &ClusterArgs, scope: &InventoryScopeArgs) -> Result<Inventory> {
+pub fn inventory(
+    cluster: &ClusterArgs,
+    scope: &InventoryScopeArgs,
+    selection: Selection,
+) -> Result<Inventory> {
     crate::runtime()?.block_on(async {
         let client = keys_client(cluster).await?;
-        read_inventory(&client, &cluster.controller_namespace, scope).await
+        read_inventory(&client, &cluster.controller_namespace, scope, selection).await
     })
 }
 
@@ -226,10 +242,11 @@ pub(super) async fn connect(
     scope: &InventoryScopeArgs,
     fingerprint: &str,
     sealed_required: bool,
+    owner: KeyOwner,
 ) -> Result<(Client, Inventory, Fingerprint)> {
     fingerprint_body(fingerprint)?;
     let client = keys_client(cluster).await?;
-    let keys = read_keys(&client, &cluster.controller_namespace).await?;
+    let keys = read_keys(&client, &cluster.controller_namespace, Owners::All).await?;
     let sealed = match read_sealed(&client, &scope.sealed_secrets_namespace).await {
         Ok(sealed) => sealed,
         Err(err) if !sealed_required => {
@@ -241,7 +258,8 @@ pub(super) async fn connect(
         }
         Err(err) => return Err(err),
     };
-    let mut inventory = Inventory::new(&cluster.controller_namespace, keys, &sealed);
+    let mut inventory =
+        Inventory::new(&cluster.controller_namespace, keys, &sealed).select(Some(owner));
     inventory.scope = scope.sealed_secrets_namespace.clone();
     let fingerprint = inventory.resolve(fingerprint)?;
     Ok((client, inventory, fingerprint))

@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
-use sealant_core::Fingerprint;
 use sealant_core::keysecret::KeyState;
 use sealant_core::object::SealedSecretStatus;
+use sealant_core::{Fingerprint, KeyOwner};
 use sealant_k8s::keys::{
-    KeyKind, KeyRecord, OrderPriority, SealingCandidate, sealing_key, sort_oldest_first,
+    KeyKind, KeyRecord, OrderPriority, Owners, SealingCandidate, sealing_key, sort_oldest_first,
 };
 use time::OffsetDateTime;
 
@@ -38,12 +38,14 @@ pub struct KeyEntry {
     pub created: Option<OffsetDateTime>,
     /// The key Secret's name.
     pub secret: String,
+    /// The cluster's key, or a tenant's (its `sealant.dev/tenant` label).
+    pub owner: KeyOwner,
     /// The Secret's `resourceVersion`, so a state change does not overwrite a concurrent one.
     pub resource_version: Option<String>,
     /// Why the controller cannot use this key Secret (it skips it).
     pub problem: Option<String>,
-    /// The newest active usable key of its kind: the one the controller seals with and
-    /// publishes.
+    /// The newest active usable key of its kind and owner: the one the controller seals with
+    /// and publishes for the owner's namespaces.
     pub sealing: bool,
     /// SealedSecrets (`namespace/name`) whose inventory lists this key.
     pub used_by: Vec<String>,
@@ -59,6 +61,7 @@ impl KeyEntry {
             state: record.state,
             created: record.order_time,
             secret: record.secret,
+            owner: record.owner,
             resource_version: record.resource_version,
             problem: record.problem.map(|p| p.to_string()),
             sealing: false,
@@ -80,8 +83,12 @@ impl KeyEntry {
     }
 
     pub(super) fn describe(&self) -> String {
+        let owner = match &self.owner {
+            KeyOwner::Cluster => String::new(),
+            KeyOwner::Tenant(tenant) => format!(" of tenant {tenant}"),
+        };
         format!(
-            "{} ({} key, Secret {})",
+            "{} ({} key{owner}, Secret {})",
             self.fingerprint_text(),
             self.kind.name(),
             self.secret
@@ -103,17 +110,42 @@ impl SealingCandidate for KeyEntry {
     }
 }
 
-/// Marks the sealing key of each kind, by the controller's rule
+/// Marks the sealing key of each kind and owner, by the controller's rule
 /// ([`sealant_k8s::keys::sealing_key`]): the newest usable active one. Every Secret holding
-/// that key is marked.
+/// that key is marked. Each owner has its own sealing key (docs/multi-tenancy.md, "Tenant
+/// keys"): a tenant's key is never the cluster's sealing key, nor the reverse.
 pub fn mark_sealing(keys: &mut [KeyEntry]) {
-    for kind in KeyKind::ALL {
-        let newest =
-            sealing_key(keys.iter().filter(|k| k.kind == kind)).and_then(|k| k.fingerprint.clone());
-        for key in keys.iter_mut().filter(|k| k.kind == kind) {
-            key.sealing = newest.is_some() && key.fingerprint == newest;
+    let owners: BTreeSet<KeyOwner> = keys.iter().map(|k| k.owner.clone()).collect();
+    for owner in &owners {
+        for kind in KeyKind::ALL {
+            let mine = |k: &KeyEntry| k.kind == kind && &k.owner == owner;
+            let newest =
+                sealing_key(keys.iter().filter(|k| mine(k))).and_then(|k| k.fingerprint.clone());
+            for key in keys.iter_mut().filter(|k| mine(k)) {
+                key.sealing = newest.is_some() && key.fingerprint == newest;
+            }
         }
     }
+}
+
+/// The owners whose keys a command shows or acts on: one owner, or every one (`None`).
+pub type Selection = Option<KeyOwner>;
+
+/// The label selection of `selection` for `sealant_k8s::keys::list`.
+pub fn owners_of(selection: &Selection) -> Owners<'_> {
+    match selection {
+        None => Owners::All,
+        Some(KeyOwner::Cluster) => Owners::Cluster,
+        Some(KeyOwner::Tenant(tenant)) => Owners::Tenant(tenant),
+    }
+}
+
+/// `--tenant T` as the flag to repeat in a hint, or nothing for the cluster.
+pub(super) fn tenant_flag(owner: &KeyOwner) -> String {
+    owner
+        .tenant()
+        .map(|t| format!(" --tenant {t}"))
+        .unwrap_or_default()
 }
 
 /// What the cluster says about one SealedSecret.
@@ -132,8 +164,12 @@ pub struct SealedRecord {
 pub struct Inventory {
     /// The controller namespace.
     pub namespace: String,
-    /// Every key Secret, RSA first, each kind oldest first.
+    /// The key Secrets of the selected owners, RSA first, each kind oldest first.
     pub keys: Vec<KeyEntry>,
+    /// Whose keys `keys` holds (`None`: every owner's).
+    pub selection: Selection,
+    /// The key Secrets of the other owners, which commands on the selection leave alone.
+    pub elsewhere: Vec<KeyEntry>,
     /// The namespaces whose SealedSecrets were counted; empty: every namespace.
     pub scope: Vec<String>,
     /// How many SealedSecrets were counted.
@@ -151,7 +187,8 @@ pub struct Inventory {
 
 impl Inventory {
     /// Builds the inventory: keys sorted as the controller sorts them, sealing keys marked,
-    /// and every SealedSecret counted against the keys its inventory lists.
+    /// and every SealedSecret counted against the keys its inventory lists. The cluster's keys
+    /// are selected, as before tenants; [`Self::select`] picks others.
     pub fn new(namespace: &str, mut keys: Vec<KeyEntry>, sealed: &[SealedRecord]) -> Self {
         // Oldest first as the controller ranks them, then by kind (both sorts are stable: equal
         // times keep the API's list order).
@@ -198,7 +235,25 @@ impl Inventory {
         for key in &mut inventory.keys {
             key.used_by.sort();
         }
-        inventory
+        inventory.select(Some(KeyOwner::Cluster))
+    }
+
+    /// Keeps the keys of `selection` in [`Self::keys`] and moves the others to
+    /// [`Self::elsewhere`]. The counts stay those of every key: a SealedSecret that needs
+    /// another owner's key is not counted as needing an unknown key.
+    #[must_use]
+    pub fn select(mut self, selection: Selection) -> Self {
+        let mut all = std::mem::take(&mut self.keys);
+        all.append(&mut self.elsewhere);
+        sort_oldest_first(&mut all);
+        all.sort_by_key(|k| k.kind);
+        let (mine, others): (Vec<KeyEntry>, Vec<KeyEntry>) = all
+            .into_iter()
+            .partition(|k| selection.as_ref().is_none_or(|owner| &k.owner == owner));
+        self.keys = mine;
+        self.elsewhere = others;
+        self.selection = selection;
+        self
     }
 
     /// The key Secrets holding `fingerprint` (usually one; a key restored under a second name
@@ -239,14 +294,7 @@ impl Inventory {
             .collect();
         match matches.as_slice() {
             [one] => Ok((**one).clone()),
-            [] => Err(CliError::new(format!(
-                "no key {arg} in namespace {}",
-                self.namespace
-            ))
-            .hint(format!(
-                "list the keys with `sealant keys list` (is --controller-namespace {} the controller's?)",
-                self.namespace
-            ))),
+            [] => Err(self.not_selected(arg, body)),
             several => Err(CliError::usage(format!(
                 "{arg} matches {} keys: {}",
                 several.len(),
@@ -257,6 +305,36 @@ impl Inventory {
                     .join(", ")
             ))
             .hint("give more characters of the fingerprint")),
+        }
+    }
+
+    /// No key of the selection matches: say whose key it is, if another owner's.
+    fn not_selected(&self, arg: &str, body: &str) -> CliError {
+        let whose = match &self.selection {
+            Some(KeyOwner::Tenant(tenant)) => format!(" of tenant {tenant}"),
+            _ => String::new(),
+        };
+        let error = CliError::new(format!(
+            "no key {arg}{whose} in namespace {}",
+            self.namespace
+        ));
+        let other = self.elsewhere.iter().find(|k| {
+            k.fingerprint
+                .as_ref()
+                .and_then(|f| f.as_str().strip_prefix("SHA256:"))
+                .is_some_and(|b| b.starts_with(body))
+        });
+        match other.map(|k| &k.owner) {
+            Some(KeyOwner::Tenant(tenant)) => error.hint(format!(
+                "it is a key of tenant {tenant}: pass --tenant {tenant}"
+            )),
+            Some(KeyOwner::Cluster) => {
+                error.hint("it is a cluster key: leave --tenant out".to_owned())
+            }
+            None => error.hint(format!(
+                "list the keys with `sealant keys list --all-tenants` (is --controller-namespace {} the controller's?)",
+                self.namespace
+            )),
         }
     }
 
@@ -317,10 +395,10 @@ impl Inventory {
                 "it is the newest active {} key, the one the controller seals with",
                 kind_title(sealing.kind)
             ));
-            hints.push(
-                "run `sealant keys rotate` first, then re-encrypt (`sealant reencrypt PATH…`) and apply"
-                    .to_owned(),
-            );
+            hints.push(format!(
+                "run `sealant keys rotate{}` first, then re-encrypt (`sealant reencrypt PATH…`) and apply",
+                tenant_flag(&sealing.owner)
+            ));
         }
         let used: BTreeSet<&String> = entries.iter().flat_map(|k| &k.used_by).collect();
         if !used.is_empty() {

@@ -34,7 +34,9 @@ pub use age::{
     open_any_backup, open_backup_file, plugin_message, read_share_file,
 };
 pub use cluster::inventory;
-pub use inventory::{Inventory, KeyEntry, SealedRecord, fingerprint_body, mark_sealing};
+pub use inventory::{
+    Inventory, KeyEntry, SealedRecord, Selection, fingerprint_body, mark_sealing, owners_of,
+};
 pub use sealant_k8s::keys::KeyKind;
 pub use state::{compromise, compromise_next_steps, list, reactivate, retire, rotate, rotate_cmd};
 

@@ -16,7 +16,7 @@ use sealant_core::Secret;
 use sealant_core::keysecret::wrapped::unprotect_into;
 use sealant_core::keysecret::{DEFAULT_KEY_PREFIX, KeySecretError, read_key_secret};
 use sealant_k8s::KubeError;
-use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing};
+use sealant_k8s::keys::{self as key_secrets, KeyKind, Listing, Owners};
 use sealant_kms::{KeyProvider, ProviderSettings, RawSettings};
 
 use super::age::{load_identities, open_backup_file};
@@ -48,7 +48,7 @@ async fn connect(settings: &ProviderSettings) -> Result<Arc<dyn KeyProvider>> {
 
 /// The RSA key Secrets of the namespace (every state, and upstream's legacy key).
 async fn rsa_key_secrets(api: &Api<K8sSecret>, namespace: &str) -> Result<Vec<Secret>> {
-    let listed = key_secrets::list(api, KeyKind::Rsa, Listing::Every)
+    let listed = key_secrets::list(api, KeyKind::Rsa, Listing::Every, Owners::All)
         .await
         .map_err(|e| {
             api_error(

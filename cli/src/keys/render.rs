@@ -1,16 +1,18 @@
 //! What `sealant keys list` prints: the table and the JSON document (schema in
 //! docs/rotation.md, "6. The inventory: which SealedSecrets need which key").
 
-use sealant_core::Fingerprint;
+use sealant_core::{Fingerprint, KeyOwner, TenantName};
 use serde_json::{Value, json};
 
 use super::inventory::Inventory;
 use super::words::{count, format_time, quote_names};
 
 impl Inventory {
-    /// The table `keys list` prints.
+    /// The table `keys list` prints; with every owner's keys (`--all-tenants`), a TENANT
+    /// column first (`-` for the cluster's keys).
     pub fn render_table(&self) -> String {
-        let header = [
+        let all = self.selection.is_none();
+        let mut header = vec![
             "KIND",
             "FINGERPRINT",
             "STATE",
@@ -18,11 +20,14 @@ impl Inventory {
             "SEALEDSECRETS",
             "SECRET",
         ];
-        let rows: Vec<[String; 6]> = self
+        if all {
+            header.insert(0, "TENANT");
+        }
+        let rows: Vec<Vec<String>> = self
             .keys
             .iter()
             .map(|k| {
-                [
+                let mut row = vec![
                     k.kind.name().to_owned(),
                     k.fingerprint_text().to_owned(),
                     if k.sealing {
@@ -35,22 +40,27 @@ impl Inventory {
                     k.created.map_or_else(|| "-".to_owned(), format_time),
                     k.used_by.len().to_string(),
                     k.secret.clone(),
-                ]
+                ];
+                if all {
+                    row.insert(0, k.owner.tenant().map_or("-", |t| t.as_str()).to_owned());
+                }
+                row
             })
             .collect();
-        let mut widths = header.map(str::len);
+        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let line = |cells: [&str; 6]| {
+        let (count_column, last) = (header.len() - 2, header.len() - 1);
+        let line = |cells: &[&str]| {
             let mut text = String::new();
-            for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-                if i == 4 {
+            for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
+                if i == count_column {
                     // Counts line up on the right.
                     text.push_str(&format!("{cell:>width$}  "));
-                } else if i == 5 {
+                } else if i == last {
                     text.push_str(cell);
                 } else {
                     text.push_str(&format!("{cell:<width$}  "));
@@ -59,20 +69,29 @@ impl Inventory {
             text.push('\n');
             text
         };
-        let mut out = line(header);
+        let mut out = line(&header);
         for row in &rows {
-            out.push_str(&line([
-                &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
-            ]));
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            out.push_str(&line(&cells));
         }
         if self.keys.is_empty() {
-            out.push_str(&format!(
-                "(no key Secret in namespace {}: is it the controller's? --controller-namespace)\n",
-                self.namespace
-            ));
+            out.push_str(&match &self.selection {
+                Some(KeyOwner::Tenant(tenant)) => format!(
+                    "(no key Secret of tenant {tenant} in namespace {}: the controller makes them once a namespace has the tenant label, with --tenant-keys)\n",
+                    self.namespace
+                ),
+                _ => format!(
+                    "(no key Secret in namespace {}: is it the controller's? --controller-namespace)\n",
+                    self.namespace
+                ),
+            });
         }
         if self.keys.iter().any(|k| k.sealing) {
-            out.push_str("* seals new SealedSecrets (the newest active key of its kind)\n");
+            out.push_str(if all {
+                "* seals new SealedSecrets (the newest active key of its kind and tenant)\n"
+            } else {
+                "* seals new SealedSecrets (the newest active key of its kind)\n"
+            });
         }
         for key in self.keys.iter().filter(|k| k.problem.is_some()) {
             out.push_str(&format!(
@@ -130,6 +149,7 @@ impl Inventory {
             .iter()
             .map(|k| {
                 json!({
+                    "tenant": k.owner.tenant().map(TenantName::as_str),
                     "kind": k.kind.name(),
                     "fingerprint": k.fingerprint.as_ref().map(Fingerprint::as_str),
                     "state": k.state.label_value(),
@@ -144,6 +164,8 @@ impl Inventory {
             .collect();
         json!({
             "namespace": self.namespace,
+            "tenant": self.selection.as_ref().and_then(KeyOwner::tenant).map(TenantName::as_str),
+            "allTenants": self.selection.is_none(),
             "keys": keys,
             "sealedSecrets": {
                 "namespaces": if self.scope.is_empty() { Value::Null } else { json!(self.scope) },

@@ -6,15 +6,15 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
-use sealant_core::Fingerprint;
 use sealant_core::keysecret::{KeyState, RENEW_REQUEST_ANNOTATION};
+use sealant_core::{Fingerprint, KeyOwner};
 use sealant_k8s::KubeError;
 use sealant_k8s::keys::KeyKind;
 use serde_json::json;
 use time::OffsetDateTime;
 
 use super::cluster::{api_error, connect, inventory, keys_client, note, read_keys, set_state};
-use super::inventory::{Inventory, KeyEntry, kind_title, mark_sealing};
+use super::inventory::{Inventory, KeyEntry, kind_title, mark_sealing, owners_of, tenant_flag};
 use super::words::{count_verb, format_time, quote_names};
 use crate::args::{
     KeysListArgs, KeysListFormat, KeysReactivateArgs, KeysRetireArgs, KeysRotateArgs, KeysStateArgs,
@@ -29,7 +29,16 @@ const ROTATE_POLL: Duration = Duration::from_secs(1);
 /// # Errors
 /// As [`inventory`].
 pub fn list(args: &KeysListArgs) -> Result<()> {
-    let inventory = inventory(&args.cluster, &args.scope)?;
+    let selection = if args.all_tenants {
+        None
+    } else {
+        Some(
+            args.tenant
+                .clone()
+                .map_or(KeyOwner::Cluster, KeyOwner::Tenant),
+        )
+    };
+    let inventory = inventory(&args.cluster, &args.scope, selection)?;
     let text = match args.output {
         KeysListFormat::Table => inventory.render_table(),
         KeysListFormat::Json => {
@@ -51,7 +60,7 @@ pub fn list(args: &KeysListArgs) -> Result<()> {
 pub fn retire(args: &KeysRetireArgs) -> Result<()> {
     crate::runtime()?.block_on(async {
         let (client, inventory, fingerprint) =
-            connect(&args.cluster, &args.scope, &args.fingerprint, true).await?;
+            connect(&args.cluster, &args.scope, &args.fingerprint, true, args.tenant.owner()).await?;
         let entries = inventory.entries(&fingerprint);
         if entries.iter().all(|k| k.state == KeyState::Retired) {
             note(&format!("{fingerprint} is already retired; nothing changed"));
@@ -81,8 +90,14 @@ pub fn retire(args: &KeysRetireArgs) -> Result<()> {
 /// Cluster errors.
 pub fn compromise(args: &KeysStateArgs) -> Result<()> {
     crate::runtime()?.block_on(async {
-        let (client, inventory, fingerprint) =
-            connect(&args.cluster, &args.scope, &args.fingerprint, false).await?;
+        let (client, inventory, fingerprint) = connect(
+            &args.cluster,
+            &args.scope,
+            &args.fingerprint,
+            false,
+            args.tenant.owner(),
+        )
+        .await?;
         if let Some(skip) = inventory.compromise_skip(&fingerprint) {
             note(&skip);
             return Ok(());
@@ -121,11 +136,15 @@ pub fn compromise_next_steps(inventory: &Inventory, fingerprint: &Fingerprint) -
             }
         }
         mark_sealing(&mut after);
-        match after.iter().find(|k| k.kind == sealing.kind && k.sealing) {
+        match after
+            .iter()
+            .find(|k| k.kind == sealing.kind && k.owner == sealing.owner && k.sealing)
+        {
             Some(next) => lines.push(format!(
-                "Sealing falls back to the next newest active {} key, {}; `sealant keys rotate` makes a fresh one.",
+                "Sealing falls back to the next newest active {} key, {}; `sealant keys rotate{}` makes a fresh one.",
                 kind_title(sealing.kind),
-                next.fingerprint_text()
+                next.fingerprint_text(),
+                tenant_flag(&sealing.owner)
             )),
             None if sealing.kind == KeyKind::Rsa => lines.push(
                 "It was the only active RSA key: the controller's leader generates a new one at its next key reload (within seconds); `sealant cert` shows it.".to_owned(),
@@ -156,7 +175,7 @@ pub fn compromise_next_steps(inventory: &Inventory, fingerprint: &Fingerprint) -
 pub fn reactivate(args: &KeysReactivateArgs) -> Result<()> {
     crate::runtime()?.block_on(async {
         let (client, inventory, fingerprint) =
-            connect(&args.cluster, &args.scope, &args.fingerprint, false).await?;
+            connect(&args.cluster, &args.scope, &args.fingerprint, false, args.tenant.owner()).await?;
         let entries = inventory.entries(&fingerprint);
         let was_compromised = entries.iter().any(|k| k.state == KeyState::Compromised);
         if entries.iter().all(|k| k.state == KeyState::Active) {
@@ -194,16 +213,25 @@ pub fn rotate(args: &KeysRotateArgs) -> Result<Option<Fingerprint>> {
             .hint("give a duration with a unit, like 60s or 5m (0 asks without waiting)")
     })?;
     let namespace = args.cluster.controller_namespace.clone();
+    let owner = args.tenant.owner();
+    let selection = Some(owner.clone());
     crate::runtime()?.block_on(async {
         let client = keys_client(&args.cluster).await?;
-        let mut keys = read_keys(&client, &namespace).await?;
+        let mut keys = read_keys(&client, &namespace, owners_of(&selection)).await?;
+        keys.retain(|k| k.owner == owner);
         mark_sealing(&mut keys);
         let Some(current) = keys.iter().find(|k| k.kind == KeyKind::Rsa && k.sealing).cloned()
         else {
-            return Err(CliError::new(format!(
-                "no active RSA key in namespace {namespace} to renew"
-            ))
-            .hint("the controller creates its first key when it starts: is it running, with this --controller-namespace?"));
+            return Err(match &owner {
+                KeyOwner::Cluster => CliError::new(format!(
+                    "no active RSA key in namespace {namespace} to renew"
+                ))
+                .hint("the controller creates its first key when it starts: is it running, with this --controller-namespace?"),
+                KeyOwner::Tenant(tenant) => CliError::new(format!(
+                    "no active RSA key of tenant {tenant} in namespace {namespace} to renew"
+                ))
+                .hint(format!("the controller's leader makes a tenant's keys once a namespace has the tenant label (with --tenant-keys): is tenant {tenant} spelled right? `sealant keys list --all-tenants` lists every tenant's keys")),
+            });
         };
         let requested = format!(
             "sealant keys rotate at {}",
@@ -235,7 +263,8 @@ pub fn rotate(args: &KeysRotateArgs) -> Result<Option<Fingerprint>> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             tokio::time::sleep(ROTATE_POLL).await;
-            let mut keys = read_keys(&client, &namespace).await?;
+            let mut keys = read_keys(&client, &namespace, owners_of(&selection)).await?;
+            keys.retain(|k| k.owner == owner);
             mark_sealing(&mut keys);
             // A key made for the request: newer than the one asked on (not an older key that
             // took over because the current one was retired or compromised meanwhile).

@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
 use kube::api::{ApiResource, DynamicObject};
-use sealant_core::Fingerprint;
 use sealant_core::keysecret::age::read_age_key_secret;
 use sealant_core::keysecret::{KeyState, read_key_secret};
 use sealant_core::object::SealedSecretStatus;
+use sealant_core::{Fingerprint, KeyOwner, TenantName};
 use sealant_k8s::crd::SealedSecret;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -32,6 +32,7 @@ fn key(kind: KeyKind, fingerprint: &str, state: &str, created: i64, secret: &str
         state: KeyState::from_label(state),
         created: at(created),
         secret: secret.into(),
+        owner: KeyOwner::Cluster,
         resource_version: Some("1".into()),
         problem: None,
         sealing: false,
@@ -344,7 +345,7 @@ fn json_follows_the_documented_schema() {
     assert_eq!(
         json["keys"][0],
         json!({
-            "kind": "rsa", "fingerprint": FP_OLD, "state": "active", "sealing": false,
+            "tenant": null, "kind": "rsa", "fingerprint": FP_OLD, "state": "active", "sealing": false,
             "created": "2027-01-15T08:00:00Z", "secret": "sealed-secrets-key1",
             "sealedSecrets": 1, "usedBy": ["a/b"], "problem": null,
         })
@@ -451,5 +452,183 @@ fn sealed_secrets_are_listed_as_the_typed_crd_and_a_bad_status_is_not_fatal() {
             .status
             .as_ref()
             .is_none_or(|s| s.key_fingerprints.is_none() && s.conditions.is_none())
+    );
+}
+
+const FP_TENANT: &str = "SHA256:CCCCCCCCten44444444444444444444444444444444";
+const FP_TENANT_OLD: &str = "SHA256:DDDDDDDDten55555555555555555555555555555555";
+
+fn tenant(name: &str) -> KeyOwner {
+    KeyOwner::Tenant(TenantName::parse(name).unwrap())
+}
+
+/// The cluster's keys, and two RSA keys of tenant `payments`, the newer one the newest of all.
+fn tenant_keys() -> Vec<KeyEntry> {
+    let mut list = keys();
+    for (fingerprint, created, secret) in [
+        (FP_TENANT, 30, "sealed-secrets-key-payments-b"),
+        (FP_TENANT_OLD, 2, "sealed-secrets-key-payments-a"),
+    ] {
+        list.push(KeyEntry {
+            owner: tenant("payments"),
+            ..key(KeyKind::Rsa, fingerprint, "active", created, secret)
+        });
+    }
+    list
+}
+
+#[test]
+fn each_owner_has_its_own_sealing_key() {
+    // The tenant's key is the newest of all, yet the cluster's sealing key stays the cluster's.
+    let mut list = tenant_keys();
+    mark_sealing(&mut list);
+    let sealing: Vec<(&str, String)> = list
+        .iter()
+        .filter(|k| k.sealing)
+        .map(|k| (k.fingerprint_text(), k.owner.to_string()))
+        .collect();
+    assert_eq!(sealing.len(), 3, "{sealing:?}");
+    assert!(sealing.contains(&(FP_NEW, "cluster".into())), "{sealing:?}");
+    assert!(sealing.contains(&(FP_AGE, "cluster".into())), "{sealing:?}");
+    assert!(
+        sealing.contains(&(FP_TENANT, "tenant payments".into())),
+        "{sealing:?}"
+    );
+}
+
+#[test]
+fn the_inventory_shows_the_selected_owners_keys() {
+    let sealed = [
+        record("shop/a", Some(&[FP_TENANT_OLD]), 1, 1),
+        record("prod/b", Some(&[FP_OLD]), 1, 1),
+    ];
+    // Default: the cluster's keys only; a tenant key's use is not an unknown key.
+    let cluster = Inventory::new("ns", tenant_keys(), &sealed);
+    assert_eq!(cluster.keys.len(), 3);
+    assert!(cluster.keys.iter().all(|k| k.owner == KeyOwner::Cluster));
+    assert!(cluster.other_keys.is_empty(), "{:?}", cluster.other_keys);
+    assert!(!cluster.render_table().contains("TENANT"));
+    // A tenant key named without --tenant: the error says which flag finds it.
+    let err = cluster.resolve(FP_TENANT).unwrap_err();
+    assert!(
+        err.hint_text()
+            .is_some_and(|h| h.contains("pass --tenant payments")),
+        "{err:?}"
+    );
+
+    let payments = cluster.clone().select(Some(tenant("payments")));
+    let names: Vec<&str> = payments.keys.iter().map(|k| k.secret.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "sealed-secrets-key-payments-a",
+            "sealed-secrets-key-payments-b"
+        ]
+    );
+    assert_eq!(payments.keys[0].used_by, ["shop/a"]);
+    assert_eq!(payments.resolve(FP_TENANT).unwrap(), fp(FP_TENANT));
+    let err = payments.resolve(FP_OLD).unwrap_err();
+    assert!(
+        err.hint_text().is_some_and(|h| h.contains("cluster key")),
+        "{err:?}"
+    );
+    // Retiring the tenant's sealing key points at the tenant's rotate.
+    let refusal = payments.retire_refusal(&fp(FP_TENANT)).unwrap();
+    assert!(
+        refusal
+            .hint_text()
+            .is_some_and(|h| h.contains("sealant keys rotate --tenant payments")),
+        "{refusal:?}"
+    );
+    let json = payments.to_json();
+    assert_eq!(json["tenant"], "payments");
+    assert_eq!(json["allTenants"], false);
+    assert_eq!(json["keys"][1]["tenant"], "payments");
+    assert_eq!(json["keys"][1]["sealing"], true);
+
+    let none = cluster.clone().select(Some(tenant("other")));
+    assert!(none.keys.is_empty());
+    assert!(
+        none.render_table()
+            .contains("no key Secret of tenant other"),
+        "{}",
+        none.render_table()
+    );
+}
+
+#[test]
+fn all_tenants_adds_a_tenant_column() {
+    let all = Inventory::new("ns", tenant_keys(), &[]).select(None);
+    assert_eq!(all.keys.len(), 5);
+    let table = all.render_table();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("TENANT    KIND  FINGERPRINT"),
+        "{table}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("payments  rsa   ")
+            && l.contains(FP_TENANT)
+            && l.contains("active *")),
+        "{table}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("-         rsa   ")
+            && l.contains(FP_NEW)
+            && l.contains("active *")),
+        "{table}"
+    );
+    assert!(table.contains("of its kind and tenant"), "{table}");
+    let json = all.to_json();
+    assert_eq!(json["allTenants"], true);
+    assert_eq!(json["tenant"], Value::Null);
+}
+
+#[test]
+fn tenant_flags_take_tenant_names_only() {
+    use clap::Parser as _;
+    let parse = |args: &[&str]| crate::args::Cli::try_parse_from(args);
+    let ok = parse(&["sealant", "keys", "rotate", "--tenant", "payments"]).unwrap();
+    let crate::args::Command::Keys(crate::args::KeysCommand::Rotate(rotate)) = ok.command else {
+        panic!("not keys rotate");
+    };
+    assert_eq!(rotate.tenant.owner(), tenant("payments"));
+    for bad in ["Payments", "-x", "a_b", ""] {
+        let arg = format!("--tenant={bad}");
+        let err = parse(&["sealant", "keys", "list", &arg]).unwrap_err();
+        let text = err.render().to_string();
+        assert_eq!(err.exit_code(), 2, "{text}");
+        assert!(
+            text.contains("is not a lowercase RFC 1123 label")
+                && text.contains("hint: a tenant is"),
+            "{text}"
+        );
+    }
+    assert!(parse(&["sealant", "keys", "list", "--tenant", "a", "--all-tenants"]).is_err());
+    for command in ["retire", "compromise", "reactivate"] {
+        assert!(
+            parse(&[
+                "sealant",
+                "keys",
+                command,
+                "SHA256:abcdefgh",
+                "--tenant",
+                "t1"
+            ])
+            .is_ok(),
+            "{command}"
+        );
+    }
+    assert!(
+        parse(&[
+            "sealant",
+            "keys",
+            "backup",
+            "--recipient",
+            "age1x",
+            "--tenant",
+            "t1"
+        ])
+        .is_ok()
     );
 }

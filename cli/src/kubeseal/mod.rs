@@ -191,16 +191,26 @@ fn dispatch(flags: &Flags) -> Result<()> {
             emit_objects(&rotated, flags.object_format(out)?, out)
         }
         Mode::Version | Mode::FetchCert | Mode::MergeInto | Mode::Raw | Mode::Seal => {
-            let loaded = certsrc::load(
+            // Upstream's plain `/v1/cert.pem` (the cluster certificate) unless `-n` names the
+            // namespace: then the certificate of its owner (docs/multi-tenancy.md, "Tenant
+            // keys"), which upstream controllers answer as the plain call.
+            let namespace = cluster.namespace.as_deref().filter(|ns| !ns.is_empty());
+            let loaded = certsrc::load_for(
                 &CertSourceArgs {
                     cert: flags.cert.clone(),
                     no_cert_cache: false,
                 },
                 cluster,
                 &flags.overrides,
+                namespace,
             )?;
             if mode == Mode::FetchCert {
                 return crate::io::emit(out, &loaded.pem);
+            }
+            if let (Some(tenant), Some(namespace)) = (loaded.owner.tenant(), namespace) {
+                eprintln!(
+                    "note: namespace {namespace} belongs to tenant {tenant}: sealed with tenant {tenant}'s certificate"
+                );
             }
             certsrc::check_usable(&loaded)?;
             seal_with(flags, mode, scope, input, out, loaded)
@@ -235,7 +245,7 @@ fn seal_with(
                 format,
                 None,
                 false,
-                || Ok(Recipients::rsa(loaded.cert.public_key())),
+                |_| Ok(Recipients::rsa(loaded.cert.public_key())),
             )
         }
         (Mode::Raw, _) => {

@@ -13,6 +13,7 @@
 //! List is checked by parsing it again, and rendered anew (with a warning: its comments and
 //! formatting go) only when the edit cannot be done in place, as for JSON Lists.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,9 +72,9 @@ pub fn run(args: &ReencryptArgs) -> Result<u8> {
         Mode::Write
     };
     let newest = match (&offline, &args.cert) {
-        (Some(keys), _) => keys.cert.public_key().fingerprint().clone(),
-        (None, Some(cert)) => newest_cert(args, cert)?.public_key().fingerprint().clone(),
-        (None, None) => controller_cert(args)?.public_key().fingerprint().clone(),
+        (Some(keys), _) => Some(keys.cert.public_key().fingerprint().clone()),
+        (None, Some(cert)) => Some(newest_cert(args, cert)?.public_key().fingerprint().clone()),
+        (None, None) => None,
     };
     let progress = Progress::new();
     let scanned = parallel_map(&files, |path| scan(path), None);
@@ -83,16 +84,20 @@ pub fn run(args: &ReencryptArgs) -> Result<u8> {
             jobs.extend((0..file.found.len()).map(|doc| (file_index, doc)));
         }
     }
-    let outcomes: Vec<Outcome> = match &offline {
-        Some(keys) => parallel_map(
+    let newest = match newest {
+        Some(one) => Newest::One(one),
+        None => controller_certs(args, &scanned)?,
+    };
+    let outcomes: Vec<Outcome> = match (&offline, &newest) {
+        (Some(keys), Newest::One(newest)) => parallel_map(
             &jobs,
             |&(file, doc)| match &scanned[file] {
-                Ok(file) => offline_outcome(&file.found[doc], keys, &newest, mode),
+                Ok(file) => offline_outcome(&file.found[doc], keys, newest, mode),
                 Err(_) => Outcome::Failed("unreadable".into()),
             },
             Some(&progress),
         ),
-        None => online_outcomes(args, &scanned, &jobs, &newest, mode)?,
+        _ => online_outcomes(args, &scanned, &jobs, &newest, mode)?,
     };
     progress.finish();
 
@@ -246,16 +251,81 @@ fn newest_cert(args: &ReencryptArgs, cert: &str) -> Result<Certificate> {
     Ok(loaded.cert)
 }
 
-fn controller_cert(args: &ReencryptArgs) -> Result<Certificate> {
-    let loaded = crate::certsrc::load(
-        &CertSourceArgs {
-            cert: None,
-            no_cert_cache: true,
-        },
-        &args.cluster,
-        &KubeOverrides::default(),
-    )?;
-    Ok(loaded.cert)
+/// The newest key a SealedSecret should be sealed to: the one `--cert` names, or, from the
+/// controller, the sealing key of its namespace's owner (docs/multi-tenancy.md, "Tenant keys").
+enum Newest {
+    One(Fingerprint),
+    /// Per namespace, as `/v1/cert.pem?namespace=NS` answered (or why it did not); objects
+    /// without a namespace are looked up under `default`, the kubeconfig's namespace.
+    PerNamespace {
+        default: String,
+        keys: BTreeMap<String, std::result::Result<Fingerprint, String>>,
+    },
+}
+
+impl Newest {
+    /// The newest key for `sealed`, or why it is not known.
+    fn of(&self, sealed: &SealedSecret) -> std::result::Result<&Fingerprint, String> {
+        match self {
+            Newest::One(one) => Ok(one),
+            Newest::PerNamespace { default, keys } => {
+                let namespace = namespace_of(sealed, default);
+                match keys.get(namespace) {
+                    Some(Ok(newest)) => Ok(newest),
+                    Some(Err(why)) => Err(why.clone()),
+                    None => Err(format!("no certificate fetched for namespace {namespace}")),
+                }
+            }
+        }
+    }
+}
+
+/// The namespace whose owner's key seals `sealed`: its own, else `default`.
+fn namespace_of<'a>(sealed: &'a SealedSecret, default: &'a str) -> &'a str {
+    sealed
+        .metadata
+        .namespace
+        .as_deref()
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or(default)
+}
+
+/// The controller's sealing certificate for each namespace of the scanned SealedSecrets, one
+/// request per distinct namespace. With tenant keys off (or an upstream controller) every
+/// answer is the cluster certificate, as the plain call gives. A namespace whose answer is an
+/// error (a tenant whose keys are not ready) fails only its objects.
+///
+/// # Errors
+/// No cluster, or the controller cannot be reached at all.
+fn controller_certs(args: &ReencryptArgs, scanned: &[Result<Scanned>]) -> Result<Newest> {
+    let default = crate::cluster::default_namespace(&args.cluster)?;
+    let namespaces: BTreeSet<String> = scanned
+        .iter()
+        .flatten()
+        .flat_map(|file| &file.found)
+        .map(|found| namespace_of(&found.sealed, &default).to_owned())
+        .collect();
+    let keys = crate::runtime()?.block_on(async {
+        let controller =
+            crate::cluster::Controller::connect(&args.cluster, &KubeOverrides::default()).await?;
+        let mut keys = BTreeMap::new();
+        for namespace in namespaces {
+            let newest = match controller.cert_for(Some(&namespace)).await {
+                Ok((pem, _)) => Certificate::from_pem(&pem)
+                    .map(|cert| cert.public_key().fingerprint().clone())
+                    .map_err(|e| {
+                        format!("the controller's certificate for namespace {namespace}: {e}")
+                    }),
+                Err(err @ crate::error::ClusterError::TenantKeysNotReady { .. }) => {
+                    Err(err.to_string())
+                }
+                Err(err) => return Err(CliError::from(err)),
+            };
+            keys.insert(namespace, newest);
+        }
+        Ok::<_, CliError>(keys)
+    })?;
+    Ok(Newest::PerNamespace { default, keys })
 }
 
 /// `-f FILE` (or stdin): the re-encrypted objects go to stdout or `-w`, as before.

@@ -142,7 +142,7 @@ pub(super) fn online_outcomes(
     args: &ReencryptArgs,
     scanned: &[Result<Scanned>],
     jobs: &[(usize, usize)],
-    newest: &Fingerprint,
+    newest: &Newest,
     mode: Mode,
 ) -> Result<Vec<Outcome>> {
     let found = |&(file, doc): &(usize, usize)| {
@@ -154,8 +154,11 @@ pub(super) fn online_outcomes(
     let states: Vec<Outcome> = jobs
         .iter()
         .map(|job| match found(job) {
-            Some(found) => hinted_state(&found.sealed, newest)
-                .unwrap_or_else(|| Outcome::Stale("no key hint".into())),
+            Some(found) => match newest.of(&found.sealed) {
+                Ok(newest) => hinted_state(&found.sealed, newest)
+                    .unwrap_or_else(|| Outcome::Stale("no key hint".into())),
+                Err(why) => Outcome::Failed(why),
+            },
             None => Outcome::Failed("unreadable".into()),
         })
         .collect();

@@ -17,7 +17,8 @@ use crate::error::Result;
 /// formatting kept; rendered anew with a warning when that cannot be done safely), and the
 /// file is rewritten atomically; with a `format` other than the file's own, the whole file is
 /// converted.
-/// `recipients` is called only once the target has been read and checked.
+/// `recipients` is called only once the target has been read and checked, with the namespace
+/// the document is sealed for.
 ///
 /// With `ring` (recovery keys, used here and only here), each existing item the input also
 /// has is opened and compared in constant time: an unchanged value keeps its ciphertext byte
@@ -39,7 +40,7 @@ pub fn merge_sealed(
     format: Option<Format>,
     ring: Option<&KeyRing>,
     same_identity: bool,
-    recipients: impl FnOnce() -> Result<Recipients>,
+    recipients: impl FnOnce(&str) -> Result<Recipients>,
 ) -> Result<()> {
     if secrets.len() != 1 {
         return Err(SealError::MergeInputCount(secrets.len()).into());
@@ -87,7 +88,7 @@ pub fn merge_sealed(
         secret.metadata.namespace = target.metadata.namespace.clone();
     }
 
-    let recipients = recipients()?;
+    let recipients = recipients(&super::target_namespace(&secret, &options))?;
     // Compared before sealing, which takes the Secret: no copy of its values is needed.
     let unchanged = ring.map(|ring| unchanged_items(&target, ring, &secret.merged_items()));
     let mut update = seal_secret_for(secret, &recipients, &options)?;

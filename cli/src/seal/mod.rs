@@ -5,9 +5,12 @@ pub mod merge;
 pub mod raw;
 mod target;
 
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
 use sealant_core::sealing::{Recipients, SealOptions, seal_secret_for};
 use sealant_core::selector::ANNOTATION_NAMESPACE_SELECTOR;
-use sealant_core::{Certificate, Format, Scope, SealedSecret, Secret, Selector};
+use sealant_core::{Certificate, Format, KeyOwner, Scope, SealedSecret, Secret, Selector};
 
 use crate::args::{CertSourceArgs, ClusterArgs, SealArgs, SealRecipientArgs};
 use crate::certsrc;
@@ -68,13 +71,27 @@ pub fn bind_to_selector(secret: &mut Secret, selector: &Selector) {
     );
 }
 
+/// Whether [`seal_recipients`] asks the controller: no `--cert`, `--recipient` nor
+/// `--recipients-file`.
+pub fn from_controller(args: &SealRecipientArgs) -> bool {
+    args.cert.iter().all(String::is_empty)
+        && args.recipient.is_empty()
+        && args.recipients_file.is_empty()
+}
+
 /// Whom `sealant seal` seals for: every `--cert` (each loaded and checked not expired), every
 /// `--recipient` and `--recipients-file` entry, or, with none of them, the controller's
-/// certificate fetched from the cluster (upstream's behaviour).
+/// certificate fetched from the cluster (upstream's behaviour): the one of `namespace`'s owner
+/// (docs/multi-tenancy.md, "Tenant keys"), said on stderr when it is a tenant's.
 ///
 /// # Errors
-/// Unreadable, unparsable or expired certificates, bad recipients, an unreachable controller.
-pub fn seal_recipients(args: &SealRecipientArgs, cluster: &ClusterArgs) -> Result<Recipients> {
+/// Unreadable, unparsable or expired certificates, bad recipients, an unreachable controller,
+/// a tenant whose keys are not ready.
+pub fn seal_recipients(
+    args: &SealRecipientArgs,
+    cluster: &ClusterArgs,
+    namespace: Option<&str>,
+) -> Result<Recipients> {
     let age = crate::keys::age_recipients(&args.recipient, &args.recipients_file)?;
     let sources: Vec<&String> = args.cert.iter().filter(|c| !c.is_empty()).collect();
     let mut certs = Vec::with_capacity(sources.len().max(1));
@@ -94,8 +111,14 @@ pub fn seal_recipients(args: &SealRecipientArgs, cluster: &ClusterArgs) -> Resul
             .collect()
     };
     for source in &loads {
-        let loaded = certsrc::load(source, cluster, &KubeOverrides::default())?;
+        let loaded = certsrc::load_for(source, cluster, &KubeOverrides::default(), namespace)?;
         certsrc::check_usable(&loaded)?;
+        if let (KeyOwner::Tenant(tenant), Some(namespace)) = (&loaded.owner, namespace) {
+            eprintln!(
+                "note: namespace {namespace} belongs to tenant {tenant}: sealed with tenant {tenant}'s certificate ({})",
+                loaded.cert.public_key().fingerprint()
+            );
+        }
         certs.push(loaded.cert.public_key().clone());
     }
     Ok(Recipients {
@@ -103,6 +126,51 @@ pub fn seal_recipients(args: &SealRecipientArgs, cluster: &ClusterArgs) -> Resul
         age,
         layout: args.layout.into(),
     })
+}
+
+/// The namespace a Secret is sealed for: its own, else `-n`, else the default one (what core's
+/// sealing gives it).
+pub fn target_namespace(secret: &Secret, options: &SealOptions) -> String {
+    secret
+        .metadata
+        .namespace
+        .clone()
+        .filter(|ns| !ns.is_empty())
+        .or_else(|| options.namespace_flag.clone())
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or_else(|| options.default_namespace.clone())
+}
+
+/// Seals each Secret for the recipients of its namespace: from the controller, one certificate
+/// fetch per distinct namespace (a stream may hold several); otherwise the same recipients for
+/// all.
+///
+/// # Errors
+/// As [`seal_recipients`] and [`seal_all_for`].
+pub fn seal_per_namespace(
+    secrets: Vec<Secret>,
+    args: &SealRecipientArgs,
+    cluster: &ClusterArgs,
+    options: &SealOptions,
+) -> Result<Vec<SealedSecret>> {
+    if !from_controller(args) {
+        let recipients = seal_recipients(args, cluster, None)?;
+        return seal_all_for(secrets, &recipients, options);
+    }
+    let mut per_namespace: BTreeMap<String, Recipients> = BTreeMap::new();
+    let mut sealed = Vec::with_capacity(secrets.len());
+    for secret in secrets {
+        let namespace = target_namespace(&secret, options);
+        let recipients = match per_namespace.entry(namespace) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let recipients = seal_recipients(args, cluster, Some(entry.key()))?;
+                entry.insert(recipients)
+            }
+        };
+        sealed.push(seal_secret_for(secret, recipients, options)?);
+    }
+    Ok(sealed)
 }
 
 /// `sealant seal`.
@@ -171,12 +239,11 @@ pub fn run(args: &SealArgs) -> Result<()> {
             args.output.output.map(Format::from),
             ring.as_ref(),
             true,
-            || seal_recipients(&args.recipients, &cluster),
+            |namespace| seal_recipients(&args.recipients, &cluster, Some(namespace)),
         );
     }
 
-    let recipients = seal_recipients(&args.recipients, &cluster)?;
-    let sealed = seal_all_for(secrets, &recipients, &options)?;
+    let sealed = seal_per_namespace(secrets, &args.recipients, &cluster, &options)?;
     emit_to_output(&sealed, &args.output)
 }
 
@@ -205,4 +272,52 @@ pub fn seal_all_for(
         .into_iter()
         .map(|secret| seal_secret_for(secret, recipients, options))
         .collect::<std::result::Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_namespace_is_the_secrets_then_the_flag_then_the_default() {
+        let options = |flag: Option<&str>| SealOptions {
+            name: None,
+            scope: None,
+            namespace_flag: flag.map(str::to_owned),
+            default_namespace: "from-kubeconfig".into(),
+            allow_empty_data: false,
+        };
+        let secret = |ns: Option<&str>| {
+            let mut secret = Secret::default();
+            secret.metadata.namespace = ns.map(str::to_owned);
+            secret
+        };
+        assert_eq!(target_namespace(&secret(Some("a")), &options(None)), "a");
+        assert_eq!(
+            target_namespace(&secret(Some("")), &options(Some("b"))),
+            "b"
+        );
+        assert_eq!(
+            target_namespace(&secret(None), &options(None)),
+            "from-kubeconfig"
+        );
+    }
+
+    #[test]
+    fn only_no_certificate_and_no_recipient_asks_the_controller() {
+        let args = |cert: &[&str], recipient: &[&str]| SealRecipientArgs {
+            cert: cert.iter().map(|c| (*c).to_owned()).collect(),
+            recipient: recipient.iter().map(|r| (*r).to_owned()).collect(),
+            recipients_file: Vec::new(),
+            layout: crate::args::LayoutArg::Compatible,
+            no_cert_cache: false,
+        };
+        assert!(from_controller(&args(&[], &[])));
+        assert!(
+            from_controller(&args(&[""], &[])),
+            "--cert \"\" is no certificate"
+        );
+        assert!(!from_controller(&args(&["cert.pem"], &[])));
+        assert!(!from_controller(&args(&[], &["age1x"])));
+    }
 }

@@ -24,8 +24,14 @@ pub(super) fn run(args: &SealArgs, cluster: &ClusterArgs, scope: Scope) -> Resul
         _ => crate::cluster::default_namespace(cluster)?,
     };
     let name = args.name_override.clone().unwrap_or_default();
+    // A cluster-wide value is bound to no namespace; the certificate is still the one of the
+    // namespace it will most likely live in (docs/multi-tenancy.md, "Tenant keys").
+    let owner_namespace = match scope {
+        Scope::ClusterWide => crate::cluster::default_namespace(cluster)?,
+        _ => namespace.clone(),
+    };
     let sealed = seal_raw_item(scope, &namespace, &name, &args.from_file, || {
-        seal_recipients(&args.recipients, cluster)
+        seal_recipients(&args.recipients, cluster, Some(&owner_namespace))
     })?;
     crate::io::emit(args.output.output_file.as_deref(), sealed.as_bytes())
 }

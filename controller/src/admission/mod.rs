@@ -120,9 +120,19 @@ impl Webhook {
         let Ok(_slot) = self.slots.acquire().await else {
             return Verdict::Allow { warnings };
         };
+        // Whose keys open it: the rule of /v1/verify (docs/multi-tenancy.md, "Tenant keys").
+        let (owner, mut warnings) =
+            match sealed::key_owner(&self.keys, &snapshot, &sealed, warnings).await {
+                Ok(found) => found,
+                Err(verdict) => return verdict,
+            };
         let accept_v1 = self.args.accept_deprecated_v1_data;
         let checked = tokio::task::spawn_blocking(move || {
-            let result = crate::http::opens(&sealed, &snapshot, accept_v1);
+            let result = match snapshot.keys_for(&owner) {
+                Ok(keys) => crate::http::opens(&sealed, &keys, accept_v1),
+                // Checked by `key_owner` on this very snapshot.
+                Err(_) => Ok(0),
+            };
             (sealed, result)
         })
         .await;

@@ -17,6 +17,7 @@ use sealant_core::selector::{ANNOTATION_NAMESPACE_SELECTOR, Selector};
 use sealant_core::{Scope, SealedSecret, UnsealError};
 
 use super::review::{Request, Verdict};
+use crate::keys::{KeySnapshot, KeyStore, NamespaceOwnerError};
 
 /// The HTTP code of a refused SealedSecret: the object is invalid.
 const INVALID: u16 = 422;
@@ -95,6 +96,39 @@ pub(crate) fn opened(
             object_name(sealed)
         )),
     }
+}
+
+/// Whose keys the object's namespace uses (docs/multi-tenancy.md, "Tenant keys"), by the rule
+/// `/v1/verify` applies; `warnings` come back with it. Not checked (allowed, with a warning)
+/// when the namespace cannot be read or its tenant has no keys yet; refused when its tenant
+/// label is not a tenant name (nothing would ever open it there).
+///
+/// # Errors
+/// The verdict, when there is nothing to open.
+pub(crate) async fn key_owner(
+    keys: &KeyStore,
+    snapshot: &KeySnapshot,
+    sealed: &SealedSecret,
+    mut warnings: Vec<String>,
+) -> Result<(sealant_core::KeyOwner, Vec<String>), Verdict> {
+    let namespace = sealed.metadata.namespace_or_empty();
+    let owner = match keys.owner_of_namespace(snapshot, namespace).await {
+        Ok(owner) => owner,
+        Err(err @ NamespaceOwnerError::BadLabel { .. }) => {
+            return Err(deny(format!("SealedSecret {}: {err}", object_name(sealed))));
+        }
+        Err(NamespaceOwnerError::Lookup { .. }) => {
+            warnings.push(format!(
+                "sealant: not checked: cannot read the labels of namespace {namespace}"
+            ));
+            return Err(Verdict::Allow { warnings });
+        }
+    };
+    if let Err(err) = snapshot.keys_for(&owner) {
+        warnings.push(format!("sealant: not checked: {err}"));
+        return Err(Verdict::Allow { warnings });
+    }
+    Ok((owner, warnings))
 }
 
 /// The offline checks: refusals, then warnings.

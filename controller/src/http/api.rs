@@ -13,6 +13,12 @@
 //! clients (`sealant reencrypt`, `kubeseal --re-encrypt`) send one object after another and
 //! never retried upstream, where rotate had no limit (docs/controller.md, the "HTTP API"
 //! row and "HTTP connections").
+//!
+//! With tenant keys (docs/multi-tenancy.md, "Tenant keys"), the keys come from the one rule of
+//! `crate::keys` (`KeySnapshot::keys_for`) for a namespace: `?namespace=NS` on
+//! `/v1/cert.pem` and `/v1/recipient` (without it, the cluster's, for upstream clients), the
+//! body's namespace on `/v1/verify` and `/v1/rotate`. Every certificate and recipient answer
+//! says whose key it is in `Sealant-Key-Owner` (`cluster`, `tenant=T`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -33,13 +39,15 @@ use tracing::{debug, warn};
 
 use super::gcra::{DEFAULT_CAPACITY, Decision, Gcra};
 use super::{ApiState, Body};
-use crate::keys::KeySnapshot;
+use crate::keys::{KeySnapshot, NamespaceOwnerError, OwnerKeys};
 
 const VERIFY: &str = "/v1/verify";
 const ROTATE: &str = "/v1/rotate";
 const CERT: &str = "/v1/cert.pem";
 const RECIPIENT: &str = "/v1/recipient";
 const TEXT: &str = "text/plain; charset=utf-8";
+/// The header naming whose key a certificate or recipient is.
+const KEY_OWNER_HEADER: &str = "sealant-key-owner";
 
 /// The routes, by exact path; any method, as upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,9 +147,10 @@ impl Api {
         Some(limiter.reserve(&client, Instant::now(), max_wait))
     }
 
-    /// Runs CPU-bound key work off the async threads, one slot per CPU.
+    /// Runs CPU-bound key work on `snapshot` off the async threads, one slot per CPU.
     async fn blocking<T: Send + 'static>(
         &self,
+        snapshot: Arc<KeySnapshot>,
         work: impl FnOnce(&KeySnapshot) -> T + Send + 'static,
     ) -> Result<T, Refusal> {
         let _slot = self
@@ -149,7 +158,6 @@ impl Api {
             .acquire()
             .await
             .map_err(|_| refuse(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"))?;
-        let snapshot = self.state.keys.snapshot();
         tokio::task::spawn_blocking(move || work(&snapshot))
             .await
             .map_err(|_| refuse(StatusCode::INTERNAL_SERVER_ERROR, "Internal error\n"))
@@ -175,11 +183,11 @@ pub(crate) async fn handle(
             }
         }
         Route::NotFound => text(StatusCode::NOT_FOUND, "404 page not found\n"),
-        Route::Recipient => recipient(&api),
-        Route::Cert | Route::Verify | Route::Rotate => {
+        Route::Cert | Route::Recipient | Route::Verify | Route::Rotate => {
             let work = async {
                 match route {
-                    Route::Cert => cert(&api),
+                    Route::Cert => cert(&api, request.uri().query()).await,
+                    Route::Recipient => recipient(&api, request.uri().query()).await,
                     Route::Verify => opening(&api, request, peer, Opening::Verify).await,
                     _ => opening(&api, request, peer, Opening::Rotate).await,
                 }
@@ -206,9 +214,14 @@ pub(crate) async fn handle(
     response
 }
 
-fn cert(api: &Api) -> Response<Body> {
+/// The sealing certificate for the owner of `?namespace=` (the cluster's without it).
+async fn cert(api: &Api, query: Option<&str>) -> Response<Body> {
     let snapshot = api.state.keys.snapshot();
-    match snapshot.newest() {
+    let keys = match keys_for_query(api, &snapshot, query).await {
+        Ok(keys) => keys,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut response = match keys.sealing {
         Some(newest) => {
             let mut response = Response::new(Full::new(Bytes::from(newest.cert.pem().to_owned())));
             response.headers_mut().insert(
@@ -221,17 +234,104 @@ fn cert(api: &Api) -> Response<Body> {
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot get certificate\n",
         ),
+    };
+    owner_header(&mut response, &keys);
+    response
+}
+
+/// The newest age recipient of the owner of `?namespace=`, one line of text; 404 when it has
+/// no age key (as an upstream controller answers, so clients treat both alike).
+async fn recipient(api: &Api, query: Option<&str>) -> Response<Body> {
+    let snapshot = api.state.keys.snapshot();
+    let keys = match keys_for_query(api, &snapshot, query).await {
+        Ok(keys) => keys,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut response = match keys.recipient() {
+        Some(recipient) => text(StatusCode::OK, format!("{recipient}\n")),
+        None => text(StatusCode::NOT_FOUND, "no age recipient\n"),
+    };
+    owner_header(&mut response, &keys);
+    response
+}
+
+fn owner_header(response: &mut Response<Body>, keys: &OwnerKeys<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&keys.header()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(KEY_OWNER_HEADER), value);
     }
 }
 
-/// The newest age recipient, one line of text; 404 when the controller has no age key (as an
-/// upstream controller answers, so clients treat both alike).
-fn recipient(api: &Api) -> Response<Body> {
-    let snapshot = api.state.keys.snapshot();
-    match snapshot.newest_age() {
-        Some(newest) => text(StatusCode::OK, format!("{}\n", newest.recipient)),
-        None => text(StatusCode::NOT_FOUND, "no age recipient\n"),
+/// The `namespace` query parameter (`None`: absent or empty).
+///
+/// # Errors
+/// 400 when it is not a namespace name (RFC 1123 label), which also keeps any encoding out.
+fn namespace_param(query: Option<&str>) -> Result<Option<&str>, Refusal> {
+    let Some(value) = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("namespace="))
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let bytes = value.as_bytes();
+    let valid = bytes.len() <= 63
+        && bytes.first().copied().is_some_and(edge)
+        && bytes.last().copied().is_some_and(edge)
+        && bytes.iter().all(|b| edge(*b) || *b == b'-');
+    if valid {
+        Ok(Some(value))
+    } else {
+        Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid namespace: expected a lowercase RFC 1123 label\n",
+        ))
     }
+}
+
+/// The keys for the owner of the `?namespace=` of `query` (the cluster's without it).
+async fn keys_for_query<'a>(
+    api: &Api,
+    snapshot: &'a KeySnapshot,
+    query: Option<&str>,
+) -> Result<OwnerKeys<'a>, Refusal> {
+    let namespace = namespace_param(query)?;
+    keys_for_namespace(api, snapshot, namespace.unwrap_or_default()).await
+}
+
+/// The keys for `namespace`'s owner (the cluster's for `""`, or with tenant keys off).
+///
+/// # Errors
+/// 503 when the namespace cannot be read or its tenant has no keys yet; 409 when its tenant
+/// label is not a tenant name.
+async fn keys_for_namespace<'a>(
+    api: &Api,
+    snapshot: &'a KeySnapshot,
+    namespace: &str,
+) -> Result<OwnerKeys<'a>, Refusal> {
+    let owner = api
+        .state
+        .keys
+        .owner_of_namespace(snapshot, namespace)
+        .await
+        .map_err(|err| match err {
+            NamespaceOwnerError::Lookup { .. } => {
+                debug!(%err, "cannot read a namespace's labels");
+                refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("cannot read the labels of namespace {namespace}\n"),
+                )
+            }
+            NamespaceOwnerError::BadLabel { .. } => {
+                refuse(StatusCode::CONFLICT, format!("{err}\n"))
+            }
+        })?;
+    snapshot
+        .keys_for(&owner)
+        .map_err(|err| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")))
 }
 
 /// The endpoints that open a ciphertext and tell whether it opened.
@@ -298,8 +398,13 @@ async fn verify_allowed(api: &Api, request: Request<Incoming>) -> Result<Respons
     let body = read_body(api, request).await?;
     let sealed = decode_one(&body)?;
     let accept_v1 = api.state.args.accept_deprecated_v1_data;
+    let (snapshot, owner) = body_owner(api, &sealed).await?;
     let verdict = api
-        .blocking(move |snapshot| opens(&sealed, snapshot, accept_v1))
+        .blocking(snapshot, move |snapshot| match snapshot.keys_for(&owner) {
+            Ok(keys) => opens(&sealed, &keys, accept_v1),
+            // Checked in `body_owner` on this very snapshot.
+            Err(_) => Ok(0),
+        })
         .await?;
     match verdict {
         Ok(opened) => {
@@ -317,8 +422,12 @@ async fn rotate_allowed(api: &Api, request: Request<Incoming>) -> Result<Respons
     let body = read_body(api, request).await?;
     let sealed = decode_one(&body)?;
     let accept_v1 = api.state.args.accept_deprecated_v1_data;
+    let (snapshot, owner) = body_owner(api, &sealed).await?;
     let outcome = api
-        .blocking(move |snapshot| reencrypt(&sealed, snapshot, accept_v1))
+        .blocking(snapshot, move |snapshot| match snapshot.keys_for(&owner) {
+            Ok(keys) => reencrypt(&sealed, &keys, accept_v1),
+            Err(_) => Err(RotateError::NoKey),
+        })
         .await?;
     let (resealed, opened) = match outcome {
         Ok(pair) => pair,
@@ -346,6 +455,20 @@ async fn rotate_allowed(api: &Api, request: Request<Incoming>) -> Result<Respons
     Ok(response)
 }
 
+/// The snapshot and the owner whose keys serve the namespace of a request body's object.
+///
+/// # Errors
+/// As [`keys_for_namespace`].
+async fn body_owner(
+    api: &Api,
+    sealed: &SealedSecret,
+) -> Result<(Arc<KeySnapshot>, sealant_core::KeyOwner), Refusal> {
+    let snapshot = api.state.keys.snapshot();
+    let namespace = sealed.metadata.namespace_or_empty().to_owned();
+    let owner = keys_for_namespace(api, &snapshot, &namespace).await?.owner;
+    Ok((snapshot, owner))
+}
+
 /// Why `/v1/rotate` failed. Messages carry item and object names only.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -368,21 +491,22 @@ pub enum RotateError {
 /// with `sealant reencrypt --private-key` through sealant-core.
 pub use sealant_core::rotate::align_template_metadata;
 
-/// `/v1/rotate`'s work: [`sealant_core::rotate::reencrypt`] to the newest key (the rule is
-/// shared with `sealant reencrypt --private-key`). Returns the new object and how many items
-/// were opened.
+/// `/v1/rotate`'s work: [`sealant_core::rotate::reencrypt`] to the newest key of the owner
+/// `keys` are for (the rule is shared with `sealant reencrypt --private-key`): opened with its
+/// ring (with the migration switch, the cluster keys too), so a tenant's objects move from the
+/// cluster key to the tenant's. Returns the new object and how many items were opened.
 ///
 /// # Errors
 /// See [`RotateError`].
 pub fn reencrypt(
     sealed: &SealedSecret,
-    snapshot: &KeySnapshot,
+    keys: &OwnerKeys<'_>,
     accept_v1_data: bool,
 ) -> Result<(SealedSecret, u64), RotateError> {
-    let newest = snapshot.newest().ok_or(RotateError::NoKey)?;
+    let newest = keys.sealing.ok_or(RotateError::NoKey)?;
     let rotated = sealant_core::rotate::reencrypt(
         sealed,
-        &snapshot.ring,
+        keys.ring,
         newest.cert.public_key(),
         accept_v1_data,
     )
@@ -401,8 +525,8 @@ pub fn reencrypt(
     Ok((rotated.sealed, rotated.opened))
 }
 
-/// Whether `sealed` opens with the keys of `snapshot`, templates not executed; on success, how
-/// many items were opened. The one decryption check of `/v1/verify` and of the admission
+/// Whether `sealed` opens with the ring of `keys` (its namespace's owner), templates not
+/// executed; on success, how many items were opened. The one decryption check of `/v1/verify` and of the admission
 /// webhook (`crate::admission`), so neither can tell more than the other. The Secret
 /// (plaintext) is dropped here; only the verdict is returned.
 ///
@@ -410,14 +534,14 @@ pub fn reencrypt(
 /// The [`UnsealError`] (item names and fixed texts only).
 pub(crate) fn opens(
     sealed: &SealedSecret,
-    snapshot: &KeySnapshot,
+    keys: &OwnerKeys<'_>,
     accept_v1_data: bool,
 ) -> Result<u64, UnsealError> {
     let options = UnsealOptions {
         accept_v1_data,
         render_templates: false,
     };
-    unseal(sealed, &snapshot.ring, options).map(|unsealed| opened_items(sealed, &unsealed))
+    unseal(sealed, keys.ring, options).map(|unsealed| opened_items(sealed, &unsealed))
 }
 
 /// Items opened by an unseal: a lower bound of the RSA decryptions made (failed attempts with

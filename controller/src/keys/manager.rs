@@ -3,7 +3,7 @@
 //! protection on (docs/key-protection.md), protected keys are unwrapped as they are read and new
 //! keys are written wrapped; while the HSM or KMS fails, nothing is generated.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,18 +14,22 @@ use sealant_core::age::{AgeIdentity, AgeKeyError, IdentityKind};
 use sealant_core::keysecret::age::{DEFAULT_AGE_KEY_PREFIX, age_key_secret};
 use sealant_core::keysecret::wrapped::wrapped_key_secret;
 use sealant_core::keysecret::{KeyState, RENEW_REQUEST_ANNOTATION, key_secret};
-use sealant_core::{KeyError, KeyGenOptions, generate_key};
-use sealant_k8s::keys::{self as key_secrets, KeyKind, KeyListError, Listing, OrderPriority};
+use sealant_core::tenant::TenantName;
+use sealant_core::{KeyError, KeyGenOptions, KeyOwner, generate_key};
+use sealant_k8s::keys::{
+    self as key_secrets, KeyKind, KeyListError, Listing, OrderPriority, Owners,
+};
 use sealant_k8s::{ConvertError, KubeError, PlainSecret};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::KmsMetrics;
+use super::escrow::{Escrow, EscrowError, EscrowFlagError, EscrowMetrics};
 use super::events::ProtectionEvents;
 use super::load::{Loaded, read_rsa};
 use super::protection::KeyProtection;
-use super::{KeySnapshot, KeyStore};
+use super::{KeySnapshot, KeyStore, Tenancy, TenancyFlagError, generate_name};
 use crate::flags::Args;
 
 /// Labels or annotations.
@@ -42,45 +46,25 @@ pub struct KeyManager {
     /// run loop never both create a key for the same gap.
     generating: tokio::sync::Mutex<()>,
     protection: KeyProtection,
+    /// Key escrow (docs/recovery.md, "Automatic escrow"): new keys are escrowed before use.
+    escrow: Option<Escrow>,
     events: ProtectionEvents,
     /// What the last read of the key Secrets found waiting for the HSM or KMS.
     blocked: parking_lot::Mutex<Option<sealant_kms::ErrorKind>>,
     /// No generation attempt before this (a failed one backs off).
     retry_at: parking_lot::Mutex<Option<(tokio::time::Instant, Duration)>>,
+    /// The tenant flags (docs/multi-tenancy.md, "Tenant keys").
+    tenancy: Arc<Tenancy>,
+    /// The tenants that have at least one namespace (the Namespace watch's): each gets a key
+    /// set.
+    tenants_seen: watch::Receiver<BTreeSet<TenantName>>,
 }
 
 /// Backoff of generation attempts that failed, and of the start-up wait for the provider.
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-/// What the leader has to do about the keys it just read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum KeyAction {
-    /// No active RSA key (none yet, or every one compromised or retired): generate one.
-    NoActiveKey,
-    /// `sealant keys rotate` asked for a new key.
-    RenewRequested,
-    /// age keys are on and no active age key is left.
-    NoActiveAgeKey,
-}
-
-impl KeyAction {
-    pub(super) fn of(loaded: &Loaded, age_keys: bool) -> Option<KeyAction> {
-        if loaded.blocked.is_some() {
-            // Keys wait for their HSM or KMS: a new one now could replace a key that is only
-            // unreachable (docs/key-protection.md, "Failures").
-            None
-        } else if loaded.snapshot.newest().is_none() {
-            Some(KeyAction::NoActiveKey)
-        } else if loaded.renew_requested {
-            Some(KeyAction::RenewRequested)
-        } else if age_keys && loaded.snapshot.newest_age().is_none() {
-            Some(KeyAction::NoActiveAgeKey)
-        } else {
-            None
-        }
-    }
-}
+pub(super) use super::plan::KeyAction;
 
 /// Key handling failed.
 #[derive(Debug, thiserror::Error)]
@@ -133,9 +117,18 @@ pub enum KeyManagerError {
     /// The key protection flags are unusable.
     #[error(transparent)]
     ProtectionFlags(#[from] sealant_kms::SettingsError),
+    /// The escrow flags are unusable.
+    #[error(transparent)]
+    EscrowFlags(#[from] EscrowFlagError),
+    /// The new key's escrow could not be written: the key Secret was not created.
+    #[error("the new key is not published: {0}")]
+    Escrow(#[source] EscrowError),
     /// The HSM or KMS could not wrap the new key: nothing was written.
     #[error("cannot wrap the new key: {0}")]
     Protect(#[source] sealant_kms::ProtectError),
+    /// The tenant flags are unusable.
+    #[error(transparent)]
+    TenancyFlags(#[from] TenancyFlagError),
 }
 
 impl KeyManagerError {
@@ -160,6 +153,7 @@ impl KeyManager {
             OrderPriority::CertNotBefore
         });
         let (tx, rx) = watch::channel(Arc::new(KeySnapshot::default()));
+        let (_seen_tx, tenants_seen) = watch::channel(BTreeSet::new());
         let manager = Self {
             api: Api::namespaced(client.clone(), namespace),
             namespace: namespace.to_owned(),
@@ -168,11 +162,36 @@ impl KeyManager {
             tx,
             generating: tokio::sync::Mutex::new(()),
             protection: KeyProtection::new(None, KmsMetrics::unregistered()),
-            events: ProtectionEvents::new(client, namespace),
+            escrow: None,
+            events: ProtectionEvents::new(client.clone(), namespace),
             blocked: parking_lot::Mutex::new(None),
             retry_at: parking_lot::Mutex::new(None),
+            tenancy: Arc::new(Tenancy::default()),
+            tenants_seen,
         };
-        (manager, KeyStore { rx })
+        let store = KeyStore {
+            rx,
+            namespaces: Some(Api::all(client)),
+        };
+        (manager, store)
+    }
+
+    /// Turns on tenant keys as the flags say (`--tenant-keys`, docs/multi-tenancy.md, "Tenant
+    /// keys"): key sets per tenant, one generated for each tenant `seen` names.
+    ///
+    /// # Errors
+    /// The tenant flags are unusable.
+    pub fn with_tenants(
+        mut self,
+        seen: watch::Receiver<BTreeSet<TenantName>>,
+    ) -> Result<Self, KeyManagerError> {
+        let tenancy = Tenancy::from_args(&self.args)?;
+        if tenancy.enabled {
+            info!(label = %tenancy.label, allow_cluster_key = ?tenancy.allow_cluster, "tenant keys on");
+        }
+        self.tenancy = Arc::new(tenancy);
+        self.tenants_seen = seen;
+        Ok(self)
     }
 
     /// Turns on key protection as the flags say (`--key-protection`), reporting to `metrics`.
@@ -183,8 +202,34 @@ impl KeyManager {
         let settings = self.args.key_protection()?;
         if let Some(settings) = &settings {
             info!(?settings, "key protection on: new keys are written wrapped");
+            if self.args.age_keys {
+                // docs/key-protection.md, "What it protects, and what not".
+                warn!("key protection on: no age keys are generated (they cannot be wrapped yet)");
+            }
         }
         self.protection = KeyProtection::new(settings, metrics);
+        Ok(self)
+    }
+
+    /// Whether to keep an active age key: `--age-keys`, except with key protection on, since
+    /// age identities cannot be wrapped yet and a key Secret must not hold a plaintext key.
+    fn age_keys(&self) -> bool {
+        self.args.age_keys && !self.protection.is_on()
+    }
+
+    /// Turns on key escrow as the flags say (`--escrow-recipient`, docs/recovery.md,
+    /// "Automatic escrow"), reporting to `metrics`.
+    ///
+    /// # Errors
+    /// Escrow flags that are unusable (a recipient that does not parse, a bad threshold).
+    pub fn with_escrow(
+        mut self,
+        client: Client,
+        metrics: EscrowMetrics,
+    ) -> Result<Self, KeyManagerError> {
+        if let Some(target) = super::escrow::escrow_target(&self.args)? {
+            self.escrow = Some(Escrow::new(client, &self.namespace, target, metrics));
+        }
         Ok(self)
     }
 
@@ -239,7 +284,13 @@ impl KeyManager {
     }
 
     async fn load(&self) -> Result<Loaded, KeyManagerError> {
-        let mut rsa = key_secrets::list(&self.api, KeyKind::Rsa, Listing::Unsealing)
+        // Tenant keys off: the cluster keys only, as before.
+        let owners = if self.tenancy.enabled {
+            Owners::All
+        } else {
+            Owners::Cluster
+        };
+        let mut rsa = key_secrets::list(&self.api, KeyKind::Rsa, Listing::Unsealing, owners)
             .await
             .map_err(|e| self.list_error(e))?;
         let legacy = key_secrets::legacy(&self.api, &self.args.key_prefix, &rsa)
@@ -248,7 +299,7 @@ impl KeyManager {
         rsa.extend(legacy);
         // Read even with `--age-keys=false`, so that age items sealed before age keys were
         // turned off still open.
-        let age = key_secrets::list(&self.api, KeyKind::Age, Listing::Unsealing)
+        let age = key_secrets::list(&self.api, KeyKind::Age, Listing::Unsealing, owners)
             .await
             .map_err(|e| self.list_error(e))?;
         let mut records = read_rsa(&rsa, self.order);
@@ -265,7 +316,8 @@ impl KeyManager {
         } else if self.protection.connected() {
             self.events.recovered().await;
         }
-        let mut loaded = Loaded::from_records(records, &age, self.order, &self.namespace);
+        let mut loaded =
+            Loaded::from_records(records, &age, self.order, &self.namespace, &self.tenancy);
         loaded.blocked = resolution.blocked;
         *self.blocked.lock() = resolution.blocked;
         let snapshot = &loaded.snapshot;
@@ -284,6 +336,8 @@ impl KeyManager {
                 newest = ?snapshot.newest().map(|k| k.fingerprint.to_string()),
                 age_keys = snapshot.age.len(),
                 newest_age = ?snapshot.newest_age().map(|k| k.fingerprint.to_string()),
+                tenants = snapshot.tenants.len(),
+                tenant_keys = snapshot.tenants.values().map(|t| t.own.keys.len()).sum::<usize>(),
                 "sealing keys loaded"
             );
             // Only a changed set wakes [`KeyStore::changed`] waiters (they re-queue every object).
@@ -292,9 +346,10 @@ impl KeyManager {
         Ok(loaded)
     }
 
-    /// `--privatekey-labels` and `--privatekey-annotations`, for a new key Secret.
-    fn key_metadata(&self) -> Result<(Pairs, Pairs), KeyManagerError> {
-        let labels = self
+    /// `--privatekey-labels` and `--privatekey-annotations`, for a new key Secret of `owner`
+    /// (a tenant's also carries the tenant label, which the flags cannot override).
+    fn key_metadata(&self, owner: &KeyOwner) -> Result<(Pairs, Pairs), KeyManagerError> {
+        let mut labels = self
             .args
             .key_labels()
             .map_err(|reason| KeyManagerError::Flag {
@@ -308,41 +363,54 @@ impl KeyManager {
                 flag: "--privatekey-annotations",
                 reason,
             })?;
+        labels.remove(sealant_core::tenant::TENANT_LABEL);
+        labels.extend(owner.key_labels());
         Ok((labels, annotations))
     }
 
-    /// Generates an age X25519 identity, stores it as an age key Secret and publishes it.
+    /// Generates an age X25519 identity of `owner`, stores it as an age key Secret and
+    /// publishes it.
     ///
     /// # Errors
     /// Generation or the API write failed; nothing half-written is used.
-    pub async fn generate_age(&self) -> Result<(), KeyManagerError> {
-        let (labels, annotations) = self.key_metadata()?;
+    pub async fn generate_age(&self, owner: &KeyOwner) -> Result<(), KeyManagerError> {
+        let (labels, annotations) = self.key_metadata(owner)?;
         let identity = AgeIdentity::generate(IdentityKind::X25519).map_err(KeyManagerError::Age)?;
         let secret = age_key_secret(
             &self.namespace,
-            DEFAULT_AGE_KEY_PREFIX,
+            &generate_name(DEFAULT_AGE_KEY_PREFIX, owner),
             &identity,
             OffsetDateTime::now_utc(),
             &labels,
             &annotations,
         );
-        let created = self.store_key_secret(&secret).await?;
+        let created = self.store_key_secret(secret, None).await?;
         info!(
             secret = created.metadata.name.as_deref().unwrap_or(""),
             fingerprint = %identity.fingerprint(),
             recipient = %identity.recipient(),
+            %owner,
             "New age key written"
         );
         self.reload().await?;
         Ok(())
     }
 
-    /// Creates a key Secret made by core (never overwrites: a name clash is an error).
+    /// Creates a key Secret made by core (never overwrites: a name clash is an error). With
+    /// escrow on, the Secret is named here and its escrow written first (`key`: the RSA key in
+    /// clear, for a protected key's escrow); no escrow, no Secret.
     async fn store_key_secret(
         &self,
-        secret: &sealant_core::object::Secret,
+        mut secret: sealant_core::object::Secret,
+        key: Option<&sealant_core::PrivateKey>,
     ) -> Result<PlainSecret, KeyManagerError> {
-        let secret = PlainSecret::try_from(secret).map_err(KeyManagerError::Encode)?;
+        if let Some(escrow) = &self.escrow {
+            super::escrow::name_now(&mut secret).map_err(KeyManagerError::Escrow)?;
+            let (back, written) = escrow.write_for(secret, key).await;
+            written.map_err(KeyManagerError::Escrow)?;
+            secret = back;
+        }
+        let secret = PlainSecret::try_from(&secret).map_err(KeyManagerError::Encode)?;
         // The answer carries the private key: kept wiped-on-drop until the caller is done.
         self.api
             .create(&PostParams::default(), &secret)
@@ -354,12 +422,13 @@ impl KeyManager {
             })
     }
 
-    /// Generates a key, stores it as a key Secret and publishes it as the newest.
+    /// Generates a key of `owner`, stores it as a key Secret and publishes it as the newest.
     ///
     /// # Errors
     /// Generation or the API write failed; nothing half-written is used.
-    pub async fn generate(&self) -> Result<(), KeyManagerError> {
-        let (labels, annotations) = self.key_metadata()?;
+    pub async fn generate(&self, owner: &KeyOwner) -> Result<(), KeyManagerError> {
+        let (labels, annotations) = self.key_metadata(owner)?;
+        let prefix = generate_name(&self.args.key_prefix, owner);
         let options = KeyGenOptions {
             bits: self.args.key_size,
             common_name: self.args.my_cn.clone(),
@@ -372,41 +441,29 @@ impl KeyManager {
             .map_err(KeyManagerError::Interrupted)?
             .map_err(KeyManagerError::Rsa)?;
         let secret = match self.protection.provider().await {
-            Ok(None) => key_secret(
-                &self.namespace,
-                &self.args.key_prefix,
-                &key,
-                &cert,
-                &labels,
-                &annotations,
-            )
-            .map_err(KeyManagerError::Rsa)?,
+            Ok(None) => key_secret(&self.namespace, &prefix, &key, &cert, &labels, &annotations)
+                .map_err(KeyManagerError::Rsa)?,
             Ok(Some(provider)) => {
                 let wrapped = sealant_kms::protect(provider.as_ref(), &key, &cert)
                     .await
                     .map_err(KeyManagerError::Protect)?;
-                wrapped_key_secret(
-                    &self.namespace,
-                    &self.args.key_prefix,
-                    &wrapped,
-                    &labels,
-                    &annotations,
-                )
+                wrapped_key_secret(&self.namespace, &prefix, &wrapped, &labels, &annotations)
             }
             Err(err) => return Err(KeyManagerError::Protect(err.into())),
         };
-        let created = self.store_key_secret(&secret).await?;
+        let created = self.store_key_secret(secret, Some(&key)).await?;
         // Only now, with the Secret stored, is the key used. The certificate is logged, as
         // upstream does, so that it can be recovered from logs (it is public).
         info!(
             secret = created.metadata.name.as_deref().unwrap_or(""),
             fingerprint = %key.fingerprint(),
             certificate = cert.pem(),
+            %owner,
             "New key written"
         );
         self.reload().await?;
-        if self.args.age_keys {
-            self.generate_age().await?;
+        if self.age_keys() {
+            self.generate_age(owner).await?;
         }
         Ok(())
     }
@@ -414,8 +471,8 @@ impl KeyManager {
     /// [`KeyManager::generate`], its outcome reported: a failure of the HSM or KMS sets
     /// `sealant_key_provider_renewal_waiting`, sends an event and backs off the next attempt
     /// (1 s doubling to 30 s).
-    async fn generate_reported(&self) -> Result<(), KeyManagerError> {
-        let result = self.generate().await;
+    async fn generate_reported(&self, owner: &KeyOwner) -> Result<(), KeyManagerError> {
+        let result = self.generate(owner).await;
         let metrics = self.protection.metrics();
         match &result {
             Ok(()) => {
@@ -428,6 +485,11 @@ impl KeyManager {
                 if let Some(kind) = err.provider_kind() {
                     metrics.set_renewal_waiting(true);
                     self.events.renewal_waiting(kind, &err.to_string()).await;
+                    let mut retry = self.retry_at.lock();
+                    let backoff = retry.map_or(BACKOFF_MIN, |(_, b)| (b * 2).min(BACKOFF_MAX));
+                    *retry = Some((tokio::time::Instant::now() + backoff, backoff));
+                } else if matches!(err, KeyManagerError::Escrow(_)) {
+                    // Reported by the escrow (event, metric); retried with the same backoff.
                     let mut retry = self.retry_at.lock();
                     let backoff = retry.map_or(BACKOFF_MIN, |(_, b)| (b * 2).min(BACKOFF_MAX));
                     *retry = Some((tokio::time::Instant::now() + backoff, backoff));
@@ -444,9 +506,10 @@ impl KeyManager {
             .is_none_or(|(at, _)| tokio::time::Instant::now() >= at)
     }
 
-    /// Generates the first key, or a new one when the newest is older than --key-cutoff-time.
-    /// Nothing while protected keys wait for their HSM or KMS; a key the provider cannot wrap
-    /// is reported and retried by [`KeyManager::run`], not an error.
+    /// Generates the first key, or a new one when the newest is older than --key-cutoff-time;
+    /// then the keys tenants lack. Nothing while protected keys wait for their HSM or KMS; a
+    /// key the provider cannot wrap is reported and retried by [`KeyManager::run`], not an
+    /// error.
     ///
     /// # Errors
     /// As [`KeyManager::reload`] and [`KeyManager::generate`], or a malformed cutoff time.
@@ -456,7 +519,7 @@ impl KeyManager {
         if loaded.blocked.is_some() {
             return Ok(());
         }
-        let snapshot = loaded.snapshot;
+        let snapshot = loaded.snapshot.clone();
         let cutoff = parse_cutoff(&self.args.key_cutoff_time)?;
         let needs_key = match (snapshot.newest(), cutoff) {
             (None, _) => true,
@@ -464,20 +527,40 @@ impl KeyManager {
             (Some(_), None) => false,
         };
         if needs_key {
-            match self.generate_reported().await {
+            match self.generate_reported(&KeyOwner::Cluster).await {
                 Err(err) if err.provider_kind().is_some() => {}
+                // No escrow, no key: reported, retried by [`KeyManager::run`].
+                Err(KeyManagerError::Escrow(_)) => {}
                 other => other?,
             }
-        } else if self.args.age_keys && snapshot.newest_age().is_none() {
+        } else if self.age_keys() && snapshot.newest_age().is_none() {
             // An upgrade from upstream or an older sealant: RSA keys exist, no age key yet.
-            self.generate_age().await?;
+            match self.generate_age(&KeyOwner::Cluster).await {
+                Err(KeyManagerError::Escrow(_)) => {}
+                other => other?,
+            }
+        }
+        if let Some(escrow) = &self.escrow {
+            // Keys made before escrow was on get theirs (docs/recovery.md, "Automatic escrow").
+            escrow.backfill().await;
+        }
+        let seen = self.tenants_seen.borrow().clone();
+        for (owner, action) in KeyAction::plan(&loaded, &seen, self.age_keys()) {
+            if owner != KeyOwner::Cluster
+                && let Err(err) = self.perform(&loaded, &owner, action).await
+            {
+                // One tenant's keys (escrow, HSM, API) never stop the controller nor the other
+                // owners: reported, retried by [`KeyManager::run`].
+                warn!(%err, %owner, "cannot make the tenant's keys yet; retrying");
+            }
         }
         Ok(())
     }
 
     /// Runs until `shutdown`: re-reads keys every `poll`; while `leader` says so, renews on
-    /// schedule, on SIGUSR1 and on request, and replaces the last active key once it is
-    /// compromised or retired (followers never create keys: no second key from a race).
+    /// schedule, on SIGUSR1 (the cluster keys) and on request, replaces the last active key of
+    /// an owner once it is compromised or retired, and makes the keys of a tenant whose first
+    /// namespace appears (followers never create keys: no second key from a race).
     pub async fn run(
         self: Arc<Self>,
         poll: Duration,
@@ -493,6 +576,8 @@ impl KeyManager {
                 }
             };
         let mut ticker = tokio::time::interval(poll);
+        let mut seen = self.tenants_seen.clone();
+        let mut seen_open = true;
         loop {
             let renew_in = self.time_to_renewal();
             tokio::select! {
@@ -500,8 +585,9 @@ impl KeyManager {
                 _ = ticker.tick() => {
                     match self.load().await {
                         Ok(loaded) => {
+                            let seen = self.tenants_seen.borrow().clone();
                             if leader.is_leader()
-                                && KeyAction::of(&loaded, self.args.age_keys).is_some()
+                                && !KeyAction::plan(&loaded, &seen, self.age_keys()).is_empty()
                             {
                                 self.act().await;
                             }
@@ -509,18 +595,25 @@ impl KeyManager {
                         Err(err) => warn!(%err, "cannot re-read key Secrets"),
                     }
                 }
+                changed = seen.changed(), if seen_open => {
+                    // A tenant's first namespace: its keys now, not at the next poll.
+                    seen_open = changed.is_ok();
+                    if seen_open && leader.is_leader() {
+                        self.act().await;
+                    }
+                }
                 () = sleep_or_forever(renew_in), if leader.is_leader() => {
                     let _generating = self.generating.lock().await;
-                    // A key made meanwhile (a request, a replaced compromised key) renewed it.
-                    if self.time_to_renewal().is_some_and(|left| !left.is_zero()) {
-                        continue;
-                    }
                     if !self.attempt_due() {
                         continue;
                     }
-                    info!("key renewal period elapsed: generating a new key");
-                    if let Err(err) = self.generate_reported().await {
-                        warn!(%err, "key renewal failed; retrying at the next check");
+                    // A key made meanwhile (a request, a replaced compromised key) renewed it.
+                    for owner in self.due_for_renewal() {
+                        info!(%owner, "key renewal period elapsed: generating a new key");
+                        if let Err(err) = self.generate_reported(&owner).await {
+                            warn!(%err, %owner, "key renewal failed; retrying at the next check");
+                            break;
+                        }
                     }
                 }
                 Some(()) = recv_signal(&mut usr1) => {
@@ -528,9 +621,9 @@ impl KeyManager {
                         info!("SIGUSR1 ignored: only the leader creates keys");
                         continue;
                     }
-                    info!("SIGUSR1: generating a new key");
+                    info!("SIGUSR1: generating a new cluster key");
                     let _generating = self.generating.lock().await;
-                    if let Err(err) = self.generate_reported().await {
+                    if let Err(err) = self.generate_reported(&KeyOwner::Cluster).await {
                         warn!(%err, "key generation on SIGUSR1 failed");
                     }
                 }
@@ -549,39 +642,54 @@ impl KeyManager {
                 return;
             }
         };
-        let action = KeyAction::of(&loaded, self.args.age_keys);
-        if action.is_some() && !self.attempt_due() {
+        let seen = self.tenants_seen.borrow().clone();
+        let plan = KeyAction::plan(&loaded, &seen, self.age_keys());
+        if plan.is_empty() || !self.attempt_due() {
             return;
         }
-        let result = match action {
-            None => return,
-            Some(KeyAction::NoActiveKey) => {
-                info!(
-                    keys = loaded.snapshot.keys.len(),
-                    "no active key left (compromised or retired): generating a new key"
-                );
-                self.generate_reported().await
+        for (owner, action) in plan {
+            if let Err(err) = self.perform(&loaded, &owner, action).await {
+                warn!(%err, %owner, "key generation failed; retrying at the next check");
+                return;
             }
-            Some(KeyAction::RenewRequested) => {
+        }
+    }
+
+    /// Does `action` for `owner`'s keys (the generation lock held).
+    async fn perform(
+        &self,
+        loaded: &Loaded,
+        owner: &KeyOwner,
+        action: KeyAction,
+    ) -> Result<(), KeyManagerError> {
+        let set = loaded.snapshot.owner_set(owner);
+        match action {
+            KeyAction::NoActiveKey => {
                 info!(
+                    %owner,
+                    keys = set.map_or(0, |s| s.keys.len()),
+                    "no active key (none yet, compromised or retired): generating a new key"
+                );
+                self.generate_reported(owner).await
+            }
+            KeyAction::RenewRequested => {
+                info!(
+                    %owner,
                     annotation = RENEW_REQUEST_ANNOTATION,
                     "key renewal requested: generating a new key"
                 );
-                let generated = self.generate_reported().await;
+                let generated = self.generate_reported(owner).await;
                 if generated.is_ok()
-                    && let Some(requester) = loaded.snapshot.newest()
+                    && let Some(requester) = set.and_then(KeySnapshot::newest)
                 {
                     self.clear_renew_request(&requester.secret_name).await;
                 }
                 generated
             }
-            Some(KeyAction::NoActiveAgeKey) => {
-                info!("no active age key left: generating a new one");
-                self.generate_age().await
+            KeyAction::NoActiveAgeKey => {
+                info!(%owner, "no active age key: generating a new one");
+                self.generate_age(owner).await
             }
-        };
-        if let Err(err) = result {
-            warn!(%err, "key generation failed; retrying at the next check");
         }
     }
 
@@ -611,22 +719,44 @@ impl KeyManager {
         }
     }
 
-    /// Time until the newest key is one renewal period old (None: renewal off or no key).
+    /// Time until the newest key of the owner renewed soonest is one renewal period old
+    /// (None: renewal off or no key).
     fn time_to_renewal(&self) -> Option<Duration> {
-        let period = self.args.renew_period();
-        if period.is_zero() {
-            return None;
-        }
-        let snapshot = self.tx.borrow();
-        let newest = snapshot.newest()?;
-        let age = OffsetDateTime::now_utc() - newest.order_time;
-        let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
-        let left = period.saturating_sub(age);
+        let left = {
+            let snapshot = self.tx.borrow();
+            snapshot
+                .owners()
+                .filter_map(|(_, set)| self.renewal_left(set))
+                .min()?
+        };
         // After a failed attempt, not before its backoff (no busy loop on an overdue key).
         let backoff = self.retry_at.lock().map_or(Duration::ZERO, |(at, _)| {
             at.saturating_duration_since(tokio::time::Instant::now())
         });
         Some(left.max(backoff))
+    }
+
+    /// The owners whose newest key is one renewal period old.
+    fn due_for_renewal(&self) -> Vec<KeyOwner> {
+        let snapshot = self.tx.borrow();
+        snapshot
+            .owners()
+            .filter(|(_, set)| self.renewal_left(set).is_some_and(|left| left.is_zero()))
+            .map(|(owner, _)| owner)
+            .collect()
+    }
+
+    /// Time until the newest key of `set` is one renewal period old (None: renewal off or no
+    /// key).
+    fn renewal_left(&self, set: &KeySnapshot) -> Option<Duration> {
+        let period = self.args.renew_period();
+        if period.is_zero() {
+            return None;
+        }
+        let newest = set.newest()?;
+        let age = OffsetDateTime::now_utc() - newest.order_time;
+        let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
+        Some(period.saturating_sub(age))
     }
 }
 

@@ -25,27 +25,39 @@
 //! (docs/key-protection.md): unwrapping through the HSM or KMS and the keys it gave, in
 //! `protection`; its events and log lines, in `events`.
 
+mod escrow;
 mod events;
 mod load;
 mod manager;
+mod plan;
 mod protection;
 #[cfg(test)]
 mod protection_tests;
 mod provider_metrics;
+mod tenants;
+#[cfg(test)]
+mod tenants_tests;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sealant_core::age::AgeRecipient;
 use sealant_core::keysecret::KeyState;
+use sealant_core::tenant::TenantName;
 use sealant_core::{Certificate, Fingerprint, KeyRing};
 use sealant_k8s::keys::{KeyKind, SealingCandidate, sealing_key};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+pub use escrow::{EscrowError, EscrowFlagError, EscrowMetrics};
 pub use manager::{CutoffError, KeyManager, KeyManagerError, parse_cutoff};
 pub use provider_metrics::KmsMetrics;
+pub use tenants::{
+    AllowCluster, BadTenantLabel, OwnerKeys, Tenancy, TenancyFlagError, TenantKeys,
+    TenantKeysNotReady, generate_name,
+};
 
 /// One usable key and what is known about it.
 #[derive(Debug, Clone)]
@@ -105,15 +117,21 @@ pub const KIND_RSA: &str = KeyKind::Rsa.name();
 pub const KIND_AGE: &str = KeyKind::Age.name();
 
 /// The keys at one moment: every loaded key (active or compromised) decrypts, the newest
-/// active one seals.
+/// active one seals. `ring`, `keys` and `age` are the cluster keys; with `--tenant-keys`, each
+/// tenant's keys are in `tenants`, and [`KeySnapshot::keys_for`] is the rule for which set
+/// serves a namespace (docs/multi-tenancy.md, "Tenant keys").
 #[derive(Debug, Default)]
 pub struct KeySnapshot {
-    /// Every loaded key, RSA and age.
+    /// Every loaded cluster key, RSA and age.
     pub ring: KeyRing,
-    /// RSA keys, oldest first.
+    /// Cluster RSA keys, oldest first.
     pub keys: Vec<KeyInfo>,
-    /// age keys, oldest first.
+    /// Cluster age keys, oldest first.
     pub age: Vec<AgeKeyInfo>,
+    /// Each tenant's keys (empty with tenant keys off).
+    pub tenants: BTreeMap<TenantName, TenantKeys>,
+    /// The tenant flags the snapshot was built with.
+    pub tenancy: Arc<Tenancy>,
 }
 
 impl KeySnapshot {
@@ -128,8 +146,17 @@ impl KeySnapshot {
         sealing_key(&self.age)
     }
 
-    /// The state and kind ([`KIND_RSA`], [`KIND_AGE`]) of a loaded key, by fingerprint text.
+    /// The state and kind ([`KIND_RSA`], [`KIND_AGE`]) of a loaded key, by fingerprint text,
+    /// whoever owns it.
     pub fn key_state(&self, fingerprint: &str) -> Option<(&KeyState, &'static str)> {
+        self.own_key_state(fingerprint).or_else(|| {
+            self.tenants
+                .values()
+                .find_map(|t| t.own.own_key_state(fingerprint))
+        })
+    }
+
+    fn own_key_state(&self, fingerprint: &str) -> Option<(&KeyState, &'static str)> {
         self.keys
             .iter()
             .find(|k| k.fingerprint.as_str() == fingerprint)
@@ -146,6 +173,16 @@ impl KeySnapshot {
     /// waiters are woken for: a relabel from active to compromised matters as much as a new
     /// key, since every object's `KeyCompromised` condition depends on it).
     fn same_keys(&self, other: &KeySnapshot) -> bool {
+        self.same_own_keys(other)
+            && self.tenants.len() == other.tenants.len()
+            && self
+                .tenants
+                .iter()
+                .zip(&other.tenants)
+                .all(|((a, ka), (b, kb))| a == b && ka.own.same_own_keys(&kb.own))
+    }
+
+    fn same_own_keys(&self, other: &KeySnapshot) -> bool {
         self.keys
             .iter()
             .map(|k| (&k.fingerprint, &k.state))
@@ -162,6 +199,32 @@ impl KeySnapshot {
 #[derive(Clone)]
 pub struct KeyStore {
     rx: watch::Receiver<Arc<KeySnapshot>>,
+    /// Where namespace labels are read for [`KeyStore::owner_of_namespace`] (`None`: every
+    /// namespace reads as unlabelled; tests and offline use).
+    namespaces: Option<kube::Api<k8s_openapi::api::core::v1::Namespace>>,
+}
+
+/// The owner of a namespace's keys could not be told.
+#[derive(Debug, thiserror::Error)]
+pub enum NamespaceOwnerError {
+    /// The namespace's labels could not be read (status code kept).
+    #[error("cannot read the labels of namespace {namespace:?}: {}", .source.kube())]
+    Lookup {
+        /// The namespace.
+        namespace: String,
+        /// The API server's error (boxed: kube errors are large).
+        #[source]
+        source: Box<sealant_k8s::KubeError>,
+    },
+    /// The tenant label's value is not a tenant name.
+    #[error("namespace {namespace:?}: {source}")]
+    BadLabel {
+        /// The namespace.
+        namespace: String,
+        /// The label and why its value is refused.
+        #[source]
+        source: BadTenantLabel,
+    },
 }
 
 impl KeyStore {
@@ -182,9 +245,45 @@ impl KeyStore {
         drop(self.rx.borrow_and_update());
     }
 
-    /// A store with fixed keys (tests and offline use).
+    /// A store with fixed keys (tests and offline use); every namespace reads as unlabelled.
     pub fn fixed(snapshot: KeySnapshot) -> Self {
         let (_tx, rx) = watch::channel(Arc::new(snapshot));
-        Self { rx }
+        Self {
+            rx,
+            namespaces: None,
+        }
+    }
+
+    /// Whose keys serve `namespace` ([`Tenancy::owner_of`] of its labels, read with a `get`
+    /// of its metadata; none with tenant keys off).
+    ///
+    /// # Errors
+    /// The labels cannot be read, or the tenant label's value is not a tenant name.
+    pub async fn owner_of_namespace(
+        &self,
+        snapshot: &KeySnapshot,
+        namespace: &str,
+    ) -> Result<sealant_core::KeyOwner, NamespaceOwnerError> {
+        if !snapshot.tenancy.enabled || namespace.is_empty() {
+            return Ok(sealant_core::KeyOwner::Cluster);
+        }
+        let labels = match &self.namespaces {
+            Some(api) => api
+                .get_metadata_opt(namespace)
+                .await
+                .map_err(|err| NamespaceOwnerError::Lookup {
+                    namespace: namespace.to_owned(),
+                    source: Box::new(err.into()),
+                })?
+                .and_then(|ns| ns.metadata.labels),
+            None => None,
+        };
+        snapshot
+            .tenancy
+            .owner_of(labels.as_ref())
+            .map_err(|source| NamespaceOwnerError::BadLabel {
+                namespace: namespace.to_owned(),
+                source,
+            })
     }
 }

@@ -72,6 +72,11 @@ impl KeyProtection {
         }
     }
 
+    /// Whether key protection is on (new keys are written wrapped).
+    pub(super) fn is_on(&self) -> bool {
+        self.settings.is_some()
+    }
+
     /// Protection through `provider`, already connected (tests).
     #[cfg(test)]
     pub(super) fn with_provider(provider: Arc<dyn KeyProvider>, metrics: KmsMetrics) -> Self {

@@ -15,7 +15,7 @@ use super::*;
 
 const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/vectors/keys/");
 
-fn vector(name: &str) -> (PrivateKey, Certificate) {
+pub(super) fn vector(name: &str) -> (PrivateKey, Certificate) {
     let read = |ext: &str| std::fs::read(format!("{KEYS}{name}.{ext}")).unwrap();
     (
         PrivateKey::from_pem(&read("key")).unwrap(),
@@ -23,7 +23,7 @@ fn vector(name: &str) -> (PrivateKey, Certificate) {
     )
 }
 
-fn to_k8s(secret: &sealant_core::Secret, name: &str, created: i64) -> K8sSecret {
+pub(super) fn to_k8s(secret: &sealant_core::Secret, name: &str, created: i64) -> K8sSecret {
     let mut secret: K8sSecret =
         serde_json::from_value(serde_json::to_value(secret).unwrap()).unwrap();
     secret.metadata.name = Some(name.to_owned());
@@ -35,7 +35,11 @@ fn to_k8s(secret: &sealant_core::Secret, name: &str, created: i64) -> K8sSecret 
 
 /// An RSA key Secret from a test vector, created at `created`, with the key label set to
 /// `state` (`None`: unlabelled, as the legacy key).
-fn rsa_secret(vector_name: &str, state: Option<&str>, created: i64) -> (K8sSecret, Fingerprint) {
+pub(super) fn rsa_secret(
+    vector_name: &str,
+    state: Option<&str>,
+    created: i64,
+) -> (K8sSecret, Fingerprint) {
     let (key, cert) = vector(vector_name);
     let core = key_secret(
         "kube-system",
@@ -55,7 +59,7 @@ fn rsa_secret(vector_name: &str, state: Option<&str>, created: i64) -> (K8sSecre
     (secret, key.fingerprint().clone())
 }
 
-fn age_secret(state: &str, created: i64) -> (K8sSecret, Fingerprint) {
+pub(super) fn age_secret(state: &str, created: i64) -> (K8sSecret, Fingerprint) {
     let identity = AgeIdentity::generate(IdentityKind::X25519).unwrap();
     let core = age_key_secret(
         "kube-system",
@@ -74,7 +78,7 @@ fn age_secret(state: &str, created: i64) -> (K8sSecret, Fingerprint) {
     (secret, identity.fingerprint().clone())
 }
 
-fn request_renewal(secret: &mut K8sSecret) {
+pub(super) fn request_renewal(secret: &mut K8sSecret) {
     secret
         .metadata
         .annotations

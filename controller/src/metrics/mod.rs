@@ -23,6 +23,7 @@
 //! | `sealant_key_sealedsecrets` | gauge: SealedSecrets whose inventory (`status.keyFingerprints`) lists the key; 0 for a loaded key nothing uses (it can be retired) | `fingerprint`, `kind`, `state` |
 //! | `sealant_key_sealedsecrets_unknown` | gauge: SealedSecrets whose keys are not known yet (never unsealed by sealant, failing, or v1 blobs) | – |
 //! | `sealant_key_provider_*`, `sealant_keys_unwrap_failed`, `sealant_key_provider_renewal_waiting` | key protection (HSM / KMS), see `kms` | |
+//! | `sealant_key_escrow_failures_total`, `sealant_key_escrow_pending` | key escrow (docs/recovery.md), see `keys::escrow` | |
 //!
 //! The key metrics come from the keys loaded (active and compromised: retired keys are not
 //! loaded) at scrape time, on every replica. The two `sealant_key_sealedsecrets*` metrics come
@@ -71,7 +72,7 @@ use prometheus_client::registry::{Registry, Unit};
 pub use keys::{KeyUsage, KeyUsageSource};
 
 use crate::flags::Args;
-use crate::keys::{KeyStore, KmsMetrics};
+use crate::keys::{EscrowMetrics, KeyStore, KmsMetrics};
 
 /// Content type of the `/metrics` answer.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -206,6 +207,7 @@ pub struct Metrics {
     keys: Arc<Mutex<Option<KeyStore>>>,
     inventory: Arc<Mutex<Option<Arc<dyn KeyUsageSource>>>>,
     key_protection: KmsMetrics,
+    key_escrow: EscrowMetrics,
 }
 
 impl fmt::Debug for Metrics {
@@ -300,6 +302,7 @@ impl Metrics {
             renew_period,
         }));
         let key_protection = KmsMetrics::register(&mut registry);
+        let key_escrow = EscrowMetrics::register(&mut registry);
         Self {
             registry,
             omit_secret_labels,
@@ -315,6 +318,7 @@ impl Metrics {
             keys,
             inventory,
             key_protection,
+            key_escrow,
         }
     }
 
@@ -413,6 +417,11 @@ impl Metrics {
                 source: source.to_owned(),
             })
             .inc_by(n);
+    }
+
+    /// The key escrow metrics (`keys::EscrowMetrics`), for the key manager.
+    pub fn key_escrow(&self) -> &EscrowMetrics {
+        &self.key_escrow
     }
 
     /// The key protection metrics (`keys::KmsMetrics`), also the provider's call observer.

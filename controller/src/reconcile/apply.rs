@@ -20,6 +20,7 @@ use super::insync::{
     with_shape, without_digest,
 };
 use super::inventory::inventory_of;
+use super::tenant::ObjectKeys;
 use super::{
     Applied, Ctx, FIELD_MANAGER, MANAGED_ANNOTATION, OWNED_LABEL, OWNED_LABEL_VALUE, Outcome,
     PATCH_ANNOTATION, ReconcileError,
@@ -48,7 +49,9 @@ enum Pass {
 /// whatever the object says.
 pub(super) async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, ReconcileError> {
     super::selector::check(sealed, ctx).await?;
-    if let Pass::Done(applied) = apply_copy(sealed, ctx, Source::Cache).await? {
+    // Whose keys open it (docs/multi-tenancy.md, "Tenant keys"): one snapshot for both passes.
+    let keys = super::tenant::keys(sealed, ctx).await?;
+    if let Pass::Done(applied) = apply_copy(sealed, ctx, Source::Cache, &keys).await? {
         return Ok(applied);
     }
     let whole = Api::<SealedSecret>::namespaced(
@@ -57,7 +60,7 @@ pub(super) async fn apply(sealed: &SealedSecret, ctx: &Ctx) -> Result<Applied, R
     )
     .get(&sealed.name_any())
     .await?;
-    match apply_copy(&whole, ctx, Source::Api).await? {
+    match apply_copy(&whole, ctx, Source::Api, &keys).await? {
         Pass::Done(applied) => Ok(applied),
         // A copy from the API is never taken for a stripped one.
         Pass::FetchWhole => Err(ReconcileError::NotWhole),
@@ -68,6 +71,7 @@ async fn apply_copy(
     sealed: &SealedSecret,
     ctx: &Ctx,
     source: Source,
+    keys: &ObjectKeys,
 ) -> Result<Pass, ReconcileError> {
     let namespace = sealed.namespace().unwrap_or_default();
     let name = sealed.name_any();
@@ -78,7 +82,12 @@ async fn apply_copy(
         Source::Cache => ctx.stripped.digest_of(sealed),
         Source::Api => None,
     };
-    let inputs = cached_inputs.unwrap_or_else(|| sync::inputs_digest(&core));
+    // The owner of the keys is bound in too: a namespace moved to another tenant, or the
+    // migration switch turned off, makes the object decrypt again.
+    let inputs = keys.bind(
+        cached_inputs.unwrap_or_else(|| sync::inputs_digest(&core)),
+        &ctx.sync_key,
+    );
     let shape = to_k8s(sealed, &secret_shape(&core))?;
     let recorded = ctx.status.recorded_inventory(sealed);
     // An object synced by upstream or an older sealant has no inventory: it is decrypted once
@@ -90,7 +99,7 @@ async fn apply_copy(
         && cached_inputs.is_none();
     let in_sync_result = |core: sealant_core::SealedSecret, mac| async move {
         let key_fingerprints = if learn {
-            open(core, ctx).await?.1
+            open(core, ctx, keys).await?.1
         } else {
             recorded
         };
@@ -161,7 +170,7 @@ async fn apply_copy(
     if cached_inputs.is_some() {
         return Ok(Pass::FetchWhole);
     }
-    let (unsealed, key_fingerprints) = open(core, ctx).await?;
+    let (unsealed, key_fingerprints) = open(core, ctx, keys).await?;
     let desired = to_k8s(sealed, &unsealed)?;
     let unsealed = |secret| Applied {
         outcome: Outcome::Unsealed,
@@ -375,10 +384,11 @@ pub(super) fn takeover_patch(live: &K8sSecret, updated: &K8sSecret) -> Option<Va
     Some(json!({ "metadata": metadata, "data": data }))
 }
 
-/// Decrypts the object; returns the Secret and its inventory.
+/// Decrypts the object with the ring of `keys`' owner; returns the Secret and its inventory.
 async fn open(
     core: sealant_core::SealedSecret,
     ctx: &Ctx,
+    keys: &ObjectKeys,
 ) -> Result<(sealant_core::Secret, Option<Vec<String>>), ReconcileError> {
     // Every item costs at least one RSA private-key operation (trial decryption with several
     // keys may cost more); counted on every attempt, successful or not.
@@ -388,7 +398,7 @@ async fn open(
         core.spec.encrypted_data.len() as u64
     };
     ctx.metrics.rsa_operations("reconcile", attempts);
-    let snapshot = ctx.keys.snapshot();
+    let (snapshot, owner) = (keys.snapshot.clone(), keys.owner.clone());
     let renders = core
         .spec
         .template
@@ -410,14 +420,24 @@ async fn open(
         render_templates: true,
     };
     tokio::task::spawn_blocking(move || {
-        unseal(&core, &snapshot.ring, options).map(|unsealed| {
-            let inventory = inventory_of(&core, &unsealed);
-            (unsealed.secret, inventory)
-        })
+        // Checked when `keys` was made, from this very snapshot.
+        let ring = match snapshot.keys_for(&owner) {
+            Ok(keys) => keys.ring,
+            Err(err) => return Err(ReconcileError::TenantKeysNotReady(err)),
+        };
+        unseal(&core, ring, options)
+            .map(|unsealed| {
+                let inventory = inventory_of(&core, &unsealed);
+                (unsealed.secret, inventory)
+            })
+            .map_err(ReconcileError::Unseal)
     })
     .await
     .map_err(ReconcileError::Task)?
-    .map_err(ReconcileError::Unseal)
+    .map_err(|err| match err {
+        ReconcileError::Unseal(source) => keys.unseal_error(source),
+        other => other,
+    })
 }
 
 /// A core Secret as the API's type, with the live SealedSecret's UID in the ownerReference

@@ -7,6 +7,29 @@ pub enum ReconcileError {
     /// The items could not be unsealed (opaque crypto error, bad base64, template error).
     #[error("{0}")]
     Unseal(#[from] sealant_core::UnsealError),
+    /// As [`ReconcileError::Unseal`], in a tenant's namespace: the same opaque error, and whose
+    /// keys were tried (docs/multi-tenancy.md, "Tenant keys").
+    #[error("{source} (tried the {keys})")]
+    TenantUnseal {
+        /// `keys of tenant T` (and the cluster keys, with the migration switch).
+        keys: String,
+        /// The opaque error.
+        #[source]
+        source: sealant_core::UnsealError,
+    },
+    /// The namespace's tenant label is not a tenant name: no key opens its objects (fail
+    /// closed) until an administrator fixes the label.
+    #[error("namespace {namespace:?}: {source}")]
+    TenantLabel {
+        /// The object's namespace.
+        namespace: String,
+        /// The label and why its value is refused.
+        #[source]
+        source: crate::keys::BadTenantLabel,
+    },
+    /// The namespace's tenant has no keys yet (the leader makes them): retried.
+    #[error("{0}; the controller creates them, retrying")]
+    TenantKeysNotReady(#[source] crate::keys::TenantKeysNotReady),
     /// The blocking task that unseals died.
     #[error("unseal task failed: {0}")]
     Task(#[source] tokio::task::JoinError),
@@ -75,6 +98,9 @@ impl ReconcileError {
     pub fn kind(&self) -> &'static str {
         match self {
             ReconcileError::Unseal(_)
+            | ReconcileError::TenantUnseal { .. }
+            | ReconcileError::TenantLabel { .. }
+            | ReconcileError::TenantKeysNotReady(_)
             | ReconcileError::Task(_)
             | ReconcileError::ShuttingDown
             | ReconcileError::Malformed(_)
@@ -92,6 +118,9 @@ impl ReconcileError {
     pub(super) fn event_reason(&self) -> &'static str {
         match self {
             ReconcileError::Unseal(_)
+            | ReconcileError::TenantUnseal { .. }
+            | ReconcileError::TenantLabel { .. }
+            | ReconcileError::TenantKeysNotReady(_)
             | ReconcileError::Task(_)
             | ReconcileError::ShuttingDown
             | ReconcileError::Malformed(_)
@@ -115,7 +144,9 @@ impl ReconcileError {
             ReconcileError::Immutable { .. }
             | ReconcileError::Selector(_)
             | ReconcileError::SelectorScopeDisabled
-            | ReconcileError::NamespaceNotSelected { .. } => true,
+            | ReconcileError::NamespaceNotSelected { .. }
+            // Comes back through the Namespace watch when the label is fixed.
+            | ReconcileError::TenantLabel { .. } => true,
             ReconcileError::Update(err) => err.is_invalid(),
             _ => false,
         }

@@ -46,6 +46,7 @@ pub(super) async fn publish_outcome(
                 .unseal_error(err.kind(), &sealed.namespace().unwrap_or_default());
             let note = match err {
                 ReconcileError::Unseal(source) => format!("Failed to unseal: {source}"),
+                ReconcileError::TenantUnseal { .. } => format!("Failed to unseal: {err}"),
                 other => other.to_string(),
             };
             Some(Event {

@@ -23,6 +23,7 @@ mod inventory;
 mod selector;
 mod share;
 mod status;
+mod tenant;
 #[cfg(test)]
 mod tests;
 
@@ -119,8 +120,12 @@ pub struct Ctx {
     pub render_slots: tokio::sync::Semaphore,
     /// What the rollouts of each object know (docs/rollout.md).
     pub rollouts: Rollouts,
-    /// Namespace labels, for the namespace-selector scope (docs/multi-tenancy.md).
-    pub namespaces: crate::namespaces::Namespaces,
+    /// Namespace labels, for the namespace-selector scope and tenant keys
+    /// (docs/multi-tenancy.md).
+    pub namespaces: Arc<crate::namespaces::Namespaces>,
+    /// Backlog objects let into the queue and not done yet (new objects first, see
+    /// [`crate::lanes`]).
+    pub lanes: crate::lanes::Gate,
 }
 
 impl Ctx {
@@ -164,6 +169,8 @@ struct Applied {
 #[instrument(skip(sealed, ctx), fields(namespace = %sealed.namespace().unwrap_or_default(), name = %sealed.name_any()))]
 pub async fn reconcile(sealed: Arc<SealedSecret>, ctx: Arc<Ctx>) -> Result<Action, ReconcileError> {
     ctx.metrics.unseal_request();
+    // Its backlog slot, if it had one, is free when this reconcile ends (not when deferred).
+    let working = ctx.lanes.working(object_key(&sealed));
     if sealed.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
@@ -173,6 +180,7 @@ pub async fn reconcile(sealed: Arc<SealedSecret>, ctx: Arc<Ctx>) -> Result<Actio
         ..
     }) = result
     {
+        working.keep();
         return Ok(Action::requeue(share::deferral_delay()));
     }
     let rollout = match &result {
@@ -278,6 +286,7 @@ pub async fn forget_deleted(sealed: &SealedSecret, ctx: &Ctx) {
     ctx.status.forget(&key);
     ctx.failures.clear(&key);
     ctx.rollouts.forget(&namespace, &name);
+    ctx.lanes.forget(&key);
     if !ctx.args.old_gc_behavior {
         return;
     }

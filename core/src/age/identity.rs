@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::pq::{HybridIdentity, HybridRecipient};
+use super::x25519::{X25519Identity, X25519Recipient};
 use super::{pq, random_bytes};
 use crate::keys::Fingerprint;
 use crate::secret::SecretString;
@@ -89,10 +90,32 @@ impl AgeRecipient {
         Fingerprint::from_sha256(&sha2::Sha256::digest(self.to_string().as_bytes()))
     }
 
-    pub(super) fn as_age(&self) -> &dyn age::Recipient {
+    /// The recipient sealing uses: X25519 on AWS-LC, the same stanza as `age`'s.
+    pub(super) fn sealer(&self) -> Sealer<'_> {
         match self {
-            AgeRecipient::X25519(r) => r,
-            AgeRecipient::PostQuantum(r) => r,
+            AgeRecipient::X25519(r) => match X25519Recipient::of(r) {
+                Some(fast) => Sealer::X25519(fast),
+                None => Sealer::Age(r),
+            },
+            AgeRecipient::PostQuantum(r) => Sealer::Age(r),
+        }
+    }
+}
+
+/// A recipient as [`AgeRecipient::sealer`] picks it.
+pub(super) enum Sealer<'a> {
+    X25519(X25519Recipient),
+    Age(&'a dyn age::Recipient),
+}
+
+impl age::Recipient for Sealer<'_> {
+    fn wrap_file_key(
+        &self,
+        file_key: &FileKey,
+    ) -> Result<(Vec<Stanza>, std::collections::HashSet<String>), age::EncryptError> {
+        match self {
+            Sealer::X25519(r) => r.wrap_file_key(file_key),
+            Sealer::Age(r) => r.wrap_file_key(file_key),
         }
     }
 }
@@ -118,7 +141,7 @@ impl age::Recipient for AgeRecipient {
         &self,
         file_key: &FileKey,
     ) -> Result<(Vec<Stanza>, std::collections::HashSet<String>), age::EncryptError> {
-        self.as_age().wrap_file_key(file_key)
+        self.sealer().wrap_file_key(file_key)
     }
 }
 
@@ -173,7 +196,7 @@ pub enum IdentityKind {
 
 #[derive(Clone)]
 enum IdentityInner {
-    X25519(age::x25519::Identity),
+    X25519(X25519Identity),
     PostQuantum(Box<HybridIdentity>),
 }
 
@@ -189,7 +212,7 @@ pub struct AgeIdentity {
 impl AgeIdentity {
     fn from_inner(inner: IdentityInner) -> Self {
         let recipient = match &inner {
-            IdentityInner::X25519(id) => AgeRecipient::X25519(id.to_public()),
+            IdentityInner::X25519(id) => AgeRecipient::X25519(id.as_age().to_public()),
             IdentityInner::PostQuantum(id) => AgeRecipient::PostQuantum(id.recipient().clone()),
         };
         let fingerprint = recipient.fingerprint();
@@ -208,7 +231,7 @@ impl AgeIdentity {
         let inner = match kind {
             IdentityKind::X25519 => {
                 let secret = Zeroizing::new(random_bytes::<32>().map_err(|_| AgeKeyError::Random)?);
-                IdentityInner::X25519(x25519_from_bytes(&secret)?)
+                IdentityInner::X25519(X25519Identity::from_secret(&secret)?)
             }
             IdentityKind::PostQuantum => {
                 IdentityInner::PostQuantum(Box::new(HybridIdentity::generate()?))
@@ -238,7 +261,9 @@ impl AgeIdentity {
     /// The identity in its text form, `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…`.
     pub fn to_secret_string(&self) -> SecretString {
         match &self.inner {
-            IdentityInner::X25519(id) => SecretString::new(id.to_string().expose_secret().into()),
+            IdentityInner::X25519(id) => {
+                SecretString::new(id.as_age().to_string().expose_secret().into())
+            }
             IdentityInner::PostQuantum(id) => {
                 let lower = Zeroizing::new(age_core::primitives::bech32_encode(
                     pq::IDENTITY_HRP,
@@ -286,17 +311,6 @@ impl age::Identity for AgeIdentity {
     }
 }
 
-fn x25519_from_bytes(secret: &[u8; 32]) -> Result<age::x25519::Identity, AgeKeyError> {
-    let text = Zeroizing::new(
-        age_core::primitives::bech32_encode(
-            bech32::Hrp::parse_unchecked("AGE-SECRET-KEY-"),
-            secret,
-        )
-        .to_ascii_uppercase(),
-    );
-    age::x25519::Identity::from_str(&text).map_err(AgeKeyError::InvalidIdentity)
-}
-
 impl FromStr for AgeIdentity {
     type Err = AgeKeyError;
 
@@ -304,9 +318,7 @@ impl FromStr for AgeIdentity {
     /// contains the input.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let inner = match bech32_hrp(text).as_deref() {
-            Some("age-secret-key-") => IdentityInner::X25519(
-                age::x25519::Identity::from_str(text).map_err(AgeKeyError::InvalidIdentity)?,
-            ),
+            Some("age-secret-key-") => IdentityInner::X25519(X25519Identity::parse(text)?),
             Some("age-secret-key-pq-") => {
                 let seed = age_core::primitives::bech32_decode(
                     text,

@@ -26,6 +26,7 @@ pub mod envelope;
 pub mod plugin;
 pub mod pq;
 mod rsa;
+mod x25519;
 
 mod identity;
 
@@ -130,9 +131,10 @@ fn encrypt_with(
     plaintext: &[u8],
     armor: bool,
 ) -> Result<Vec<u8>, EncryptFailure> {
-    let recipients = age
+    let sealers: Vec<identity::Sealer<'_>> = age.iter().map(AgeRecipient::sealer).collect();
+    let recipients = sealers
         .iter()
-        .map(AgeRecipient::as_age)
+        .map(|r| r as &dyn age::Recipient)
         .chain(extra.iter().copied());
     let encryptor = age::Encryptor::with_recipients(recipients).map_err(|e| match e {
         age::EncryptError::MissingRecipients => {
@@ -244,19 +246,30 @@ fn read_bounded(
     out: &mut Vec<u8>,
     limit: usize,
 ) -> Result<(), DecryptError> {
-    // The plaintext is never longer than the ciphertext, so `limit` bytes of capacity suffice
-    // and the buffer never moves.
-    let mut chunk = Zeroizing::new([0u8; 8192]);
-    loop {
-        let n = reader.read(&mut chunk[..]).map_err(|_| DecryptError)?;
-        if n == 0 {
-            return Ok(());
+    // The plaintext is never longer than the ciphertext, so `limit` bytes suffice and the
+    // buffer never moves; the reader writes straight into it (no bounce buffer to wipe).
+    out.clear();
+    out.resize(limit, 0);
+    let mut filled = 0;
+    while filled < limit {
+        match reader.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(_) => {
+                out.truncate(filled);
+                return Err(DecryptError);
+            }
         }
-        if out.len() + n > limit {
+    }
+    out.truncate(filled);
+    if filled == limit {
+        // Full: one more byte would be past the limit.
+        let mut probe = Zeroizing::new([0u8; 1]);
+        if reader.read(&mut probe[..]).map_err(|_| DecryptError)? != 0 {
             return Err(DecryptError);
         }
-        out.extend_from_slice(&chunk[..n]);
     }
+    Ok(())
 }
 
 /// Seals one value as an age item for `age` and `rsa` recipients, bound to `binding`.

@@ -2,9 +2,12 @@
 //!
 //! c2sp.org/age specifies it as HPKE base mode with the MLKEM768-X25519 KEM (X-Wing), HKDF-SHA256
 //! and ChaCha20-Poly1305, `info = "age-encryption.org/mlkem768x25519"`, empty AAD. The `age`
-//! crate (0.12.1) does not ship it, so it is built here from RustCrypto parts and plugged in
-//! through `age::Recipient` / `age::Identity`. Byte-for-byte the same as the npm package
-//! `age-encryption` 0.3.1 (tests in `core/tests/age_interop.rs`).
+//! crate (0.12.1) does not ship it, so it is built here and plugged in through
+//! `age::Recipient` / `age::Identity`: key generation from the seed, the combiner and the HPKE
+//! key schedule on RustCrypto, ML-KEM-768 encapsulation and decapsulation and X25519 on AWS-LC
+//! (a third of the CPU time; docs/benchmarks.md, "Per item, in process: seal and unseal").
+//! Byte-for-byte the same as the npm package `age-encryption` 0.3.1 (tests in
+//! `core/tests/age_interop.rs`).
 //!
 //! ```text
 //! identity seed   32 random bytes                      (Bech32, HRP AGE-SECRET-KEY-PQ-)
@@ -18,18 +21,23 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use age::{DecryptError as AgeDecryptError, EncryptError};
 use age_core::format::{FILE_KEY_BYTES, FileKey, Stanza};
 use age_core::secrecy::ExposeSecret as _;
+use aws_lc_rs::agreement::{self, X25519};
+use aws_lc_rs::kem::{self, ML_KEM_768};
 use chacha20poly1305::ChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
 use hkdf::Hkdf;
-use ml_kem::kem::Decapsulate as _;
-use ml_kem::{EncapsulateDeterministic as _, EncodedSizeUser as _, KemCore, MlKem768};
+#[cfg(test)]
+use ml_kem::EncapsulateDeterministic as _;
+use ml_kem::{EncodedSizeUser as _, KemCore, MlKem768};
 use sha2::Sha256;
 use sha3::digest::{ExtendableOutput as _, Update as _, XofReader as _};
 use sha3::{Digest as _, Sha3_256, Shake256};
+#[cfg(test)]
 use subtle::ConstantTimeEq as _;
 use zeroize::{Zeroize as _, Zeroizing};
 
@@ -63,13 +71,13 @@ pub(crate) const RECIPIENT_HRP: bech32::Hrp = bech32::Hrp::parse_unchecked("age1
 pub(crate) const IDENTITY_HRP: bech32::Hrp = bech32::Hrp::parse_unchecked("AGE-SECRET-KEY-PQ-");
 
 type EncapsulationKey = <MlKem768 as KemCore>::EncapsulationKey;
-type DecapsulationKey = <MlKem768 as KemCore>::DecapsulationKey;
 
 /// A hybrid ML-KEM-768 + X25519 recipient (`age1pq1…`).
 #[derive(Clone)]
 pub struct HybridRecipient {
     bytes: Box<[u8; RECIPIENT_LEN]>,
-    ek: Box<EncapsulationKey>,
+    /// AWS-LC's key, for sealing (a third of RustCrypto's CPU time).
+    lc_ek: Arc<kem::EncapsulationKey>,
 }
 
 impl HybridRecipient {
@@ -90,9 +98,11 @@ impl HybridRecipient {
                 "ML-KEM public key fails the modulus check",
             ));
         }
+        let lc_ek = kem::EncapsulationKey::new(&ML_KEM_768, &bytes[..MLKEM_EK_LEN])
+            .map_err(|_| AgeKeyError::invalid_recipient("unusable ML-KEM public key"))?;
         Ok(Self {
             bytes: Box::new(bytes),
-            ek: Box::new(ek),
+            lc_ek: Arc::new(lc_ek),
         })
     }
 
@@ -109,12 +119,15 @@ impl HybridRecipient {
 
     /// X-Wing encapsulation with caller-chosen randomness (`m` for ML-KEM, `e` for X25519):
     /// returns `enc` and the shared secret. Only tests pick the randomness.
+    #[cfg(test)]
     pub(crate) fn encapsulate_with(
         &self,
         m: &[u8; 32],
         e: &[u8; 32],
     ) -> Option<([u8; ENC_LEN], Zeroizing<[u8; 32]>)> {
-        let (ct_m, mut ss_m) = self.ek.encapsulate_deterministic(&(*m).into()).ok()?;
+        let ek_bytes = ml_kem::array::Array::try_from(&self.bytes[..MLKEM_EK_LEN]).ok()?;
+        let ek = EncapsulationKey::from_bytes(&ek_bytes);
+        let (ct_m, mut ss_m) = ek.encapsulate_deterministic(&(*m).into()).ok()?;
         let pk_x = self.pk_x();
         let ct_x = x25519_dalek::x25519(*e, x25519_dalek::X25519_BASEPOINT_BYTES);
         let ss_x = Zeroizing::new(x25519_dalek::x25519(*e, pk_x));
@@ -125,6 +138,30 @@ impl HybridRecipient {
         }
         let mut enc = [0u8; ENC_LEN];
         enc[..MLKEM_CT_LEN].copy_from_slice(&ct_m);
+        enc[MLKEM_CT_LEN..].copy_from_slice(&ct_x);
+        Some((enc, shared))
+    }
+
+    /// X-Wing encapsulation with fresh randomness, on AWS-LC: `enc` and the shared secret, or
+    /// `None` if the random source or the recipient's X25519 key (low order) fails.
+    fn encapsulate(&self) -> Option<([u8; ENC_LEN], Zeroizing<[u8; 32]>)> {
+        let (ct_m, ss_m) = self.lc_ek.encapsulate().ok()?;
+        let pk_x = self.pk_x();
+        let ephemeral = agreement::PrivateKey::generate(&X25519).ok()?;
+        let ct_x: [u8; 32] = ephemeral
+            .compute_public_key()
+            .ok()?
+            .as_ref()
+            .try_into()
+            .ok()?;
+        let peer = agreement::UnparsedPublicKey::new(&X25519, &pk_x);
+        let ss_x = agreement::agree(&ephemeral, peer, (), |ss| {
+            <[u8; 32]>::try_from(ss).map(Zeroizing::new).map_err(|_| ())
+        })
+        .ok()?;
+        let shared = combine(ss_m.as_ref(), &ss_x, &ct_x, &pk_x);
+        let mut enc = [0u8; ENC_LEN];
+        enc[..MLKEM_CT_LEN].copy_from_slice(ct_m.as_ref());
         enc[MLKEM_CT_LEN..].copy_from_slice(&ct_x);
         Some((enc, shared))
     }
@@ -155,13 +192,11 @@ impl age::Recipient for HybridRecipient {
         &self,
         file_key: &FileKey,
     ) -> Result<(Vec<Stanza>, HashSet<String>), EncryptError> {
-        let m = Zeroizing::new(random_bytes::<32>().map_err(|_| rng_failure())?);
-        let e = Zeroizing::new(random_bytes::<32>().map_err(|_| rng_failure())?);
         // An all-zero X25519 output only comes from a low-order public key, which no honest
         // key generator produces; refuse rather than encrypt to a half-broken key.
-        let (enc, shared) = self.encapsulate_with(&m, &e).ok_or_else(|| {
+        let (enc, shared) = self.encapsulate().ok_or_else(|| {
             EncryptError::Io(std::io::Error::other(
-                "the hybrid recipient has a low-order X25519 key",
+                "the hybrid recipient has a low-order X25519 key, or the random source failed",
             ))
         })?;
         let (key, nonce) = hpke_key_schedule(&shared);
@@ -187,17 +222,17 @@ impl age::Recipient for HybridRecipient {
     }
 }
 
-fn rng_failure() -> EncryptError {
-    EncryptError::Io(std::io::Error::other("the system random source failed"))
-}
-
 /// A hybrid ML-KEM-768 + X25519 identity (`AGE-SECRET-KEY-PQ-1…`). The 32-byte seed is the
 /// identity; the expanded keys are cached so unwrapping does not re-run key generation.
+///
+/// Key generation from the seed is RustCrypto's `ml-kem` (AWS-LC cannot derive a key from a
+/// seed); decapsulation is AWS-LC's, on the same FIPS 203 key bytes, at a third of the CPU time
+/// (docs/benchmarks.md, "Per item, in process: seal and unseal").
 #[derive(Clone)]
 pub struct HybridIdentity {
     seed: Zeroizing<[u8; 32]>,
-    dk: Box<DecapsulationKey>,
-    sk_x: Zeroizing<[u8; 32]>,
+    dk: Arc<kem::DecapsulationKey>,
+    sk_x: Arc<agreement::PrivateKey>,
     recipient: HybridRecipient,
 }
 
@@ -218,6 +253,12 @@ impl HybridIdentity {
         z.copy_from_slice(&expanded[32..64]);
         sk_x.copy_from_slice(&expanded[64..]);
         let (dk, ek) = MlKem768::generate_deterministic(&(*d).into(), &(*z).into());
+        let mut dk_bytes = dk.as_bytes();
+        let lc_dk = kem::DecapsulationKey::new(&ML_KEM_768, &dk_bytes);
+        dk_bytes.as_mut_slice().zeroize();
+        let lc_dk = lc_dk.map_err(|_| AgeKeyError::InvalidIdentity("unusable ML-KEM key"))?;
+        let lc_x = agreement::PrivateKey::from_private_key(&X25519, &sk_x[..])
+            .map_err(|_| AgeKeyError::InvalidIdentity("unusable X25519 key"))?;
         let pk_x = x25519_dalek::x25519(*sk_x, x25519_dalek::X25519_BASEPOINT_BYTES);
         let mut bytes = Vec::with_capacity(RECIPIENT_LEN);
         bytes.extend_from_slice(&ek.as_bytes());
@@ -226,8 +267,8 @@ impl HybridIdentity {
             .map_err(|_| AgeKeyError::InvalidIdentity("derived public key is unusable"))?;
         Ok(Self {
             seed: Zeroizing::new(*seed),
-            dk: Box::new(dk),
-            sk_x,
+            dk: Arc::new(lc_dk),
+            sk_x: Arc::new(lc_x),
             recipient,
         })
     }
@@ -253,15 +294,21 @@ impl HybridIdentity {
 
     /// X-Wing decapsulation of `enc`: the shared secret, or `None` for a low-order X25519 share.
     pub(crate) fn decapsulate(&self, enc: &[u8; ENC_LEN]) -> Option<Zeroizing<[u8; 32]>> {
-        let ct_m = ml_kem::array::Array::try_from(&enc[..MLKEM_CT_LEN]).ok()?;
         let mut ct_x = [0u8; 32];
         ct_x.copy_from_slice(&enc[MLKEM_CT_LEN..]);
-        // ML-KEM decapsulation never fails on a well-sized ciphertext (implicit rejection).
-        let mut ss_m = self.dk.decapsulate(&ct_m).ok()?;
-        let ss_x = Zeroizing::new(x25519_dalek::x25519(*self.sk_x, ct_x));
-        let shared = combine(&ss_m, &ss_x, &ct_x, &self.recipient.pk_x());
-        ss_m.as_mut_slice().zeroize();
-        (!is_all_zero(&ss_x)).then_some(shared)
+        // ML-KEM decapsulation never fails on a well-sized ciphertext (implicit rejection);
+        // the shared secret is wiped on drop.
+        let ss_m = self
+            .dk
+            .decapsulate(kem::Ciphertext::from(&enc[..MLKEM_CT_LEN]))
+            .ok()?;
+        // AWS-LC refuses an all-zero X25519 output (a low-order share).
+        let peer = agreement::UnparsedPublicKey::new(&X25519, &ct_x);
+        let ss_x = agreement::agree(&self.sk_x, peer, (), |ss| {
+            <[u8; 32]>::try_from(ss).map(Zeroizing::new).map_err(|_| ())
+        })
+        .ok()?;
+        Some(combine(ss_m.as_ref(), &ss_x, &ct_x, &self.recipient.pk_x()))
     }
 }
 
@@ -329,6 +376,7 @@ fn combine(ss_m: &[u8], ss_x: &[u8; 32], ct_x: &[u8; 32], pk_x: &[u8; 32]) -> Ze
     out
 }
 
+#[cfg(test)]
 fn is_all_zero(bytes: &[u8; 32]) -> bool {
     bytes.ct_eq(&[0u8; 32]).into()
 }
@@ -373,18 +421,28 @@ fn labeled_expand(prk: &[u8; 32], label: &[u8], info: &[u8], out: &mut [u8]) -> 
 /// RFC 9180 §5.1 key schedule, base mode, empty PSK: the AEAD key and base nonce. The first
 /// (and only) message uses the base nonce unchanged (sequence number 0).
 fn hpke_key_schedule(shared_secret: &[u8; 32]) -> (Zeroizing<[u8; 32]>, Zeroizing<[u8; 12]>) {
-    let psk_id_hash = labeled_extract(b"", b"psk_id_hash", b"");
-    let info_hash = labeled_extract(b"", b"info_hash", HPKE_INFO);
-    let mut context = [0u8; 65];
-    context[1..33].copy_from_slice(&psk_id_hash[..]);
-    context[33..].copy_from_slice(&info_hash[..]);
+    let context = key_schedule_context();
     let secret = labeled_extract(shared_secret, b"secret", b"");
     let mut key = Zeroizing::new([0u8; 32]);
     let mut nonce = Zeroizing::new([0u8; 12]);
     // Both lengths are far below HKDF-SHA256's 8160-byte limit, so expansion cannot fail.
-    let _ = labeled_expand(&secret, b"key", &context, &mut key[..]);
-    let _ = labeled_expand(&secret, b"base_nonce", &context, &mut nonce[..]);
+    let _ = labeled_expand(&secret, b"key", context, &mut key[..]);
+    let _ = labeled_expand(&secret, b"base_nonce", context, &mut nonce[..]);
     (key, nonce)
+}
+
+/// RFC 9180 §5.1 `key_schedule_context` of base mode with our fixed `info`: mode, then the
+/// hashes of the empty PSK id and of `info`. Public constants, computed once.
+fn key_schedule_context() -> &'static [u8; 65] {
+    static CONTEXT: OnceLock<[u8; 65]> = OnceLock::new();
+    CONTEXT.get_or_init(|| {
+        let psk_id_hash = labeled_extract(b"", b"psk_id_hash", b"");
+        let info_hash = labeled_extract(b"", b"info_hash", HPKE_INFO);
+        let mut context = [0u8; 65];
+        context[1..33].copy_from_slice(&psk_id_hash[..]);
+        context[33..].copy_from_slice(&info_hash[..]);
+        context
+    })
 }
 
 #[cfg(test)]
@@ -445,6 +503,26 @@ mod tests {
             assert_eq!(shared.to_vec(), unhex(&case["shared_secret_hex"]));
             assert_eq!(*identity.decapsulate(&enc).unwrap(), *shared);
         }
+    }
+
+    /// Sealing (AWS-LC, fresh randomness) and opening agree, and a low-order X25519 half of a
+    /// recipient is refused rather than encrypted to.
+    #[test]
+    fn wrapped_file_keys_unwrap_and_low_order_recipients_are_refused() {
+        use age::{Identity as _, Recipient as _};
+        let identity = HybridIdentity::from_seed(&[9u8; 32]).unwrap();
+        let file_key = FileKey::new(Box::new([3u8; FILE_KEY_BYTES]));
+        let (stanzas, labels) = identity.recipient().wrap_file_key(&file_key).unwrap();
+        assert!(labels.contains("postquantum"));
+        let opened = identity.unwrap_stanza(&stanzas[0]).unwrap().unwrap();
+        assert_eq!(opened.expose_secret(), file_key.expose_secret());
+        let other = HybridIdentity::from_seed(&[10u8; 32]).unwrap();
+        assert!(other.unwrap_stanza(&stanzas[0]).is_none());
+
+        let mut bytes = identity.recipient().as_bytes().to_vec();
+        bytes[MLKEM_EK_LEN..].fill(0);
+        let low_order = HybridRecipient::from_bytes(&bytes).unwrap();
+        assert!(low_order.wrap_file_key(&file_key).is_err());
     }
 
     #[test]

@@ -36,6 +36,7 @@ use crate::keysecret::age::{AnyKeySecretError, add_key_secret};
 pub use crate::object::read_key_secrets;
 use crate::object::{FormatError, ObjectMeta, Secret};
 
+pub mod escrow;
 pub mod threshold;
 
 pub use threshold::{Holder, Share, ThresholdBackup, ThresholdError};

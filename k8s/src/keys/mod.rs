@@ -20,6 +20,7 @@ use kube::Api;
 use kube::api::ListParams;
 use sealant_core::keysecret::age::AGE_KEY_LABEL;
 use sealant_core::keysecret::{KEY_LABEL, KEY_STATE_ACTIVE, KEY_STATE_COMPROMISED};
+use sealant_core::tenant::{TENANT_LABEL, TenantName};
 
 pub use record::{KeyMaterial, KeyProblem, KeyRecord, OrderPriority};
 pub use rule::{SealingCandidate, sealing_key, sort_oldest_first};
@@ -73,16 +74,33 @@ pub enum Listing {
 }
 
 impl Listing {
-    /// The label selector for `kind`'s key Secrets.
-    pub fn selector(self, kind: KeyKind) -> String {
-        match self {
+    /// The label selector for `kind`'s key Secrets of `owners`.
+    pub fn selector(self, kind: KeyKind, owners: Owners<'_>) -> String {
+        let state = match self {
             Listing::Every => kind.label().to_owned(),
             Listing::Unsealing => format!(
                 "{} in ({KEY_STATE_ACTIVE},{KEY_STATE_COMPROMISED})",
                 kind.label()
             ),
+        };
+        match owners {
+            Owners::All => state,
+            Owners::Cluster => format!("{state},!{TENANT_LABEL}"),
+            Owners::Tenant(tenant) => format!("{state},{TENANT_LABEL}={tenant}"),
         }
     }
+}
+
+/// Whose key Secrets a listing asks for (docs/multi-tenancy.md, "Tenant keys"): a tenant's key
+/// Secrets carry [`TENANT_LABEL`], the cluster's do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owners<'a> {
+    /// The cluster key set only (what upstream's tools see as the keys).
+    Cluster,
+    /// One tenant's key set.
+    Tenant(&'a TenantName),
+    /// Every key Secret, the cluster's and every tenant's (`KeyRecord::owner` tells them apart).
+    All,
 }
 
 /// Reading key Secrets from the API server failed.
@@ -117,7 +135,8 @@ impl KeyListError {
     }
 }
 
-/// The key Secrets of `kind` that `listing` selects, in the API server's list order.
+/// The key Secrets of `kind` and `owners` that `listing` selects, in the API server's list
+/// order. The legacy key ([`legacy`]) is the cluster's and is not listed here.
 ///
 /// # Errors
 /// The API server refused or was not reached.
@@ -125,8 +144,9 @@ pub async fn list(
     api: &Api<K8sSecret>,
     kind: KeyKind,
     listing: Listing,
+    owners: Owners<'_>,
 ) -> Result<Vec<K8sSecret>, KeyListError> {
-    let params = ListParams::default().labels(&listing.selector(kind));
+    let params = ListParams::default().labels(&listing.selector(kind, owners));
     api.list(&params)
         .await
         .map(|list| list.items)

@@ -7,6 +7,7 @@ use sealant_core::keysecret::wrapped::WrappedKey;
 use sealant_core::keysecret::{
     KeySecretError, KeyState, RENEW_REQUEST_ANNOTATION, read_key_secret,
 };
+use sealant_core::tenant::{KeyOwner, TenantNameError};
 use sealant_core::{Certificate, Fingerprint, PrivateKey};
 use time::OffsetDateTime;
 
@@ -54,6 +55,10 @@ pub enum KeyProblem {
     /// unwraps the data key. The envelope holds no plaintext.
     #[error("protected by {}: not yet unwrapped", .0.protection())]
     NeedsUnwrap(Box<WrappedKey>),
+    /// Its tenant label is not a tenant name: the key belongs to nobody, and is not used as a
+    /// cluster key either (docs/multi-tenancy.md, "Tenant keys").
+    #[error("unusable tenant label: {0}")]
+    Tenant(#[source] TenantNameError),
 }
 
 /// The private part of a usable key. `Debug` shows fingerprints only (core's types redact).
@@ -77,6 +82,10 @@ pub struct KeyRecord {
     pub kind: KeyKind,
     /// The key Secret's name.
     pub secret: String,
+    /// The cluster's key, or a tenant's (its [`sealant_core::tenant::TENANT_LABEL`]). A key
+    /// whose tenant label does not parse reads as the cluster's with [`KeyProblem::Tenant`]: it
+    /// is never usable.
+    pub owner: KeyOwner,
     /// Its `resourceVersion`, so a state change does not overwrite a concurrent one.
     pub resource_version: Option<String>,
     /// The state its label gives it. An unlabelled RSA Secret is the legacy key, active as
@@ -108,9 +117,11 @@ impl KeyRecord {
                 |value| KeyState::from_label(value),
             ),
         };
+        let owner = KeyOwner::of_key_labels(metadata.labels.as_ref());
         let mut record = KeyRecord {
             kind,
             secret: metadata.name.clone().unwrap_or_default(),
+            owner: owner.clone().unwrap_or_default(),
             resource_version: metadata.resource_version.clone(),
             state,
             fingerprint: None,
@@ -122,6 +133,10 @@ impl KeyRecord {
             problem: None,
             material: None,
         };
+        if let Err(err) = owner {
+            record.problem = Some(KeyProblem::Tenant(err));
+            return record;
+        }
         let core = match secret_to_core(secret) {
             Ok(core) => core,
             Err(err) => {

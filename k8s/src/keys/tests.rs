@@ -68,12 +68,21 @@ fn age_secret(created: i64) -> (K8sSecret, AgeIdentity) {
 #[test]
 fn selectors_name_the_labels_and_the_unsealing_states() {
     assert_eq!(
-        Listing::Every.selector(KeyKind::Rsa),
+        Listing::Every.selector(KeyKind::Rsa, Owners::All),
         "sealedsecrets.bitnami.com/sealed-secrets-key"
     );
     assert_eq!(
-        Listing::Unsealing.selector(KeyKind::Age),
+        Listing::Unsealing.selector(KeyKind::Age, Owners::All),
         "sealant.dev/age-key in (active,compromised)"
+    );
+    assert_eq!(
+        Listing::Unsealing.selector(KeyKind::Rsa, Owners::Cluster),
+        "sealedsecrets.bitnami.com/sealed-secrets-key in (active,compromised),!sealant.dev/tenant"
+    );
+    let tenant = sealant_core::TenantName::parse("payments").unwrap();
+    assert_eq!(
+        Listing::Every.selector(KeyKind::Age, Owners::Tenant(&tenant)),
+        "sealant.dev/age-key,sealant.dev/tenant=payments"
     );
     assert_eq!(KeyKind::ALL.map(KeyKind::name), ["rsa", "age"]);
     assert!(KeyKind::Rsa < KeyKind::Age);

@@ -398,7 +398,16 @@ fn context(module: &Path) -> Result<Pkcs11, KmsError> {
         KmsError::new(
             ErrorKind::Unreachable,
             PROVIDER,
-            format!("cannot load the PKCS#11 module {}", module.display()),
+            if cfg!(target_env = "musl") {
+                // A static musl binary has no dynamic loader (docs/key-protection.md,
+                // "The pkcs11 image").
+                format!(
+                    "cannot load the PKCS#11 module {}: this controller is statically linked and cannot load shared libraries; use the pkcs11 image variant",
+                    module.display()
+                )
+            } else {
+                format!("cannot load the PKCS#11 module {}", module.display())
+            },
         )
         .with_source(err)
     })?;

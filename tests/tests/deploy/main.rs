@@ -136,6 +136,18 @@ fn helm_values_map_to_controller_flags() {
         "aws-kms-region",
         "aws-kms-key-id",
         "aws-kms-endpoint",
+        // Set by the chart from controller.tenantKeys.* (templates/_tenantkeys.tpl,
+        // docs/multi-tenancy.md); tenantKeys itself is the --tenant-keys flag.
+        "tenant-label",
+        "tenant-allow-cluster-key",
+        // Set by the chart from escrow.* (templates/_escrow.tpl, docs/recovery.md).
+        "escrow-recipient",
+        "escrow-recipients-file",
+        "escrow-threshold",
+        "escrow-group",
+        // A one-shot check run by hand or as an init container, not a controller setting
+        // (docs/key-protection.md, "Checking the setup").
+        "check-key-protection",
     ]
     .map(str::to_owned)
     .into();

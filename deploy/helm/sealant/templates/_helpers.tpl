@@ -66,7 +66,11 @@ map), or nothing; already indented for metadata, so included as `{{- include ...
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" $repository .Values.image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if and .Values.image.variant (not (hasSuffix (printf "-%s" .Values.image.variant) $tag)) -}}
+{{- $tag = printf "%s-%s" $tag .Values.image.variant -}}
+{{- end -}}
+{{- printf "%s:%s" $repository $tag -}}
 {{- end -}}
 {{- end -}}
 
@@ -124,7 +128,7 @@ flag names being the value names in kebab case (keyRenewPeriod -> --key-renew-pe
 */}}
 {{- define "sealant.args" -}}
 {{- $c := include "sealant.controller" . | fromJson -}}
-{{- $skip := list "extraArgs" "additionalNamespaces" "privatekeyAnnotations" "privatekeyLabels" -}}
+{{- $skip := list "extraArgs" "additionalNamespaces" "privatekeyAnnotations" "privatekeyLabels" "tenantKeys" -}}
 {{- range $name := keys $c | sortAlpha -}}
 {{- $value := index $c $name -}}
 {{- /* JSON (and YAML) numbers are float64 here: print whole ones as integers (1048576, not 1.048576e+06). */ -}}
@@ -188,6 +192,9 @@ flag names being the value names in kebab case (keyRenewPeriod -> --key-renew-pe
 {{- $repository := .Values.image.repository -}}
 {{- if and (hasPrefix "example.invalid/" $repository) (not .Values.image.allowPlaceholder) -}}
 {{- fail (printf "image.repository is the placeholder %q, which no registry serves: build and push the controller image (README.md, \"Install\") and set image.repository (and image.tag), or set image.allowPlaceholder=true to render anyway" $repository) -}}
+{{- end -}}
+{{- if and (eq .Values.keyProtection.provider "pkcs11") (ne .Values.image.variant "pkcs11") (not .Values.image.digest) -}}
+{{- fail "keyProtection.provider=pkcs11 loads the HSM vendor's shared library, which the default static image cannot: set image.variant=pkcs11 (the dynamically linked image, deploy/image/Dockerfile.pkcs11)" -}}
 {{- end -}}
 {{- if hasSuffix "sealed-secrets-controller" $repository -}}
 {{- fail (printf "image.repository %q is upstream's controller image, which does not take sealant-controller's flags: set image.registry/image.repository/image.tag to your sealant-controller image" (include "sealant.image" .)) -}}
