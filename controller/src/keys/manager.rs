@@ -28,6 +28,7 @@ use super::KmsMetrics;
 use super::escrow::{Escrow, EscrowError, EscrowFlagError, EscrowMetrics};
 use super::events::ProtectionEvents;
 use super::load::{Loaded, read_rsa};
+use super::plan::{CutoffError, parse_cutoff};
 use super::protection::KeyProtection;
 use super::{KeySnapshot, KeyStore, Tenancy, TenancyFlagError, generate_name};
 use crate::flags::Args;
@@ -169,9 +170,14 @@ impl KeyManager {
             tenancy: Arc::new(Tenancy::default()),
             tenants_seen,
         };
+        let namespaces = if manager.args.tenant_keys {
+            super::ns_labels::NamespaceLabels::watched(client)
+        } else {
+            super::ns_labels::NamespaceLabels::uncached(client)
+        };
         let store = KeyStore {
             rx,
-            namespaces: Some(Api::all(client)),
+            namespaces: Some(Arc::new(namespaces)),
         };
         (manager, store)
     }
@@ -772,29 +778,4 @@ async fn recv_signal(signal: &mut Option<tokio::signal::unix::Signal>) -> Option
         Some(signal) => signal.recv().await,
         None => std::future::pending().await,
     }
-}
-
-/// `--key-cutoff-time` in another format than `date -R`'s.
-#[derive(Debug, thiserror::Error)]
-#[error("--key-cutoff-time {text:?}: expected a time like `date -R` prints ({source})")]
-pub struct CutoffError {
-    text: String,
-    #[source]
-    source: time::error::Parse,
-}
-
-/// Parses `--key-cutoff-time` (RFC 1123 with a numeric zone, as `date -R` prints).
-///
-/// # Errors
-/// A non-empty value in another format.
-pub fn parse_cutoff(text: &str) -> Result<Option<OffsetDateTime>, CutoffError> {
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc2822)
-        .map(Some)
-        .map_err(|source| CutoffError {
-            text: text.to_owned(),
-            source,
-        })
 }

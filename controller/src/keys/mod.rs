@@ -29,6 +29,7 @@ mod escrow;
 mod events;
 mod load;
 mod manager;
+mod ns_labels;
 mod plan;
 mod protection;
 #[cfg(test)]
@@ -52,7 +53,8 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 pub use escrow::{EscrowError, EscrowFlagError, EscrowMetrics};
-pub use manager::{CutoffError, KeyManager, KeyManagerError, parse_cutoff};
+pub use manager::{KeyManager, KeyManagerError};
+pub use plan::{CutoffError, parse_cutoff};
 pub use provider_metrics::KmsMetrics;
 pub use tenants::{
     AllowCluster, BadTenantLabel, OwnerKeys, Tenancy, TenancyFlagError, TenantKeys,
@@ -201,7 +203,7 @@ pub struct KeyStore {
     rx: watch::Receiver<Arc<KeySnapshot>>,
     /// Where namespace labels are read for [`KeyStore::owner_of_namespace`] (`None`: every
     /// namespace reads as unlabelled; tests and offline use).
-    namespaces: Option<kube::Api<k8s_openapi::api::core::v1::Namespace>>,
+    namespaces: Option<Arc<ns_labels::NamespaceLabels>>,
 }
 
 /// The owner of a namespace's keys could not be told.
@@ -254,8 +256,8 @@ impl KeyStore {
         }
     }
 
-    /// Whose keys serve `namespace` ([`Tenancy::owner_of`] of its labels, read with a `get`
-    /// of its metadata; none with tenant keys off).
+    /// Whose keys serve `namespace` ([`Tenancy::owner_of`] of its labels, from a Namespace
+    /// watch's cache (a `get` until it has listed); none with tenant keys off).
     ///
     /// # Errors
     /// The labels cannot be read, or the tenant label's value is not a tenant name.
@@ -267,17 +269,16 @@ impl KeyStore {
         if !snapshot.tenancy.enabled || namespace.is_empty() {
             return Ok(sealant_core::KeyOwner::Cluster);
         }
-        let labels = match &self.namespaces {
-            Some(api) => api
-                .get_metadata_opt(namespace)
-                .await
-                .map_err(|err| NamespaceOwnerError::Lookup {
-                    namespace: namespace.to_owned(),
-                    source: Box::new(err.into()),
-                })?
-                .and_then(|ns| ns.metadata.labels),
-            None => None,
-        };
+        let labels =
+            match &self.namespaces {
+                Some(namespaces) => namespaces.labels(namespace).await.map_err(|err| {
+                    NamespaceOwnerError::Lookup {
+                        namespace: namespace.to_owned(),
+                        source: Box::new(err.into()),
+                    }
+                })?,
+                None => None,
+            };
         snapshot
             .tenancy
             .owner_of(labels.as_ref())

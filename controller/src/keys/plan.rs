@@ -1,10 +1,12 @@
 //! What the leader has to do about the keys it just read, per owner: the cluster's keys and,
-//! with tenant keys on, each tenant's (docs/multi-tenancy.md, "Tenant keys").
+//! with tenant keys on, each tenant's (docs/multi-tenancy.md, "Tenant keys"); and the
+//! `--key-cutoff-time` that makes the cluster's first check generate a key.
 
 use std::collections::BTreeSet;
 
 use sealant_core::KeyOwner;
 use sealant_core::tenant::TenantName;
+use time::OffsetDateTime;
 
 use super::KeySnapshot;
 use super::load::Loaded;
@@ -63,4 +65,29 @@ impl KeyAction {
             .filter_map(|owner| Self::of_owner(loaded, &owner, age_keys).map(|a| (owner, a)))
             .collect()
     }
+}
+
+/// `--key-cutoff-time` in another format than `date -R`'s.
+#[derive(Debug, thiserror::Error)]
+#[error("--key-cutoff-time {text:?}: expected a time like `date -R` prints ({source})")]
+pub struct CutoffError {
+    text: String,
+    #[source]
+    source: time::error::Parse,
+}
+
+/// Parses `--key-cutoff-time` (RFC 1123 with a numeric zone, as `date -R` prints).
+///
+/// # Errors
+/// A non-empty value in another format.
+pub fn parse_cutoff(text: &str) -> Result<Option<OffsetDateTime>, CutoffError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc2822)
+        .map(Some)
+        .map_err(|source| CutoffError {
+            text: text.to_owned(),
+            source,
+        })
 }
