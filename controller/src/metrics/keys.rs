@@ -1,6 +1,7 @@
 //! The key metrics (`sealant_keys`, `sealant_key_age_seconds`, `sealant_key_renewal_seconds`,
 //! `sealant_key_sealedsecrets*`), read from the current keys and the leader's key inventory at
-//! each scrape.
+//! each scrape. Every key metric has a `tenant` label: "" (no label, to Prometheus) for the
+//! cluster keys, the tenant's name for a tenant's (docs/multi-tenancy.md, "Tenant keys").
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +38,13 @@ pub trait KeyUsageSource: Send + Sync {
 struct KindStateLabels {
     kind: String,
     state: String,
+    /// The tenant whose key set it is ("" for the cluster keys: Prometheus stores no label).
+    tenant: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TenantLabels {
+    tenant: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -44,6 +52,7 @@ struct KeyLabels {
     fingerprint: String,
     kind: String,
     state: String,
+    tenant: String,
 }
 
 /// Reads the current keys (and the leader's inventory) at scrape time.
@@ -59,27 +68,64 @@ impl fmt::Debug for KeyCollector {
     }
 }
 
-/// `(fingerprint, kind, state)` of every loaded key, RSA first, oldest first.
-fn loaded_keys(
-    snapshot: &KeySnapshot,
-) -> Vec<(String, &'static str, String, time::OffsetDateTime)> {
-    let rsa = snapshot.keys.iter().map(|k| {
-        (
-            k.fingerprint.to_string(),
-            KIND_RSA,
-            k.state.to_string(),
-            k.order_time,
+/// One loaded key as the metrics label it.
+struct Loaded {
+    fingerprint: String,
+    kind: &'static str,
+    state: String,
+    order_time: time::OffsetDateTime,
+    /// "" for the cluster keys.
+    tenant: String,
+}
+
+/// Each owner's key set: the cluster's ("") and, with tenant keys on, each tenant's
+/// (docs/multi-tenancy.md, "Tenant keys").
+fn owner_sets(snapshot: &KeySnapshot) -> Vec<(String, &KeySnapshot)> {
+    std::iter::once((String::new(), snapshot))
+        .chain(
+            snapshot
+                .tenants
+                .iter()
+                .map(|(name, keys)| (name.as_str().to_owned(), &keys.own)),
         )
-    });
-    let age = snapshot.age.iter().map(|k| {
-        (
-            k.fingerprint.to_string(),
-            KIND_AGE,
-            k.state.to_string(),
-            k.order_time,
-        )
-    });
-    rsa.chain(age).collect()
+        .collect()
+}
+
+/// Every loaded key of every owner, cluster first; RSA first, oldest first within an owner.
+fn loaded_keys(snapshot: &KeySnapshot) -> Vec<Loaded> {
+    let mut loaded = Vec::new();
+    for (tenant, set) in owner_sets(snapshot) {
+        for k in &set.keys {
+            loaded.push(Loaded {
+                fingerprint: k.fingerprint.to_string(),
+                kind: KIND_RSA,
+                state: k.state.to_string(),
+                order_time: k.order_time,
+                tenant: tenant.clone(),
+            });
+        }
+        for k in &set.age {
+            loaded.push(Loaded {
+                fingerprint: k.fingerprint.to_string(),
+                kind: KIND_AGE,
+                state: k.state.to_string(),
+                order_time: k.order_time,
+                tenant: tenant.clone(),
+            });
+        }
+    }
+    loaded
+}
+
+impl Loaded {
+    fn labels(&self) -> KeyLabels {
+        KeyLabels {
+            fingerprint: self.fingerprint.clone(),
+            kind: self.kind.to_owned(),
+            state: self.state.clone(),
+            tenant: self.tenant.clone(),
+        }
+    }
 }
 
 fn gauge_value(n: usize) -> i64 {
@@ -96,18 +142,21 @@ pub(super) fn encode_keys(
 ) -> Result<(), fmt::Error> {
     let loaded = loaded_keys(snapshot);
     let count = Family::<KindStateLabels, Gauge>::default();
-    for kind in [KIND_RSA, KIND_AGE] {
-        for state in ["active", "compromised"] {
-            let n = loaded
-                .iter()
-                .filter(|(_, k, s, _)| *k == kind && s == state)
-                .count();
-            count
-                .get_or_create(&KindStateLabels {
-                    kind: kind.to_owned(),
-                    state: state.to_owned(),
-                })
-                .set(gauge_value(n));
+    for (tenant, _) in owner_sets(snapshot) {
+        for kind in [KIND_RSA, KIND_AGE] {
+            for state in ["active", "compromised"] {
+                let n = loaded
+                    .iter()
+                    .filter(|k| k.kind == kind && k.state == state && k.tenant == tenant)
+                    .count();
+                count
+                    .get_or_create(&KindStateLabels {
+                        kind: kind.to_owned(),
+                        state: state.to_owned(),
+                        tenant: tenant.clone(),
+                    })
+                    .set(gauge_value(n));
+            }
         }
     }
     count.encode(encoder.encode_descriptor(
@@ -118,13 +167,9 @@ pub(super) fn encode_keys(
     )?)?;
 
     let age = Family::<KeyLabels, Gauge<f64, AtomicU64>>::default();
-    for (fingerprint, kind, state, order_time) in &loaded {
-        age.get_or_create(&KeyLabels {
-            fingerprint: fingerprint.clone(),
-            kind: (*kind).to_owned(),
-            state: state.clone(),
-        })
-        .set((now - *order_time).as_seconds_f64());
+    for key in &loaded {
+        age.get_or_create(&key.labels())
+            .set((now - key.order_time).as_seconds_f64());
     }
     if !age.is_empty() {
         age.encode(encoder.encode_descriptor(
@@ -135,13 +180,19 @@ pub(super) fn encode_keys(
         )?)?;
     }
 
-    if let Some(newest) = snapshot.newest().filter(|_| !renew_period.is_zero()) {
-        let due = newest.order_time + renew_period;
-        let renewal = Gauge::<f64, AtomicU64>::default();
-        renewal.set((due - now).as_seconds_f64());
+    let renewal = Family::<TenantLabels, Gauge<f64, AtomicU64>>::default();
+    for (tenant, set) in owner_sets(snapshot) {
+        if let Some(newest) = set.newest().filter(|_| !renew_period.is_zero()) {
+            let due = newest.order_time + renew_period;
+            renewal
+                .get_or_create(&TenantLabels { tenant })
+                .set((due - now).as_seconds_f64());
+        }
+    }
+    if !renewal.is_empty() {
         renewal.encode(encoder.encode_descriptor(
             "sealant_key_renewal",
-            "Time until the newest active key is due for renewal (negative: overdue)",
+            "Time until each owner's newest active key is due for renewal (negative: overdue)",
             Some(&Unit::Seconds),
             renewal.metric_type(),
         )?)?;
@@ -151,23 +202,20 @@ pub(super) fn encode_keys(
         return Ok(());
     };
     let used = Family::<KeyLabels, Gauge>::default();
-    for (fingerprint, kind, state, _) in &loaded {
-        let n = usage.by_key.get(fingerprint).copied().unwrap_or(0);
-        used.get_or_create(&KeyLabels {
-            fingerprint: fingerprint.clone(),
-            kind: (*kind).to_owned(),
-            state: state.clone(),
-        })
-        .set(i64::try_from(n).unwrap_or(i64::MAX));
+    for key in &loaded {
+        let n = usage.by_key.get(&key.fingerprint).copied().unwrap_or(0);
+        used.get_or_create(&key.labels())
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
     for (fingerprint, n) in &usage.by_key {
-        if loaded.iter().any(|(f, ..)| f == fingerprint) {
+        if loaded.iter().any(|k| &k.fingerprint == fingerprint) {
             continue;
         }
         used.get_or_create(&KeyLabels {
             fingerprint: fingerprint.clone(),
             kind: "unknown".to_owned(),
             state: "unloaded".to_owned(),
+            tenant: String::new(),
         })
         .set(i64::try_from(*n).unwrap_or(i64::MAX));
     }

@@ -17,10 +17,10 @@
 //! |---|---|---|
 //! | `sealant_unseal_rsa_operations_total` | counter | `source` (reconcile, verify, rotate) |
 //! | `sealant_sealedsecrets` | gauge: SealedSecrets per condition status | `namespace`, `condition`, `status` (True, False, Unknown) |
-//! | `sealant_keys` | gauge: loaded keys (0 included) | `kind` (rsa, age), `state` (active, compromised) |
-//! | `sealant_key_age_seconds` | gauge: age of each loaded key (from its order time) | `fingerprint`, `kind`, `state` |
-//! | `sealant_key_renewal_seconds` | gauge: time until the newest active RSA key is one `--key-renew-period` old (negative: overdue); absent with renewal off or no active key | – |
-//! | `sealant_key_sealedsecrets` | gauge: SealedSecrets whose inventory (`status.keyFingerprints`) lists the key; 0 for a loaded key nothing uses (it can be retired) | `fingerprint`, `kind`, `state` |
+//! | `sealant_keys` | gauge: loaded keys (0 included) | `kind` (rsa, age), `state` (active, compromised), `tenant` ("" for the cluster keys) |
+//! | `sealant_key_age_seconds` | gauge: age of each loaded key (from its order time) | `fingerprint`, `kind`, `state`, `tenant` |
+//! | `sealant_key_renewal_seconds` | gauge: time until each owner's newest active RSA key is one `--key-renew-period` old (negative: overdue); absent with renewal off or no active key | `tenant` |
+//! | `sealant_key_sealedsecrets` | gauge: SealedSecrets whose inventory (`status.keyFingerprints`) lists the key; 0 for a loaded key nothing uses (it can be retired) | `fingerprint`, `kind`, `state`, `tenant` |
 //! | `sealant_key_sealedsecrets_unknown` | gauge: SealedSecrets whose keys are not known yet (never unsealed by sealant, failing, or v1 blobs) | – |
 //! | `sealant_key_provider_*`, `sealant_keys_unwrap_failed`, `sealant_key_provider_renewal_waiting` | key protection (HSM / KMS), see `kms` | |
 //! | `sealant_key_escrow_failures_total`, `sealant_key_escrow_pending` | key escrow (docs/recovery.md), see `keys::escrow` | |

@@ -208,22 +208,34 @@ fn key_metrics_report_states_usage_and_renewal() {
     // A follower: keys, no usage.
     let text = metrics.encode().unwrap();
     for (line, n) in [
-        ("sealant_keys{kind=\"rsa\",state=\"active\"} ", 1.0),
-        ("sealant_keys{kind=\"rsa\",state=\"compromised\"} ", 1.0),
-        ("sealant_keys{kind=\"age\",state=\"active\"} ", 1.0),
-        ("sealant_keys{kind=\"age\",state=\"compromised\"} ", 0.0),
+        (
+            "sealant_keys{kind=\"rsa\",state=\"active\",tenant=\"\"} ",
+            1.0,
+        ),
+        (
+            "sealant_keys{kind=\"rsa\",state=\"compromised\",tenant=\"\"} ",
+            1.0,
+        ),
+        (
+            "sealant_keys{kind=\"age\",state=\"active\",tenant=\"\"} ",
+            1.0,
+        ),
+        (
+            "sealant_keys{kind=\"age\",state=\"compromised\",tenant=\"\"} ",
+            0.0,
+        ),
     ] {
         assert_eq!(value(&text, line), Some(n), "{line} in\n{text}");
     }
     let compromised_age = value(
         &text,
-        &format!("sealant_key_age_seconds{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\"}}"),
+        &format!("sealant_key_age_seconds{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\",tenant=\"\"}}"),
     )
     .unwrap();
     assert!((900.0 * 3600.0..900.0 * 3600.0 + 60.0).contains(&compromised_age));
     // 720 h period, newest active key 700 h old: due in 20 h (the compromised one is older
     // and the age key newer: neither counts).
-    let renewal = value(&text, "sealant_key_renewal_seconds ").unwrap();
+    let renewal = value(&text, "sealant_key_renewal_seconds{tenant=\"\"} ").unwrap();
     assert!(
         (20.0 * 3600.0 - 60.0..=20.0 * 3600.0).contains(&renewal),
         "{renewal}"
@@ -239,10 +251,10 @@ fn key_metrics_report_states_usage_and_renewal() {
     metrics.watch_inventory(Some(inventory.clone() as Arc<dyn KeyUsageSource>));
     let text = metrics.encode().unwrap();
     for (line, n) in [
-        (format!("sealant_key_sealedsecrets{{fingerprint=\"{active}\",kind=\"rsa\",state=\"active\"}} "), 2.0),
-        (format!("sealant_key_sealedsecrets{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\"}} "), 1.0),
-        (format!("sealant_key_sealedsecrets{{fingerprint=\"{age}\",kind=\"age\",state=\"active\"}} "), 0.0),
-        ("sealant_key_sealedsecrets{fingerprint=\"SHA256:retiredkey\",kind=\"unknown\",state=\"unloaded\"} ".to_owned(), 1.0),
+        (format!("sealant_key_sealedsecrets{{fingerprint=\"{active}\",kind=\"rsa\",state=\"active\",tenant=\"\"}} "), 2.0),
+        (format!("sealant_key_sealedsecrets{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\",tenant=\"\"}} "), 1.0),
+        (format!("sealant_key_sealedsecrets{{fingerprint=\"{age}\",kind=\"age\",state=\"active\",tenant=\"\"}} "), 0.0),
+        ("sealant_key_sealedsecrets{fingerprint=\"SHA256:retiredkey\",kind=\"unknown\",state=\"unloaded\",tenant=\"\"} ".to_owned(), 1.0),
         ("sealant_key_sealedsecrets_unknown ".to_owned(), 1.0),
     ] {
         assert_eq!(value(&text, &line), Some(n), "{line} in\n{text}");
@@ -254,7 +266,7 @@ fn key_metrics_report_states_usage_and_renewal() {
         value(
             &text,
             &format!(
-                "sealant_key_sealedsecrets{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\"}} "
+                "sealant_key_sealedsecrets{{fingerprint=\"{compromised}\",kind=\"rsa\",state=\"compromised\",tenant=\"\"}} "
             )
         ),
         Some(0.0),
@@ -278,7 +290,11 @@ fn key_metrics_report_states_usage_and_renewal() {
 fn renewal_is_negative_when_overdue_and_absent_when_off() {
     let metrics = Metrics::for_tests(false);
     metrics.watch_keys(KeyStore::fixed(keys(time::Duration::hours(730)).0));
-    let renewal = value(&metrics.encode().unwrap(), "sealant_key_renewal_seconds ").unwrap();
+    let renewal = value(
+        &metrics.encode().unwrap(),
+        "sealant_key_renewal_seconds{tenant=\"\"} ",
+    )
+    .unwrap();
     assert!(
         (-10.0 * 3600.0 - 60.0..=-10.0 * 3600.0).contains(&renewal),
         "{renewal}"
@@ -298,5 +314,71 @@ fn method_labels_follow_promhttp() {
     assert_eq!(
         method_label(&Method::from_bytes(b"PROPFIND").unwrap()),
         "unknown"
+    );
+}
+
+#[test]
+fn tenant_keys_are_reported_under_their_tenant() {
+    use sealant_core::keysecret::KeyState;
+    let metrics = Metrics::for_tests(false);
+    let (mut snapshot, _) = keys(time::Duration::hours(700));
+    // Tenant alpha: one active RSA key, 10 h old; tenant beta: only a compromised one.
+    let (alpha, _) = key_info("rsa2048", KeyState::Active, time::Duration::hours(10));
+    let alpha_fingerprint = alpha.fingerprint.to_string();
+    let mut alpha_keys = crate::keys::TenantKeys::default();
+    alpha_keys.own.keys.push(alpha);
+    let (beta, _) = key_info(
+        "other-2048",
+        KeyState::Compromised,
+        time::Duration::hours(1),
+    );
+    let mut beta_keys = crate::keys::TenantKeys::default();
+    beta_keys.own.keys.push(beta);
+    for (name, keys) in [("alpha", alpha_keys), ("beta", beta_keys)] {
+        snapshot
+            .tenants
+            .insert(sealant_core::TenantName::parse(name).unwrap(), keys);
+    }
+    metrics.watch_keys(KeyStore::fixed(snapshot));
+    let text = metrics.encode().unwrap();
+    for (line, n) in [
+        (
+            "sealant_keys{kind=\"rsa\",state=\"active\",tenant=\"\"} ",
+            1.0,
+        ),
+        (
+            "sealant_keys{kind=\"rsa\",state=\"active\",tenant=\"alpha\"} ",
+            1.0,
+        ),
+        (
+            "sealant_keys{kind=\"rsa\",state=\"active\",tenant=\"beta\"} ",
+            0.0,
+        ),
+        (
+            "sealant_keys{kind=\"rsa\",state=\"compromised\",tenant=\"beta\"} ",
+            1.0,
+        ),
+    ] {
+        assert_eq!(value(&text, line), Some(n), "{line} in\n{text}");
+    }
+    assert!(
+        value(
+            &text,
+            &format!(
+                "sealant_key_age_seconds{{fingerprint=\"{alpha_fingerprint}\",kind=\"rsa\",state=\"active\",tenant=\"alpha\"}}"
+            )
+        )
+        .is_some(),
+        "{text}"
+    );
+    // Each owner's own renewal: alpha's newest key is 10 h old, due in 710 h; beta has none.
+    let alpha_renewal = value(&text, "sealant_key_renewal_seconds{tenant=\"alpha\"} ").unwrap();
+    assert!(
+        (710.0 * 3600.0 - 60.0..=710.0 * 3600.0).contains(&alpha_renewal),
+        "{alpha_renewal}"
+    );
+    assert!(
+        !text.contains("sealant_key_renewal_seconds{tenant=\"beta\"}"),
+        "{text}"
     );
 }

@@ -535,7 +535,7 @@ async fn metrics_endpoint_renders_upstream_names() {
         "sealed_secrets_controller_condition_info{namespace=\"ns\",name=\"db\",condition=\"Synced\",ss_app_kubernetes_io_instance=\"\"} 1",
         "sealed_secrets_controller_http_requests_total{path=\"/v1/cert.pem\",code=\"200\",method=\"get\"} 1",
         "# TYPE sealed_secrets_controller_http_request_duration_seconds histogram",
-        "sealant_keys{kind=\"rsa\",state=\"active\"} 2",
+        "sealant_keys{kind=\"rsa\",state=\"active\",tenant=\"\"} 2",
         "# TYPE sealant_key_age_seconds gauge",
         "sealant_unseal_rsa_operations_total{source=\"reconcile\"} 0",
         "# EOF",
