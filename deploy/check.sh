@@ -188,7 +188,7 @@ if [[ $build -eq 1 ]]; then
   as_root chown -R 65532:65532 "$root/hsm"
   as_root chmod 0400 "$root/hsm/pin"
   rc=0
-  out="$(as_root env -i SOFTHSM2_CONF=/hsm/softhsm2.conf chroot --userspec=65532:65532 "$root" \
+  out="$(as_root env -i SOFTHSM2_CONF=/hsm/softhsm2.conf "$(command -v chroot)" --userspec=65532:65532 "$root" \
     /usr/local/bin/sealant-controller "${pkcs11_flags[@]}" 2>&1)" || rc=$?
   [[ $rc -eq 0 && "$out" == "key protection ok: pkcs11"* ]] \
     || die "--check-key-protection through SoftHSM2 failed in the pkcs11 image root (exit $rc): $out"
