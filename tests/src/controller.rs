@@ -615,7 +615,27 @@ pub async fn expose_controller(
         "metadata": { "name": PROXIED_POD },
         "spec": { "containers": [{ "name": "controller", "image": "sealant-controller" }] },
     }))?;
-    pods.create(&PostParams::default(), &pod).await?;
+    // A fresh namespace has no `default` ServiceAccount until the controller-manager makes
+    // one, and Pod admission answers ServerTimeout until then: create it, and retry.
+    let accounts: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        Api::namespaced(client.clone(), namespace);
+    let account = serde_json::from_value(serde_json::json!({ "metadata": { "name": "default" } }))?;
+    match accounts.create(&PostParams::default(), &account).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(e)) if e.code == 409 => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut attempts = 0;
+    loop {
+        match pods.create(&PostParams::default(), &pod).await {
+            Ok(_) => break,
+            Err(kube::Error::Api(e)) if e.reason == "ServerTimeout" && attempts < 60 => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let status = serde_json::json!({
         "status": { "podIP": ip.to_string(), "podIPs": [{ "ip": ip.to_string() }] },
     });
