@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 GROUP_PATH = "/apis/bitnami.com/v1alpha1"
@@ -259,6 +260,38 @@ def seal(args, cert_path, namespace, names):
     return out
 
 
+SEAL_CHUNK = 1000
+
+
+def seal_to_file(args, cert_path, namespace, n, path):
+    """Seals s0..s{n-1} in chunks of SEAL_CHUNK (one `sealant seal` each) into `path`, one JSON
+    object a line, so that the driver never holds more than one chunk: at 50,000 the bodies are
+    over 100 MB of text. Returns the path."""
+    with open(path, "w") as out:
+        for start in range(0, n, SEAL_CHUNK):
+            names = [f"s{i}" for i in range(start, min(n, start + SEAL_CHUNK))]
+            for body in seal(args, cert_path, namespace, names):
+                out.write(body + "\n")
+    return path
+
+
+class Bodies:
+    """The lines of a file written by seal_to_file, handed out one at a time to the creating
+    threads (a lock around one shared reader)."""
+
+    def __init__(self, path):
+        self.file = open(path)
+        self.lock = threading.Lock()
+
+    def next(self):
+        with self.lock:
+            line = self.file.readline()
+        return line.rstrip("\n") or None
+
+    def close(self):
+        self.file.close()
+
+
 class Progress:
     """Objects created so far (the creating threads count), for the curves."""
 
@@ -271,15 +304,19 @@ class Progress:
             self.count += 1
 
 
-def create_all(api, namespace, bodies, clients=8, progress=None):
-    """POSTs every body with `clients` parallel connections; returns the wall time."""
+def create_all(api, namespace, bodies_path, clients=8, progress=None):
+    """POSTs every body of the file `bodies_path` (seal_to_file) with `clients` parallel
+    connections, each taking the next line when it is free; returns the wall time."""
     path = f"{GROUP_PATH}/namespaces/{namespace}/sealedsecrets"
-    chunks = [bodies[i::clients] for i in range(clients)]
+    bodies = Bodies(bodies_path)
     errors = []
 
-    def worker(chunk):
+    def worker():
         try:
-            for body in chunk:
+            while not errors:
+                body = bodies.next()
+                if body is None:
+                    return
                 api.request("POST", path, body.encode())
                 if progress is not None:
                     progress.add()
@@ -287,22 +324,24 @@ def create_all(api, namespace, bodies, clients=8, progress=None):
             errors.append(err)
 
     start = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    bodies.close()
     if errors:
         raise errors[0]
     return time.monotonic() - start
 
 
 class Curve:
-    """Time series for the report's plots: objects created and objects Synced, sampled about once
-    a second (and at every 1% of N), t in seconds from the start of the creates."""
+    """Time series for the report's plots: objects created and objects Synced, sampled every
+    scrape_interval(n) (and at every 1% of N), t in seconds from the start of the creates."""
 
     def __init__(self, n, phase, progress, t0):
         self.n, self.phase, self.progress, self.t0 = n, phase, progress, t0
+        self.interval = scrape_interval(n)
         self.created, self.synced = [], []
         self.controller = None
         self.stop_event = threading.Event()
@@ -331,7 +370,7 @@ class Curve:
         last_count = -step
         while not self.stop_event.is_set():
             count = self.progress.count
-            if time.monotonic() - last >= 0.5 or count - last_count >= step:
+            if time.monotonic() - last >= self.interval or count - last_count >= step:
                 self.sample()
                 last, last_count = time.monotonic(), count
             self.stop_event.wait(0.1)
@@ -344,6 +383,20 @@ class Curve:
         self.thread.join()
         self.sample()
         return {"n": self.n, "phase": self.phase, "created": self.created, "synced": self.synced}
+
+
+def scrape_interval(n):
+    """Seconds between two reads of the controller's /metrics while N objects are watched. The
+    page has a line per SealedSecret (`sealed_secrets_controller_condition_info`, on by default),
+    several MB at 50,000: read twice a second it would cost the controller being measured real
+    CPU. 0.5 s up to 12,500 objects, then proportionally longer (2 s at 50,000)."""
+    return max(0.5, n / 25000)
+
+
+def timeout_for(args, n):
+    """A phase's time limit: --timeout, or 0.1 s per object when that is longer (5,000 s at
+    50,000, where a sync takes several minutes on 2 cores)."""
+    return max(args.timeout, 0.1 * n)
 
 
 def ensure_namespace(api, name):
@@ -360,17 +413,29 @@ def wait_for(what, check, timeout, interval):
     return time.monotonic()
 
 
+def list_pages(api, path, limit=1000):
+    """The items of a LIST, a page at a time (limit/continue): at 50,000 objects one response
+    would be hundreds of MB in the driver."""
+    token = ""
+    while True:
+        sep = "&" if "?" in path else "?"
+        page = api.get_json(f"{path}{sep}limit={limit}" + (f"&continue={urllib.parse.quote(token)}" if token else ""))
+        yield from page["items"]
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return
+
+
 def verify_synced(api, namespace, count):
-    """One LIST: every SealedSecret in `namespace` has Synced=True and its Secret exists."""
-    items = api.get_json(f"{GROUP_PATH}/namespaces/{namespace}/sealedsecrets")["items"]
-    synced = sum(1 for i in items
+    """One paged LIST each: every SealedSecret in `namespace` has Synced=True and its Secret exists."""
+    synced = sum(1 for i in list_pages(api, f"{GROUP_PATH}/namespaces/{namespace}/sealedsecrets")
                  if any(c.get("type") == "Synced" and c.get("status") == "True"
                         for c in (i.get("status") or {}).get("conditions", [])))
-    secrets = api.get_json(f"/api/v1/namespaces/{namespace}/secrets?labelSelector=")["items"]
-    owned = sum(1 for s in secrets if any(o.get("kind") == "SealedSecret"
-                                          for o in s["metadata"].get("ownerReferences", [])))
+    owned = sum(1 for s in list_pages(api, f"/api/v1/namespaces/{namespace}/secrets")
+                if any(o.get("kind") == "SealedSecret" for o in s["metadata"].get("ownerReferences", [])))
     if synced < count or owned < count:
         raise RuntimeError(f"{namespace}: {synced} SealedSecrets Synced and {owned} owned Secrets, expected {count}")
+    return synced
 
 
 def settle_rss(controller, seconds=2.0):
@@ -397,18 +462,23 @@ def restart(args, binary, build, namespace, n):
     """Starts a controller on `namespace` whose n SealedSecrets are all in sync."""
     ctl = Controller(binary, build, args, namespace, f"{args.work}/controller-{build}-restart-{namespace}.log")
     try:
-        ready = ctl.wait_ready(args.timeout)
+        ready = ctl.wait_ready(timeout_for(args, n))
 
         def seen():
             return ctl.metric("sealed_secrets_controller_unseal_requests_total") >= n
 
-        t_seen = wait_for(f"the restarted controller to look at all {n}", seen, args.timeout, 0.1)
+        # 0.1 s, coarser above 10,000 objects (the page has a line per object: scrape_interval).
+        t_seen = wait_for(f"the restarted controller to look at all {n}", seen, timeout_for(args, n),
+                          max(0.1, n / 100000))
+        cpu_seen = ctl.cpu()
         m = ctl.metrics()
+        requests = metric_sum(m, "sealant_kube_requests_total", exclude='verb="watch"')
         rss, hwm = settle_rss(ctl)
         return {
             "build": build, "ready_s": ready, "seen_s": t_seen - ctl.started,
             "rsa_ops": metric_sum(m, 'sealant_unseal_rsa_operations_total{source="reconcile"}'),
-            "rss_mib": rss, "hwm_mib": hwm, "cpu_s": ctl.cpu(),
+            "rss_mib": rss, "hwm_mib": hwm, "cpu_s": ctl.cpu(), "cpu_seen_s": cpu_seen,
+            "requests_per_sealedsecret": requests / n,
         }
     finally:
         ctl.stop()
@@ -419,11 +489,12 @@ def live_phase(args, api, pids, cert_path, n):
     ns = f"live-{n}"
     ensure_namespace(api, ns)
     log(f"{ns}: sealing {n} + 1 SealedSecrets")
-    bodies = seal(args, cert_path, ns, [f"s{i}" for i in range(n)])
+    bodies = seal_to_file(args, cert_path, ns, n, f"{args.work}/{ns}.jsonl")
     probe = seal(args, cert_path, ns, ["probe"])[0]
+    timeout = timeout_for(args, n)
     ctl = Controller(args.bin, args.build, args, ns, f"{args.work}/controller-{args.build}-{ns}.log")
     try:
-        ctl.wait_ready(args.timeout)
+        ctl.wait_ready(timeout)
         m0 = ctl.metrics()
         req0 = metric_sum(m0, "sealant_kube_requests_total", exclude='verb="watch"')
         log(f"{ns}: creating {n} SealedSecrets (8 parallel clients) with the controller running")
@@ -433,6 +504,7 @@ def live_phase(args, api, pids, cert_path, n):
         curve.watch(ctl)
         created_s = create_all(api, ns, bodies, progress=progress)
         t_created = time.monotonic()
+        os.remove(bodies)
         api.request("POST", f"{GROUP_PATH}/namespaces/{ns}/sealedsecrets", probe.encode())
         t_probe_created = time.monotonic()
 
@@ -441,8 +513,8 @@ def live_phase(args, api, pids, cert_path, n):
             return any(c.get("type") == "Synced" and c.get("status") == "True"
                        for c in (obj.get("status") or {}).get("conditions", []))
 
-        t_probe = wait_for("the probe SealedSecret", probe_synced, args.timeout, 0.05)
-        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: curve.last_synced() >= n + 1, args.timeout, 0.05)
+        t_probe = wait_for("the probe SealedSecret", probe_synced, timeout, 0.05)
+        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: curve.last_synced() >= n + 1, timeout, 0.05)
         sync = window.finish()
         curve_points = curve.finish()
         verify_synced(api, ns, n + 1)
@@ -479,44 +551,50 @@ def probe_synced(api, ns, name):
                for c in (obj.get("status") or {}).get("conditions", []))
 
 
-def backlog_phase(args, api, pids, cert_path, n):
+def backlog_phase(args, api, pids, cert_path, n, ns=None):
     """N SealedSecrets created while no controller watches, then the controller starts; once it
     is ready (its initial list done), one newcomer is created: its time to Synced, and how many
     of the N were still not Synced then (new objects first)."""
-    ns = f"backlog-{n}"
+    ns = ns or f"backlog-{n}"
     ensure_namespace(api, ns)
-    log(f"{ns}: sealing and creating {n} SealedSecrets with no controller watching")
-    bodies = seal(args, cert_path, ns, [f"s{i}" for i in range(n)])
+    log(f"{ns}: sealing {n} SealedSecrets")
+    bodies = seal_to_file(args, cert_path, ns, n, f"{args.work}/{ns}.jsonl")
     newcomer = seal(args, cert_path, ns, ["newcomer"])[0]
+    timeout = timeout_for(args, n)
+    log(f"{ns}: creating {n} SealedSecrets (8 parallel clients) with no controller watching")
     window = Window(api, pids)
     progress = Progress()
     curve = Curve(n, "backlog", progress, window.start["t"])
     created_s = create_all(api, ns, bodies, progress=progress)
+    os.remove(bodies)
     create_window = window.finish()
-    log(f"{ns}: starting the controller on the backlog")
+    log(f"{ns}: {n} created in {created_s:.1f} s ({n / created_s:,.0f}/s); starting the controller on the backlog")
     window = Window(api, pids)
     ctl = Controller(args.bin, args.build, args, ns, f"{args.work}/controller-{args.build}-{ns}.log")
     curve.watch(ctl)
     try:
-        ready = ctl.wait_ready(args.timeout)
+        ready = ctl.wait_ready(timeout)
         m0 = ctl.metrics()
         req0 = metric_sum(m0, "sealant_kube_requests_total", exclude='verb="watch"')
         api.request("POST", f"{GROUP_PATH}/namespaces/{ns}/sealedsecrets", newcomer.encode())
         t_newcomer = time.monotonic()
         t_newcomer_synced = wait_for("the newcomer SealedSecret", lambda: probe_synced(api, ns, "newcomer"),
-                                     args.timeout, 0.05)
+                                     timeout, 0.05)
         # The newcomer counts among the Synced ones.
         backlog_waiting = max(0, n - (ctl.synced() - 1))
         log(f"{ns}: newcomer Synced after {t_newcomer_synced - t_newcomer:.2f} s, "
             f"{backlog_waiting} of {n} still waiting")
-        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: curve.last_synced() >= n + 1, args.timeout, 0.05)
+        t_all = wait_for(f"{n} SealedSecrets Synced", lambda: curve.last_synced() >= n + 1, timeout, 0.05)
         sync = window.finish(ctl)
+        log(f"{ns}: all {n} Synced {t_all - ctl.started:.1f} s after the start "
+            f"({(t_all - ctl.started) / n * 1000:.1f} s per 1,000)")
         curve_points = curve.finish()
-        verify_synced(api, ns, n + 1)
+        verified = verify_synced(api, ns, n + 1)
         m1 = ctl.metrics()
         req1 = metric_sum(m1, "sealant_kube_requests_total", exclude='verb="watch"')
         rss, hwm = settle_rss(ctl)
         return {
+            "verified_synced": verified, "metrics_poll_s": scrape_interval(n),
             "n": n, "namespace": ns, "creates_s": created_s, "create_rate_per_s": n / created_s,
             "create_window": create_window,
             "ready_s": ready, "synced_s": t_all - ctl.started, "window": sync,
@@ -545,7 +623,7 @@ def load_main(argv):
     args = parser.parse_args(argv)
     api = Api(args.cluster_dir)
     ensure_namespace(api, args.namespace)
-    bodies = seal(args, args.cert, args.namespace, [f"s{i}" for i in range(args.n)])
+    bodies = seal_to_file(args, args.cert, args.namespace, args.n, f"{args.cert}.{args.namespace}.jsonl")
     metrics_port = args.metrics_port
 
     def synced():
@@ -557,6 +635,7 @@ def load_main(argv):
 
     start = time.monotonic()
     created = create_all(api, args.namespace, bodies)
+    os.remove(bodies)
     done = wait_for(f"{args.n} Synced", lambda: synced() >= args.n, args.timeout, 0.5)
     verify_synced(api, args.namespace, args.n)
     log(f"{args.n} created in {created:.1f} s, all Synced after {done - start:.1f} s")
@@ -613,9 +692,11 @@ def main():
 
 def large_phase(args, api, pids, cert_path, n):
     """The backlog phase at a large N (bench/run.sh full: 50,000), then a restart, with the
-    deployed build only: throughput, the newcomer behind the backlog, RSS."""
-    run = backlog_phase(args, api, pids, cert_path, n)
-    log(f"backlog-{n}: restarting with {n + 1} in sync ({args.build})")
+    deployed build only: backlog → all Synced, the newcomer behind the backlog, API requests per
+    object, the controller's CPU seconds and RSS; then the restart: ready, all looked at, RSA
+    operations (expected 0), RSS. Its own namespace, so it may repeat one of --sizes."""
+    run = backlog_phase(args, api, pids, cert_path, n, ns=f"large-{n}")
+    log(f"large-{n}: restarting with {n + 1} in sync ({args.build})")
     run["restart"] = restart(args, args.bin, args.build, run["namespace"], n + 1)
     return run
 

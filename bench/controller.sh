@@ -11,7 +11,8 @@
 #                                             # (default: <target dir>/bench/controller.md)
 #   bash bench/controller.sh --json r.json    # also write the figures as JSON (bench/run.sh)
 #   bash bench/controller.sh --no-backlog     # skip the backlog phase
-#   bash bench/controller.sh --large 50000    # also a backlog of 50,000 (full runs only; ~20 min)
+#   bash bench/controller.sh --large 50000    # also a backlog of 50,000 and a restart (full runs
+#                                             # only; ~10-15 min: ~10 s per 1,000 to sync on 2 cores)
 #
 # Two builds: the static musl binary the image ships (deploy/image/build-static.sh; needs
 # musl-tools and the Rust musl target, which tests/setup-deploy.sh installs), which drives
@@ -28,7 +29,11 @@
 #     N Synced (the controller's throughput without the creates competing for the CPU); once it
 #     is ready, one newcomer is created: its time to Synced and how many of the N still waited
 #     then (new objects first);
-#   - --large N: the backlog phase and a restart at that N, deployed build only;
+#   - --large N: the backlog phase (in its own namespace) and a restart at that N, deployed
+#     build only: start → all Synced, the newcomer, API requests per object, controller CPU
+#     seconds, RSS after the backlog and after the restart, the restart's RSA operations;
+#   - the driver seals in chunks into a file and the 8 clients read it line by line (it never
+#     holds all N), LISTs in pages, and its time limits grow with N (0.1 s per object);
 #   - for the report's plots: objects created and Synced over time per phase ("curves") and the
 #     highest RSS per N ("rss_points") in the JSON;
 #   - for each timed window: CPU seconds of the controller, kube-apiserver, etcd,
@@ -37,7 +42,7 @@
 # Tests never assert on these; this script prints them.
 set -euo pipefail
 
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; }
 
 sizes=1000
 out=""

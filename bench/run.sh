@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark suite in one command: regenerates docs/benchmarks.md.
 #
-#   bash bench/run.sh                  # full run (10-15 min on 2 cores, plus builds); writes docs/benchmarks.md
+#   bash bench/run.sh                  # full run (~30 min on 2 cores, plus builds); writes docs/benchmarks.md
 #   bash bench/run.sh --quick          # CI smoke run (a few minutes): small N, short
 #                                      # measurements; writes <target dir>/bench/benchmarks-quick.md
 #   bash bench/run.sh -o FILE          # write the report there instead
@@ -13,7 +13,8 @@
 #   cli         whole-process `sealant seal` against `openssl pkeyutl` (bench/cli-seal.sh)
 #   reencrypt   offline `sealant reencrypt` of 1,000 SealedSecrets × 3 items against its RSA floor
 #               (bench/reencrypt.sh)
-#   controller  N = 1,000 and 5,000 on the test control plane (bench/controller.sh)
+#   controller  N = 1,000 and 5,000 on the test control plane, then a backlog of 50,000 and a
+#               restart (bench/controller.sh --large 50000; ~15 of the 30 min; not with --quick)
 #   tenants     the hostile-tenant e2e suite: peak RSS and victim latency under attack
 #               (bench/tenants.sh; full runs only: CI's e2e step runs the same suite)
 #   keyprotect  start-up cost of key protection: unwrap of 1, 10, 100 keys through SoftHSM2
@@ -24,7 +25,7 @@
 # toolchain). Exits non-zero if any section fails; figures are never asserted.
 set -euo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 mode=full
 out=""
@@ -107,7 +108,8 @@ fi
 if wants controller; then
     probe controller
     echo "run.sh: == controller ($mode)" >&2
-    sizes=(-n "1000,5000")
+    # Full: N = 1,000 and 5,000, then a backlog of 50,000 and a restart (the large phase).
+    sizes=(-n "1000,5000" --large 50000)
     [[ $mode == quick ]] && sizes=(--quick)
     bash bench/controller.sh "${sizes[@]}" --json "$data/controller.json" -o "$data/controller.md" >/dev/null
 fi

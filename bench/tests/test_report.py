@@ -141,7 +141,8 @@ class Report(unittest.TestCase):
         self.assertIn("| sealant | 5,000 SealedSecrets, created while it runs | 50.0 s | 1.5 s | 58.7 MiB RSS "
                       "| this run |", section)
         ctl = controller()
-        ctl["large"] = {"n": 50000, "synced_s": 400.0, "newcomer_synced_s": 12.0, "rss_mib": 200.0}
+        ctl["large"] = large(rss=200.0, restart_rss=150.0)
+        ctl["large"].update(synced_s=400.0, newcomer_synced_s=12.0)
         ctl["rss_points"].append([50000, 210.0])
         text = report.full(self.write(ctl))
         self.assertIn("| sealant | 50,000 SealedSecrets, a backlog at start | 400.0 s | 12.0 s | 210.0 MiB RSS "
@@ -155,6 +156,156 @@ class Report(unittest.TestCase):
         self.assertRegex(text, r"age item open .*\(X25519\) \| 1\.20× .* \| \*\*met\*\* \|")
         text = report.full(self.write(controller(), crypto(3.2)))
         self.assertRegex(text, r"age item open .*\(post-quantum .*\) \| 3\.20× .* \| \*\*not met\*\* \|")
+
+
+def backlog(n, newcomer_s=1.5, controller_cpu_s=25.0):
+    w = window()
+    w["cpu_s"] = dict(w["cpu_s"], controller=controller_cpu_s)
+    return {"n": n, "namespace": f"backlog-{n}", "creates_s": 20.0, "create_rate_per_s": n / 20.0,
+            "create_window": window(), "ready_s": 1.0, "synced_s": n / 120.0, "window": w,
+            "newcomer_synced_s": newcomer_s, "newcomer_backlog_waiting": n - 100,
+            "requests_per_sealedsecret": 3.0, "rss_mib": 50.0, "hwm_mib": 55.0, "rsa_ops": 3 * n,
+            "verified_synced": n + 1}
+
+
+def large(n=50000, rss=100.0, restart_rss=90.0, rsa_ops=0, verified=None):
+    b = backlog(n, newcomer_s=0.8, controller_cpu_s=260.0)
+    b.update(namespace=f"large-{n}", synced_s=500.0, rss_mib=rss, hwm_mib=rss + 5,
+             verified_synced=n + 1 if verified is None else verified)
+    b["restart"] = {"build": "static musl (deployed)", "ready_s": 3.0, "seen_s": 20.0, "rsa_ops": rsa_ops,
+                    "rss_mib": restart_rss, "hwm_mib": restart_rss + 5, "cpu_s": 12.0, "cpu_seen_s": 10.0,
+                    "requests_per_sealedsecret": 0.01}
+    return b
+
+
+def floor_crypto(raw_us=1400.0):
+    c = crypto(1.2)
+    c["rsa"]["rsa4096/unseal_ring1"]["raw_us"] = raw_us
+    return c
+
+
+def target_row(text, start):
+    """The targets table's row whose first cell starts with `start`: (measured, verdict)."""
+    for line in text.splitlines():
+        if line.startswith(f"| {start}"):
+            cells = [c.strip() for c in line.strip("|").split(" | ")]
+            return cells[1], cells[2]
+    raise AssertionError(f"no target row starting with {start!r}")
+
+
+class Targets(unittest.TestCase):
+    """The targets of the large phase and of the backlog phase at 5,000."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = pathlib.Path(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def text(self, ctl, crypto_data=None):
+        data = self.dir / "data"
+        data.mkdir(exist_ok=True)
+        (data / "machine.json").write_text(json.dumps(MACHINE))
+        (data / "controller.json").write_text(json.dumps(ctl))
+        (data / "crypto.json").unlink(missing_ok=True)
+        if crypto_data is not None:
+            (data / "crypto.json").write_text(json.dumps(crypto_data))
+        return report.full(data)
+
+    def with_backlog(self, **kw):
+        ctl = controller()
+        ctl["runs"][1]["backlog"] = backlog(5000, **kw)
+        return ctl
+
+    def test_large_rss_and_sync_met(self):
+        ctl = self.with_backlog()
+        ctl["large"] = large(rss=100.0, restart_rss=110.0)
+        text = self.text(ctl)
+        measured, verdict = target_row(text, "RSS ≤ 120 MiB at 50,000")
+        self.assertEqual((measured, verdict), ("110.0 MiB (after backlog 100.0, after restart 110.0)", "**met**"))
+        measured, verdict = target_row(text, "50,000 SealedSecrets: backlog → all Synced")
+        self.assertIn("all Synced 500.0 s after the start (10.00 s per 1,000)", measured)
+        self.assertIn("all looked at 20.00 s, 0 RSA operations", measured)
+        self.assertEqual(verdict, "**met**")
+        self.assertIn("### A backlog of 50,000", text)
+
+    def test_large_rss_and_sync_not_met(self):
+        ctl = self.with_backlog()
+        ctl["large"] = large(rss=100.0, restart_rss=130.0, rsa_ops=150000)
+        text = self.text(ctl)
+        self.assertEqual(target_row(text, "RSS ≤ 120 MiB at 50,000")[1], "**not met**")
+        measured, verdict = target_row(text, "50,000 SealedSecrets: backlog → all Synced")
+        self.assertIn("150,000 RSA operations", measured)
+        self.assertEqual(verdict, "**not met**")
+        ctl["large"] = large(verified=40000)
+        measured, verdict = target_row(self.text(ctl), "50,000 SealedSecrets: backlog → all Synced")
+        self.assertIn("40,000 of 50,001 Synced", measured)
+        self.assertEqual(verdict, "**not met**")
+
+    def test_large_targets_not_measured_without_the_large_phase(self):
+        text = self.text(self.with_backlog())
+        for start in ("RSS ≤ 120 MiB at 50,000", "50,000 SealedSecrets: backlog → all Synced"):
+            measured, verdict = target_row(text, start)
+            self.assertTrue(measured.startswith("not measured (this run had no large phase"), measured)
+            self.assertEqual(verdict, "—")
+        ctl = self.with_backlog()
+        ctl["large"] = large(n=1500)
+        measured, verdict = target_row(self.text(ctl), "RSS ≤ 120 MiB at 50,000")
+        self.assertTrue(measured.startswith("not measured (this run's large phase had N = 1,500"), measured)
+        self.assertEqual(verdict, "—")
+
+    def test_newcomer_behind_the_backlog(self):
+        measured, verdict = target_row(self.text(self.with_backlog(newcomer_s=1.5)), "a newcomer behind a 5,000")
+        self.assertEqual((measured, verdict), ("1.50 s (4,900 of 5,000 still waiting then)", "**met**"))
+        self.assertEqual(target_row(self.text(self.with_backlog(newcomer_s=2.5)), "a newcomer behind a 5,000")[1],
+                         "**not met**")
+        measured, verdict = target_row(self.text(controller()), "a newcomer behind a 5,000")
+        self.assertEqual((measured, verdict), ("not measured (this run had no backlog phase)", "—"))
+        quick = controller()
+        quick["runs"] = [run(50)]
+        measured, verdict = target_row(self.text(quick), "a newcomer behind a 5,000")
+        self.assertEqual((measured, verdict), ("not measured (this run had no N = 5,000)", "—"))
+
+    def test_cpu_against_the_rsa_floor(self):
+        # 25.0 CPU s for 5,001 SealedSecrets = 4.999 ms against 3 × 1,400 µs = 4.2 ms: 1.19×.
+        text = self.text(self.with_backlog(controller_cpu_s=25.0), floor_crypto(1400.0))
+        measured, verdict = target_row(text, "controller CPU per new SealedSecret ≤ 1.25×")
+        self.assertTrue(measured.startswith("1.19× (5.00 ms / 4.20 ms"), measured)
+        self.assertEqual(verdict, "**met**")
+        self.assertIn("over the backlog sync: N = 5,000: **1.19×**", text)
+        text = self.text(self.with_backlog(controller_cpu_s=40.0), floor_crypto(1400.0))
+        measured, verdict = target_row(text, "controller CPU per new SealedSecret ≤ 1.25×")
+        self.assertTrue(measured.startswith("1.90×"), measured)
+        self.assertEqual(verdict, "**not met**")
+        text = self.text(self.with_backlog(controller_cpu_s=25.0))
+        measured, verdict = target_row(text, "controller CPU per new SealedSecret ≤ 1.25×")
+        self.assertTrue(measured.startswith("not measured (the crypto section did not run"), measured)
+        self.assertEqual(verdict, "—")
+        self.assertIn("is not set against its RSA floor", text)
+
+    def test_idle_target_kept(self):
+        self.assertEqual(target_row(self.text(controller()), "RSS ≤ 12 MiB idle (static musl (deployed)")[1],
+                         "**met**")
+
+    def test_the_large_curve_and_rss_point_are_drawn(self):
+        ctl = self.with_backlog()
+        ctl["large"] = large()
+        ctl["curves"].append({"n": 50000, "phase": "backlog", "created": [[0, 0], [100, 25000], [200, 50000]],
+                              "synced": [[200, 0], [450, 30000], [700, 50001]]})
+        ctl["rss_points"].append([50000, 110.0])
+        (self.dir / "out").mkdir()
+        data = self.dir / "data"
+        data.mkdir()
+        (data / "machine.json").write_text(json.dumps(MACHINE))
+        (data / "controller.json").write_text(json.dumps(ctl))
+        text = report.full(data, self.dir / "out" / "b.md")
+        self.assertIn("N = 5,000 and 50,000:", text)
+        self.assertNotIn("No curve for N = 50,000", text)
+        self.assertIn("(4 points,", text)
+        without = self.dir / "without.svg"
+        figures.draw_sync(controller(), without)
+        self.assertNotEqual((self.dir / "out" / "b-sync.svg").read_bytes(), without.read_bytes())
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ pub mod preflight;
 pub mod reconcile;
 pub mod rollout;
 pub mod synckey;
+pub mod text;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -465,27 +466,20 @@ async fn run_controllers(
                 reconcile::OWNED_LABEL,
                 reconcile::OWNED_LABEL_VALUE
             );
-            // Cached without their data (only its MAC), for the in-sync check.
-            let (store, writer) = kube::runtime::reflector::store();
-            let sync_key = ctx.sync_key.clone();
+            // Cached as a compact record each (MACs, no data), for the in-sync check; the
+            // watch triggers the owners of every Secret applied or deleted.
+            let cache = Arc::new(reconcile::OwnedSecrets::new(ctx.sync_key.clone()));
+            ctx.owned.write().push(cache.clone());
             let initial = lanes::InitialList::default();
             let observer = initial.clone();
             let owned_secrets = watcher(secrets, watcher::Config::default().labels(&owned))
                 .default_backoff()
                 .inspect(move |event| observer.observe(event))
-                .modify(move |secret| {
-                    *secret = reconcile::cacheable(std::mem::take(secret), &sync_key);
-                })
-                .reflect(writer)
-                .touched_objects()
-                .filter_map(|secret| futures::future::ready(secret.ok()))
-                .flat_map(move |secret| {
+                .filter_map(|event| futures::future::ready(event.ok()))
+                .flat_map(move |event| {
                     let lane = initial.lane();
-                    futures::stream::iter(
-                        lanes::owners(&secret).into_iter().map(move |k| (lane, k)),
-                    )
+                    futures::stream::iter(cache.observe(event).into_iter().map(move |k| (lane, k)))
                 });
-            ctx.owned.write().push(store);
             triggers.push(owned_secrets.boxed());
         }
         // A key change re-checks every object: a resync, in the backlog lane.

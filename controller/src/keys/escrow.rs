@@ -589,15 +589,8 @@ impl Escrow {
     }
 
     async fn publish(&self, type_: EventType, reason: &str, note: String) {
-        let mut note = note;
         // The API server refuses notes over 1 kB.
-        if note.len() > 1000 {
-            let mut end = 1000;
-            while !note.is_char_boundary(end) {
-                end -= 1;
-            }
-            note.truncate(end);
-        }
+        let note = crate::text::truncate(&note, 1000);
         let regarding = ObjectReference {
             api_version: Some("v1".to_owned()),
             kind: Some("Pod".to_owned()),

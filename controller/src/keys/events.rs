@@ -161,15 +161,8 @@ impl ProtectionEvents {
         note: String,
         regarding: ObjectReference,
     ) {
-        let mut note = note;
         // The API server refuses notes over 1 kB.
-        if note.len() > 1000 {
-            let mut end = 1000;
-            while !note.is_char_boundary(end) {
-                end -= 1;
-            }
-            note.truncate(end);
-        }
+        let note = crate::text::truncate(&note, 1000);
         let event = Event {
             type_,
             reason: reason.to_owned(),

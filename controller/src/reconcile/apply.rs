@@ -16,8 +16,7 @@ use tracing::info;
 use zeroize::Zeroize as _;
 
 use super::insync::{
-    CACHED_DATA_MAC, controlled_by, in_sync, in_sync_cached, live_data_mac, set_digest, unhex32,
-    with_shape, without_digest,
+    controlled_by, in_sync, live_data_mac, set_digest, with_shape, without_digest,
 };
 use super::inventory::inventory_of;
 use super::tenant::ObjectKeys;
@@ -110,17 +109,19 @@ async fn apply_copy(
         }))
     };
 
-    // Fast path: a cached copy of a Secret we own proves it in sync without a request.
+    // Fast path: the cache's record of a Secret we own proves it in sync without a request.
+    // Its ownerReferences are the template's once in sync, so the controller reference is
+    // checked on the desired shape.
     let cached_mac = core
         .spec
         .data
         .is_none()
         .then(|| ctx.cached_owned(&namespace, &name))
         .flatten()
-        .filter(|cached| {
-            controlled_by(cached, sealed) && in_sync_cached(cached, &shape, &inputs, &ctx.sync_key)
+        .filter(|record| {
+            controlled_by(&shape, sealed) && record.in_sync(&shape, &inputs, &ctx.sync_key)
         })
-        .and_then(|cached| unhex32(cached.annotations().get(CACHED_DATA_MAC)?));
+        .map(|record| record.data_mac());
     if let Some(mac) = cached_mac
         && !learn
     {

@@ -167,14 +167,4 @@ pub(super) fn condition_reason(err: &ReconcileError) -> Option<&'static str> {
 
 pub(super) const IMMUTABLE_MESSAGE: &str = "the target Secret is immutable. Once a Secret is marked as immutable, it is not possible to revert this change nor to mutate the contents of the data field. You can only delete and recreate the Secret.";
 
-/// `text` cut to at most `max` bytes on a character boundary, `...` marking the cut.
-pub(super) fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max.saturating_sub(3);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &text[..end])
-}
+pub(super) use crate::text::truncate;

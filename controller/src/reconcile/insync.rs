@@ -1,6 +1,6 @@
 //! Proving a Secret up to date without decrypting: the sync digest (`core::sync`) checked
-//! against the live or cached Secret, and the side table of SealedSecrets cached without their
-//! ciphertexts (docs/controller.md, "Caches").
+//! against the live Secret (against the owned-Secret cache's record: `owned`), and the side
+//! table of SealedSecrets cached without their ciphertexts (docs/controller.md, "Caches").
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,28 +11,9 @@ use sealant_k8s::plain::PlainSecret;
 
 use super::status::condition;
 use super::{
-    CONDITION_SYNCED, MANAGED_ANNOTATION, OWNED_LABEL, OWNED_LABEL_VALUE, ObjectKey,
-    PATCH_ANNOTATION, object_key,
+    CONDITION_SYNCED, MANAGED_ANNOTATION, OWNED_LABEL, OWNED_LABEL_VALUE, ObjectKey, object_key,
 };
 use crate::crd::SealedSecret;
-
-/// In-memory only annotation of a cached owned Secret: the MAC of the data it had.
-pub(super) const CACHED_DATA_MAC: &str = "sealant.dev/cached-data-mac";
-
-/// An owned Secret as the cache keeps it: metadata, type and the MAC of its data, but no data,
-/// so no plaintext is held beyond the request that uses it.
-pub fn cacheable(mut secret: K8sSecret, key: &SyncKey) -> K8sSecret {
-    let mac = live_data_mac(&secret, key);
-    secret.data = None;
-    secret.string_data = None;
-    secret.metadata.managed_fields = None;
-    secret
-        .metadata
-        .annotations
-        .get_or_insert_with(BTreeMap::new)
-        .insert(CACHED_DATA_MAC.to_owned(), hex(&mac));
-    secret
-}
 
 /// Inputs digests ([`sync::inputs_digest`]) of the SealedSecrets the watch cache keeps without
 /// their ciphertexts, in controller memory only. Nothing here is read from an object: a tenant
@@ -120,21 +101,6 @@ impl Stripped {
     pub fn forget(&self, key: &ObjectKey) {
         self.objects.lock().remove(key);
     }
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(super) fn unhex32(text: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if text.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// `live` with the labels, annotations, ownerReferences and type that `desired` asks for
@@ -232,51 +198,13 @@ pub(super) fn in_sync(
     inputs: &[u8; 32],
     key: &SyncKey,
 ) -> bool {
-    in_sync_with_mac(live, shape, patch, inputs, key, &live_data_mac(live, key))
-}
-
-fn in_sync_with_mac(
-    live: &K8sSecret,
-    shape: &K8sSecret,
-    patch: bool,
-    inputs: &[u8; 32],
-    key: &SyncKey,
-    data_mac: &[u8; 32],
-) -> bool {
     let Some(annotation) = live.annotations().get(DIGEST_ANNOTATION) else {
         return false;
     };
-    if !sync::verify_digest_annotation(key, inputs, data_mac, annotation) {
+    if !sync::verify_digest_annotation(key, inputs, &live_data_mac(live, key), annotation) {
         return false;
     }
     without_digest(&with_shape(live, shape, patch)) == without_digest(live)
-}
-
-/// [`in_sync`] for a cached Secret (see [`cacheable`]). Only a Secret we control in overwrite
-/// mode gets here; anything else takes the slow path.
-pub(super) fn in_sync_cached(
-    cached: &K8sSecret,
-    shape: &K8sSecret,
-    inputs: &[u8; 32],
-    key: &SyncKey,
-) -> bool {
-    let mut view = cached.clone();
-    let Some(mac) = view
-        .metadata
-        .annotations
-        .as_mut()
-        .and_then(|a| a.remove(CACHED_DATA_MAC))
-    else {
-        return false;
-    };
-    let Some(mac) = unhex32(&mac) else {
-        return false;
-    };
-    let is_true = |k: &str| view.annotations().get(k).is_some_and(|v| v == "true");
-    if is_true(PATCH_ANNOTATION) {
-        return false;
-    }
-    in_sync_with_mac(&view, shape, false, inputs, key, &mac)
 }
 
 /// Whether this SealedSecret is the Secret's controller (its UID in a controller reference).

@@ -9,9 +9,10 @@
 //!
 //! By job: [`apply`](self::apply) writes the Secret (server-side apply, docs/controller.md
 //! "Writes"), `insync` proves a Secret up to date without decrypting (and keeps the [`Stripped`]
-//! side table), `status` writes the status and decides which watch events start a reconcile,
-//! `events` publishes events, `inventory` keeps the key inventory, `backoff` the retry budget,
-//! `share` the per-namespace fair share and the render slots. After a write, the workloads the
+//! side table), `owned` keeps a compact record of each owned Secret for that check, `status`
+//! writes the status and decides which watch events start a reconcile, `events` publishes
+//! events, `inventory` keeps the key inventory, `backoff` the retry budget, `share` the
+//! per-namespace fair share and the render slots. After a write, the workloads the
 //! object names for rollout are rolled out by [`crate::rollout`] (docs/rollout.md).
 
 mod apply;
@@ -20,6 +21,7 @@ mod error;
 mod events;
 mod insync;
 mod inventory;
+mod owned;
 mod selector;
 mod share;
 mod status;
@@ -33,7 +35,7 @@ use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::api::DeleteParams;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client, Resource, ResourceExt};
 use sealant_core::sync::SyncKey;
 use tracing::{info, instrument, warn};
@@ -46,8 +48,9 @@ use crate::rollout::{self, Rollouts, SecretData};
 
 pub use backoff::{Failures, backoff_delay, error_policy};
 pub use error::{REASON_NAMESPACE_NOT_SELECTED, ReconcileError};
-pub use insync::{Stripped, cacheable};
+pub use insync::Stripped;
 pub use inventory::Inventory;
+pub use owned::OwnedSecrets;
 pub use share::{NamespaceShare, RENDER_SLOTS, Turn};
 pub use status::StatusMemory;
 
@@ -105,9 +108,9 @@ pub struct Ctx {
     pub failures: Failures,
     /// The key behind the in-sync digest (`sealant-sync-key`).
     pub sync_key: Arc<SyncKey>,
-    /// Caches of the Secrets we own, one per watched scope, reduced by [`cacheable`]: the
-    /// in-sync check reads them instead of the API server.
-    pub owned: parking_lot::RwLock<Vec<Store<K8sSecret>>>,
+    /// Caches of the Secrets we own, one per watched scope, a compact record each
+    /// ([`OwnedSecrets`]): the in-sync check reads them instead of the API server.
+    pub owned: parking_lot::RwLock<Vec<Arc<OwnedSecrets>>>,
     /// The status last written per object, and which statuses are our own writes.
     pub status: StatusMemory,
     /// The key inventory per object, for the per-key metrics and the compromised warnings.
@@ -129,14 +132,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// The cached copy of an owned Secret, if a cache has it.
-    fn cached_owned(&self, namespace: &str, name: &str) -> Option<K8sSecret> {
-        let reference = ObjectRef::new(name).within(namespace);
+    /// The cache's record of an owned Secret, if a cache has one.
+    fn cached_owned(&self, namespace: &str, name: &str) -> Option<owned::Record> {
         self.owned
             .read()
             .iter()
-            .find_map(|store| store.get(&reference))
-            .map(|secret| (*secret).clone())
+            .find_map(|cache| cache.get(namespace, name))
     }
 }
 

@@ -31,14 +31,7 @@ pub(super) async fn check(sealed: &SealedSecret, ctx: &Ctx) -> Result<(), Reconc
         return Err(ReconcileError::SelectorScopeDisabled);
     }
     let namespace = sealed.namespace().unwrap_or_default();
-    let labels =
-        ctx.namespaces
-            .labels(&namespace)
-            .await
-            .map_err(|err| ReconcileError::NamespaceLabels {
-                namespace: namespace.clone(),
-                source: Box::new(err.into()),
-            })?;
+    let labels = namespace_labels(&namespace, ctx).await?;
     if labels.is_some_and(|labels| selector.matches(&labels)) {
         return Ok(());
     }
@@ -46,4 +39,21 @@ pub(super) async fn check(sealed: &SealedSecret, ctx: &Ctx) -> Result<(), Reconc
         namespace,
         selector: selector.canonical(),
     })
+}
+
+/// The labels of `namespace` (`None`: it is gone), from the Namespace watch when it runs.
+///
+/// # Errors
+/// [`ReconcileError::NamespaceLabels`] when they cannot be read.
+pub(super) async fn namespace_labels(
+    namespace: &str,
+    ctx: &Ctx,
+) -> Result<Option<std::collections::BTreeMap<String, String>>, ReconcileError> {
+    ctx.namespaces
+        .labels(namespace)
+        .await
+        .map_err(|err| ReconcileError::NamespaceLabels {
+            namespace: namespace.to_owned(),
+            source: Box::new(err.into()),
+        })
 }

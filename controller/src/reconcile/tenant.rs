@@ -83,14 +83,7 @@ pub(super) async fn keys(sealed: &SealedSecret, ctx: &Ctx) -> Result<ObjectKeys,
         return ObjectKeys::of(snapshot, KeyOwner::Cluster);
     }
     let namespace = sealed.namespace().unwrap_or_default();
-    let labels =
-        ctx.namespaces
-            .labels(&namespace)
-            .await
-            .map_err(|err| ReconcileError::NamespaceLabels {
-                namespace: namespace.clone(),
-                source: Box::new(err.into()),
-            })?;
+    let labels = super::selector::namespace_labels(&namespace, ctx).await?;
     let owner = snapshot
         .tenancy
         .owner_of(labels.as_ref())

@@ -351,13 +351,5 @@ async fn rolled_out_event(env: &Env<'_>, sealed: &SealedSecret, target: &Target)
 /// `text` cut to 1 KiB (the most an event note and a condition message take) on a character
 /// boundary, `...` marking the cut.
 fn truncate(text: &str) -> String {
-    const MAX: usize = 1024;
-    if text.len() <= MAX {
-        return text.to_owned();
-    }
-    let mut end = MAX - 3;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &text[..end])
+    crate::text::truncate(text, 1024)
 }

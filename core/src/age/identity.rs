@@ -320,17 +320,7 @@ impl FromStr for AgeIdentity {
         let inner = match bech32_hrp(text).as_deref() {
             Some("age-secret-key-") => IdentityInner::X25519(X25519Identity::parse(text)?),
             Some("age-secret-key-pq-") => {
-                let seed = age_core::primitives::bech32_decode(
-                    text,
-                    |_| AgeKeyError::InvalidIdentity("invalid Bech32 encoding"),
-                    |_| Ok(()),
-                    |_, bytes| {
-                        let bytes = Zeroizing::new(bytes.collect::<Vec<u8>>());
-                        <[u8; 32]>::try_from(&bytes[..])
-                            .map(Zeroizing::new)
-                            .map_err(|_| AgeKeyError::InvalidIdentity("wrong key length"))
-                    },
-                )?;
+                let seed = super::x25519::decode_secret32(text, "wrong key length")?;
                 IdentityInner::PostQuantum(Box::new(HybridIdentity::from_seed(&seed)?))
             }
             _ => return Err(AgeKeyError::UnsupportedIdentity),

@@ -40,6 +40,25 @@ pub(super) struct X25519Identity {
     public: [u8; 32],
 }
 
+/// The 32 secret bytes of a Bech32 identity (`AGE-SECRET-KEY-…`, either kind), zeroized on
+/// drop. The error never contains the input.
+pub(super) fn decode_secret32(
+    text: &str,
+    wrong_length: &'static str,
+) -> Result<Zeroizing<[u8; 32]>, AgeKeyError> {
+    age_core::primitives::bech32_decode(
+        text,
+        |_| AgeKeyError::InvalidIdentity("invalid Bech32 encoding"),
+        |_| Ok(()),
+        |_, bytes| {
+            let bytes = Zeroizing::new(bytes.collect::<Vec<u8>>());
+            <[u8; 32]>::try_from(&bytes[..])
+                .map(Zeroizing::new)
+                .map_err(|_| AgeKeyError::InvalidIdentity(wrong_length))
+        },
+    )
+}
+
 impl X25519Identity {
     /// The identity of a 32-byte secret scalar.
     pub(super) fn from_secret(secret: &[u8; 32]) -> Result<Self, AgeKeyError> {
@@ -75,17 +94,7 @@ impl X25519Identity {
             .map_err(AgeKeyError::InvalidIdentity)?;
         // `age` keeps the scalar to itself: read it back from its canonical text form.
         let canonical = age.to_string();
-        let secret = age_core::primitives::bech32_decode(
-            canonical.expose_secret(),
-            |_| AgeKeyError::InvalidIdentity("invalid Bech32 encoding"),
-            |_| Ok(()),
-            |_, bytes| {
-                let bytes = Zeroizing::new(bytes.collect::<Vec<u8>>());
-                <[u8; 32]>::try_from(&bytes[..])
-                    .map(Zeroizing::new)
-                    .map_err(|_| AgeKeyError::InvalidIdentity("incorrect identity length"))
-            },
-        )?;
+        let secret = decode_secret32(canonical.expose_secret(), "incorrect identity length")?;
         Self::from_secret(&secret)
     }
 

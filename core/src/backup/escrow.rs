@@ -291,23 +291,13 @@ pub fn generated_name(prefix: &str) -> Result<String, BackupError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::age::{AgeIdentity, IdentityKind};
     use crate::backup::{ThresholdBackup, open_backup};
-    use crate::keysecret::age::age_key_secret;
 
     fn age_key() -> (AgeIdentity, Secret) {
-        let identity = AgeIdentity::generate(IdentityKind::X25519).unwrap();
-        let mut secret = age_key_secret(
-            "kube-system",
-            "sealant-age-key",
-            &identity,
-            time::OffsetDateTime::UNIX_EPOCH,
-            &BTreeMap::new(),
-            &BTreeMap::new(),
-        );
+        let (identity, mut secret) = crate::backup::tests::new_age_key(IdentityKind::X25519);
         secret.metadata.name = Some(generated_name("sealant-age-key").unwrap());
         (identity, secret)
     }

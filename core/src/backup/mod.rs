@@ -327,9 +327,11 @@ mod tests {
     use crate::keysecret::age::age_key_secret;
     use crate::secret::SecretBytes;
 
-    fn age_key(kind: IdentityKind, name: &str) -> (AgeIdentity, Secret) {
+    /// A new age key and its key Secret in kube-system, for the backup tests of this module
+    /// and its children.
+    pub(super) fn new_age_key(kind: IdentityKind) -> (AgeIdentity, Secret) {
         let identity = AgeIdentity::generate(kind).unwrap();
-        let mut secret = age_key_secret(
+        let secret = age_key_secret(
             "kube-system",
             "sealant-age-key",
             &identity,
@@ -337,6 +339,11 @@ mod tests {
             &BTreeMap::new(),
             &BTreeMap::new(),
         );
+        (identity, secret)
+    }
+
+    fn age_key(kind: IdentityKind, name: &str) -> (AgeIdentity, Secret) {
+        let (identity, mut secret) = new_age_key(kind);
         secret.metadata.name = Some(name.to_owned());
         secret
             .metadata

@@ -1,20 +1,9 @@
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::age::plugin::no_messages;
 use crate::age::{AgeIdentity, IdentityKind};
-use crate::keysecret::age::age_key_secret;
 
 fn key_secret() -> Secret {
-    let identity = AgeIdentity::generate(IdentityKind::X25519).unwrap();
-    age_key_secret(
-        "kube-system",
-        "sealant-age-key",
-        &identity,
-        time::OffsetDateTime::UNIX_EPOCH,
-        &BTreeMap::new(),
-        &BTreeMap::new(),
-    )
+    crate::backup::tests::new_age_key(IdentityKind::X25519).1
 }
 
 fn key_text(secret: &Secret) -> Vec<u8> {
