@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it starts (seconds since the run began), so slow steps show in CI's log.
+step() { printf '\n==> %s (at %d s)\n' "$*" "$SECONDS"; }
 
 # One-shot CI runs gain nothing from incremental compilation, which costs disk (tens of GB).
 if [[ -n "${CI:-}" ]]; then
@@ -44,3 +45,5 @@ bash tests/e2e.sh
 
 step "benchmark suite, reduced (bench/run.sh --quick: small N; keeps the scripts from rotting; figures are not asserted)"
 bash bench/run.sh --quick
+
+printf '\n==> all steps passed in %d s\n' "$SECONDS"

@@ -284,6 +284,23 @@ class Targets(unittest.TestCase):
         self.assertEqual(verdict, "—")
         self.assertIn("is not set against its RSA floor", text)
 
+    def test_cpu_against_the_decryptions_own_cpu(self):
+        # 25.0 CPU s for 5,001 SealedSecrets = 4.999 ms against 22.0 s of decryption = 4.399 ms: 1.14×,
+        # whatever the quiet crypto floor says (here 1.19×).
+        ctl = self.with_backlog(controller_cpu_s=25.0)
+        ctl["runs"][1]["backlog"]["unseal_cpu_s"] = 22.0
+        text = self.text(ctl, floor_crypto(1400.0))
+        measured, verdict = target_row(text, "controller CPU per new SealedSecret ≤ 1.25×")
+        self.assertTrue(measured.startswith("1.14× (5.00 ms / 4.40 ms of decryption"), measured)
+        self.assertIn("quiet raw decrypts: 4.20 ms, 1.19×", measured)
+        self.assertEqual(verdict, "**met**")
+        self.assertIn("N = 5,000: **1.14×** (4.40 ms of decryption per SealedSecret)", text)
+        # Without the crypto section the in-controller floor still decides.
+        ctl["runs"][1]["backlog"]["unseal_cpu_s"] = 12.0
+        measured, verdict = target_row(self.text(ctl), "controller CPU per new SealedSecret ≤ 1.25×")
+        self.assertTrue(measured.startswith("2.08×"), measured)
+        self.assertEqual(verdict, "**not met**")
+
     def test_idle_target_kept(self):
         self.assertEqual(target_row(self.text(controller()), "RSS ≤ 12 MiB idle (static musl (deployed)")[1],
                          "**met**")

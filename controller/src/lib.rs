@@ -414,24 +414,40 @@ async fn run_controllers(
         let (sealed_store, sealed_writer) = kube::runtime::reflector::store();
         // New objects first: the initial list takes the backlog lane (see lanes).
         let initial = lanes::InitialList::default();
+        let relist = reconcile::Relist::default();
         let sealed_stream = watcher(sealed, watcher_config.clone())
             .default_backoff()
             .inspect({
-                let (ctx, initial) = (ctx.clone(), initial.clone());
-                move |event| match event {
-                    // Counted from the first sight.
-                    Ok(watcher::Event::Apply(sealed) | watcher::Event::InitApply(sealed)) => {
-                        ctx.inventory.observe(sealed);
+                let (ctx, initial, scope) = (ctx.clone(), initial.clone(), scope.clone());
+                move |event| {
+                    // Objects deleted while the watch was down get no delete event: a relist
+                    // that no longer lists them drops their state (reconcile::forget_unlisted).
+                    if let Some(listed) = event.as_ref().ok().and_then(|e| relist.observe(e)) {
+                        let gone = reconcile::forget_unlisted(scope.as_deref(), &listed, &ctx);
+                        if gone > 0 {
+                            info!(
+                                gone,
+                                "relist: forgot SealedSecrets deleted while the watch was down"
+                            );
+                        }
                     }
-                    // kube-runtime's controller does not call the reconciler for objects that
-                    // are gone: their per-object state is dropped here (and with
-                    // --old-gc-behavior their Secret deleted), off the watch's task.
-                    Ok(watcher::Event::Delete(sealed)) => {
-                        let (ctx, sealed) = (ctx.clone(), sealed.clone());
-                        tokio::spawn(async move { reconcile::forget_deleted(&sealed, &ctx).await });
+                    match event {
+                        // Counted from the first sight.
+                        Ok(watcher::Event::Apply(sealed) | watcher::Event::InitApply(sealed)) => {
+                            ctx.inventory.observe(sealed);
+                        }
+                        // kube-runtime's controller does not call the reconciler for objects that
+                        // are gone: their per-object state is dropped here (and with
+                        // --old-gc-behavior their Secret deleted), off the watch's task.
+                        Ok(watcher::Event::Delete(sealed)) => {
+                            let (ctx, sealed) = (ctx.clone(), sealed.clone());
+                            tokio::spawn(
+                                async move { reconcile::forget_deleted(&sealed, &ctx).await },
+                            );
+                        }
+                        Ok(watcher::Event::InitDone) => initial.observe(event),
+                        _ => {}
                     }
-                    Ok(watcher::Event::InitDone) => initial.observe(event),
-                    _ => {}
                 }
             })
             .modify({
@@ -445,7 +461,9 @@ async fn run_controllers(
             .predicate_filter(
                 {
                     let ctx = ctx.clone();
-                    move |sealed: &SealedSecret| Some(ctx.status.trigger_hash(sealed))
+                    move |sealed: &SealedSecret| {
+                        Some(ctx.status.trigger_hash(sealed, &ctx.stripped))
+                    }
                 },
                 Default::default(),
             )

@@ -54,6 +54,12 @@ pub struct SealedSecretSpec {
     /// read as an empty spec with this mark, and converting it to core's type fails.
     #[serde(skip)]
     pub malformed: Option<&'static str>,
+    /// Set by the controller's watch cache on the copies it keeps without their ciphertexts
+    /// (and other fields nothing reads once in sync): such a copy must never be decrypted, it
+    /// is fetched whole first (docs/design/memory.md, "What is cut"). Never read from or
+    /// written to the API.
+    #[serde(skip)]
+    pub stripped: bool,
 }
 
 impl<'de> Deserialize<'de> for SealedSecretSpec {
@@ -64,6 +70,7 @@ impl<'de> Deserialize<'de> for SealedSecretSpec {
                 Ok(inner) => Self {
                     inner,
                     malformed: None,
+                    stripped: false,
                 },
                 // serde's message may quote the value: only its category is kept.
                 Err(err) => Self {
@@ -72,6 +79,7 @@ impl<'de> Deserialize<'de> for SealedSecretSpec {
                         serde_json::error::Category::Data => "a field has the wrong type",
                         _ => "it cannot be decoded",
                     }),
+                    stripped: false,
                 },
             },
         )

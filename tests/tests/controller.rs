@@ -311,19 +311,36 @@ async fn restart_with_secrets_in_sync_decrypts_nothing() -> anyhow::Result<()> {
     let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
 
     let value = |i: usize| format!("value-{i}");
+    // Every third object templated (type, template annotation) and with labels and
+    // annotations of its own: the watch cache cuts those it does not read from in-sync copies
+    // (docs/design/memory.md, "What is cut"); the restarted controller must still find them
+    // in sync, and report the instance label it keeps.
+    let templated = |i: usize| i.is_multiple_of(3);
     for i in 0..COUNT {
-        sealed_api
-            .create(
-                &PostParams::default(),
-                &sealed(
-                    &cert,
-                    ns.name(),
-                    &format!("s{i}"),
-                    &[("a", "x"), ("b", &value(i))],
-                    None,
-                )?,
-            )
-            .await?;
+        let mut object = sealed(
+            &cert,
+            ns.name(),
+            &format!("s{i}"),
+            &[("a", "x"), ("b", &value(i))],
+            None,
+        )?;
+        if templated(i) {
+            let template = &mut object.spec.inner.template;
+            template.type_ = Some("example.com/custom".into());
+            template
+                .metadata
+                .get_or_insert_with(Default::default)
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert("example.com/note".into(), format!("n{i}"));
+            object.metadata.labels = Some(BTreeMap::from([
+                ("app.kubernetes.io/instance".into(), format!("inst{i}")),
+                ("team".into(), "a".into()),
+            ]));
+            object.metadata.annotations =
+                Some(BTreeMap::from([("example.com/free".into(), "x".into())]));
+        }
+        sealed_api.create(&PostParams::default(), &object).await?;
     }
     for i in 0..COUNT {
         let secret = wait_secret_data(&secrets, &format!("s{i}"), &[("a", "x"), ("b", &value(i))])
@@ -335,6 +352,14 @@ async fn restart_with_secrets_in_sync_decrypts_nothing() -> anyhow::Result<()> {
             .cloned()
             .unwrap_or_default();
         assert!(digest.starts_with("v1:"), "no digest on s{i}: {digest:?}");
+        if templated(i) {
+            assert_eq!(secret.type_.as_deref(), Some("example.com/custom"), "s{i}");
+            assert_eq!(
+                secret.annotations().get("example.com/note"),
+                Some(&format!("n{i}")),
+                "s{i}"
+            );
+        }
         wait_synced(&sealed_api, &format!("s{i}"), "True", 1).await?;
     }
     // The first controller did decrypt (2 items each), which the metric shows.
@@ -364,6 +389,23 @@ async fn restart_with_secrets_in_sync_decrypts_nothing() -> anyhow::Result<()> {
         "the restarted controller decrypted Secrets that were in sync:\n{page}\n{}",
         second.log()
     );
+    // The metrics' instance label, read from the cut copy (of s0 and every other templated
+    // object once reconciled).
+    let instance = format!(
+        "sealed_secrets_controller_condition_info{{namespace=\"{}\",name=\"s0\",condition=\"Synced\",ss_app_kubernetes_io_instance=\"inst0\"}}",
+        ns.name()
+    );
+    wait_for(
+        "s0's instance label in the metrics",
+        DEFAULT_TIMEOUT,
+        || async {
+            Ok(fetch_metrics(&addr)
+                .await
+                .filter(|page| metric_value(page, &instance) == 1.0))
+        },
+    )
+    .await
+    .with_context(|| second.log())?;
     // The sync key was reused, not replaced.
     assert_eq!(
         secrets.get("sealant-sync-key").await?.data,

@@ -382,3 +382,28 @@ fn tenant_keys_are_reported_under_their_tenant() {
         "{text}"
     );
 }
+
+#[test]
+fn decryption_cpu_adds_up_and_never_goes_down() {
+    let metrics = Metrics::for_tests(false);
+    assert!(
+        metrics
+            .encode()
+            .unwrap()
+            .contains("sealant_unseal_cpu_seconds_total 0.0"),
+        "present at zero before any decryption"
+    );
+    metrics.unseal_cpu(0.25);
+    metrics.unseal_cpu(0.5);
+    // A clock that went backwards (it cannot, but a counter must not either).
+    metrics.unseal_cpu(-1.0);
+    let text = metrics.encode().unwrap();
+    assert!(
+        text.contains("# TYPE sealant_unseal_cpu_seconds counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sealant_unseal_cpu_seconds_total 0.75"),
+        "{text}"
+    );
+}

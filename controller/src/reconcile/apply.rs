@@ -16,7 +16,7 @@ use tracing::info;
 use zeroize::Zeroize as _;
 
 use super::insync::{
-    controlled_by, in_sync, live_data_mac, set_digest, with_shape, without_digest,
+    CachedCopy, controlled_by, in_sync, live_data_mac, set_digest, with_shape, without_digest,
 };
 use super::inventory::inventory_of;
 use super::tenant::ObjectKeys;
@@ -39,7 +39,8 @@ enum Source {
 /// What one pass of [`apply_copy`] ended with.
 enum Pass {
     Done(Applied),
-    /// The cached copy lacks the ciphertexts that must now be decrypted.
+    /// The cached copy lacks the ciphertexts that must now be decrypted, or is a stripped copy
+    /// whose entry moved on (see [`super::Stripped::classify`]).
     FetchWhole,
 }
 
@@ -74,13 +75,18 @@ async fn apply_copy(
 ) -> Result<Pass, ReconcileError> {
     let namespace = sealed.namespace().unwrap_or_default();
     let name = sealed.name_any();
-    let core = sealed.to_core().map_err(ReconcileError::Malformed)?;
     // A cached object without its ciphertexts (see `Stripped`) can prove itself in sync; to
     // decrypt, it is fetched whole. The digest comes from controller memory, never the object.
-    let cached_inputs = match source {
-        Source::Cache => ctx.stripped.digest_of(sealed),
-        Source::Api => None,
+    let cached_inputs = match (source, ctx.stripped.classify(sealed)) {
+        (_, CachedCopy::Whole) => None,
+        (Source::Cache, CachedCopy::Stripped(digest)) => Some(digest),
+        // A stripped copy of a version whose entry moved on (or is gone): nothing about it is
+        // known any more, and its empty spec must never be decrypted.
+        (Source::Cache, CachedCopy::Stale) => return Ok(Pass::FetchWhole),
+        // A copy from the API is never marked; should one be, it is not decrypted.
+        (Source::Api, _) => return Err(ReconcileError::NotWhole),
     };
+    let core = sealed.to_core().map_err(ReconcileError::Malformed)?;
     // The owner of the keys is bound in too: a namespace moved to another tenant, or the
     // migration switch turned off, makes the object decrypt again.
     let inputs = keys.bind(
@@ -98,7 +104,7 @@ async fn apply_copy(
         && cached_inputs.is_none();
     let in_sync_result = |core: sealant_core::SealedSecret, mac| async move {
         let key_fingerprints = if learn {
-            open(core, ctx, keys).await?.1
+            open(sealed, core, ctx, keys).await?.1
         } else {
             recorded
         };
@@ -171,7 +177,7 @@ async fn apply_copy(
     if cached_inputs.is_some() {
         return Ok(Pass::FetchWhole);
     }
-    let (unsealed, key_fingerprints) = open(core, ctx, keys).await?;
+    let (unsealed, key_fingerprints) = open(sealed, core, ctx, keys).await?;
     let desired = to_k8s(sealed, &unsealed)?;
     let unsealed = |secret| Applied {
         outcome: Outcome::Unsealed,
@@ -386,11 +392,14 @@ pub(super) fn takeover_patch(live: &K8sSecret, updated: &K8sSecret) -> Option<Va
 }
 
 /// Decrypts the object with the ring of `keys`' owner; returns the Secret and its inventory.
+/// `core` is `sealed`'s: a copy the watch cache stripped is refused ([`ensure_whole`]).
 async fn open(
+    sealed: &SealedSecret,
     core: sealant_core::SealedSecret,
     ctx: &Ctx,
     keys: &ObjectKeys,
 ) -> Result<(sealant_core::Secret, Option<Vec<String>>), ReconcileError> {
+    ensure_whole(sealed)?;
     // Every item costs at least one RSA private-key operation (trial decryption with several
     // keys may cost more); counted on every attempt, successful or not.
     let attempts = if core.spec.data.is_some() {
@@ -420,25 +429,48 @@ async fn open(
         accept_v1_data: ctx.args.accept_deprecated_v1_data,
         render_templates: true,
     };
-    tokio::task::spawn_blocking(move || {
+    let (opened, cpu) = tokio::task::spawn_blocking(move || {
         // Checked when `keys` was made, from this very snapshot.
         let ring = match snapshot.keys_for(&owner) {
             Ok(keys) => keys.ring,
-            Err(err) => return Err(ReconcileError::TenantKeysNotReady(err)),
+            Err(err) => return (Err(ReconcileError::TenantKeysNotReady(err)), 0.0),
         };
-        unseal(&core, ring, options)
+        // The decryption's own CPU time, on this thread: the floor the controller's CPU per
+        // object is set against (docs/design/cpu.md).
+        let start = thread_cpu_seconds();
+        let opened = unseal(&core, ring, options)
             .map(|unsealed| {
                 let inventory = inventory_of(&core, &unsealed);
                 (unsealed.secret, inventory)
             })
-            .map_err(ReconcileError::Unseal)
+            .map_err(ReconcileError::Unseal);
+        (opened, thread_cpu_seconds() - start)
     })
     .await
-    .map_err(ReconcileError::Task)?
-    .map_err(|err| match err {
+    .map_err(ReconcileError::Task)?;
+    ctx.metrics.unseal_cpu(cpu);
+    opened.map_err(|err| match err {
         ReconcileError::Unseal(source) => keys.unseal_error(source),
         other => other,
     })
+}
+
+/// CPU time the calling thread has used, in seconds.
+fn thread_cpu_seconds() -> f64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
+}
+
+/// Refuses a copy the watch cache stripped (`spec.stripped`): its items are gone, and
+/// decrypting it would yield an empty Secret (docs/design/memory.md, "What is cut").
+///
+/// # Errors
+/// [`ReconcileError::NotWhole`] for a stripped copy.
+pub(super) fn ensure_whole(sealed: &SealedSecret) -> Result<(), ReconcileError> {
+    if sealed.spec.stripped {
+        return Err(ReconcileError::NotWhole);
+    }
+    Ok(())
 }
 
 /// A core Secret as the API's type, with the live SealedSecret's UID in the ownerReference

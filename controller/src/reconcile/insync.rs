@@ -24,12 +24,26 @@ pub struct Stripped {
     objects: parking_lot::Mutex<HashMap<ObjectKey, StrippedEntry>>,
 }
 
-/// Which version of an object a [`Stripped`] entry belongs to, and its digest. The version is
-/// a hash of uid and resourceVersion (both set by the API server, not by a tenant): 8 bytes
-/// instead of two strings per object (docs/design/memory.md).
+/// Which version of an object a [`Stripped`] entry belongs to, its digest, and the hash of the
+/// labels and annotations it had before they were cut (for [`super::StatusMemory::trigger_hash`]).
+/// The version is a hash of uid and resourceVersion (both set by the API server, not by a
+/// tenant): 8 bytes instead of two strings per object (docs/design/memory.md).
 struct StrippedEntry {
     version: u64,
     digest: [u8; 32],
+    metadata: u64,
+}
+
+/// What a reconcile may do with the watch cache's copy of an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CachedCopy {
+    /// A whole copy: it may be decrypted.
+    Whole,
+    /// The stripped copy of the version recorded, with the inputs digest kept for it.
+    Stripped([u8; 32]),
+    /// A stripped copy whose entry moved on (a newer version was seen) or is gone: nothing
+    /// about it is known any more; it is fetched whole.
+    Stale,
 }
 
 fn version_hash(sealed: &SealedSecret) -> u64 {
@@ -40,11 +54,36 @@ fn version_hash(sealed: &SealedSecret) -> u64 {
     hasher.finish()
 }
 
+/// Hash of an object's labels and annotations, for the watch's trigger hash: computed from the
+/// whole copy, or kept in the [`Stripped`] entry for a copy whose labels and annotations were cut.
+pub(super) fn metadata_hash(sealed: &SealedSecret) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::hash::DefaultHasher::new();
+    sealed.metadata.labels.hash(&mut hasher);
+    sealed.metadata.annotations.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The only label a stripped copy keeps: the metrics read it (`report`).
+pub(super) const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+
+/// The annotations a stripped copy keeps: the namespace-selector gate and scan (before the
+/// fast path, `selector::check`, `namespaces`) and the rollout targets (`Rollouts::run`).
+/// Everything else (key hints, scope, age) is read only to decrypt, from a whole copy, or by
+/// the inputs digest computed before the cut.
+const KEPT_ANNOTATIONS: [&str; 2] = [
+    sealant_core::selector::ANNOTATION_NAMESPACE_SELECTOR,
+    sealant_core::rollout::ROLLOUT_ANNOTATION,
+];
+
 impl Stripped {
     /// A SealedSecret as the watch cache keeps it. Once its status says it is `Synced` for its
     /// generation with a known key inventory, its ciphertexts (most of its bytes) are needed
-    /// again only if its Secret goes out of sync: they are dropped and the inputs digest kept
-    /// here instead, and the reconcile fetches the object whole when it has to decrypt.
+    /// again only if its Secret goes out of sync: they are dropped, with the labels and
+    /// annotations nothing reads once in sync, finalizers, ownerReferences and generateName;
+    /// the inputs digest and the hash of the labels and annotations are kept here instead,
+    /// and the reconcile fetches the object whole when it has to decrypt. The copy is marked
+    /// (`spec.stripped`) so that it is never decrypted (docs/design/memory.md, "What is cut").
     pub fn make_cacheable(&self, sealed: &mut SealedSecret) {
         sealed.metadata.managed_fields = None;
         // kubectl's copy of the whole object (ciphertexts included) is never read here:
@@ -61,40 +100,77 @@ impl Stripped {
                 s.observed_generation == sealed.metadata.generation && s.key_fingerprints.is_some()
             });
         let core = match sealed.to_core() {
-            Ok(core) if synced && sealed.spec.inner.data.is_none() => core,
+            Ok(core) if synced && sealed.spec.inner.data.is_none() && !sealed.spec.stripped => core,
             _ => {
                 self.objects.lock().remove(&key);
                 return;
             }
         };
-        let digest = sync::inputs_digest(&core);
-        for ciphertext in sealed.spec.inner.encrypted_data.values_mut() {
-            *ciphertext = String::new();
+        let entry = StrippedEntry {
+            version: version_hash(sealed),
+            digest: sync::inputs_digest(&core),
+            metadata: metadata_hash(sealed),
+        };
+        drop(core);
+        sealed.spec.inner.encrypted_data = Default::default();
+        sealed.spec.stripped = true;
+        let meta = &mut sealed.metadata;
+        if let Some(labels) = meta.labels.as_mut() {
+            labels.retain(|k, _| k == INSTANCE_LABEL);
         }
-        self.objects.lock().insert(
-            key,
-            StrippedEntry {
-                version: version_hash(sealed),
-                digest,
-            },
-        );
+        if let Some(annotations) = meta.annotations.as_mut() {
+            annotations.retain(|k, _| KEPT_ANNOTATIONS.contains(&k.as_str()));
+        }
+        for map in [&mut meta.labels, &mut meta.annotations] {
+            if map.as_ref().is_some_and(BTreeMap::is_empty) {
+                *map = None;
+            }
+        }
+        meta.finalizers = None;
+        meta.owner_references = None;
+        meta.generate_name = None;
+        self.objects.lock().insert(key, entry);
     }
 
-    /// The inputs digest kept for `sealed` if it is the cache's stripped copy: the same object
-    /// and version as recorded, with its ciphertexts dropped. A whole copy (fetched with GET,
-    /// same version) is never taken for the stripped one.
-    pub(super) fn digest_of(&self, sealed: &SealedSecret) -> Option<[u8; 32]> {
+    /// What the watch cache's copy `sealed` may be used for: a whole copy (no mark) is
+    /// decrypted as it is; a stripped one is trusted only with the entry of its very version.
+    /// A whole copy (fetched with GET, same version) is never taken for the stripped one.
+    pub(super) fn classify(&self, sealed: &SealedSecret) -> CachedCopy {
+        if !sealed.spec.stripped {
+            return CachedCopy::Whole;
+        }
         let objects = self.objects.lock();
-        let entry = objects.get(&object_key(sealed))?;
-        let same = entry.version == version_hash(sealed)
-            && sealed.spec.inner.data.is_none()
-            && sealed
-                .spec
-                .inner
-                .encrypted_data
-                .values()
-                .all(String::is_empty);
-        same.then_some(entry.digest)
+        match objects.get(&object_key(sealed)) {
+            Some(entry) if entry.version == version_hash(sealed) => {
+                CachedCopy::Stripped(entry.digest)
+            }
+            _ => CachedCopy::Stale,
+        }
+    }
+
+    /// The inputs digest kept for `sealed` if it is the cache's stripped copy of the version
+    /// recorded.
+    #[cfg(test)]
+    pub(super) fn digest_of(&self, sealed: &SealedSecret) -> Option<[u8; 32]> {
+        match self.classify(sealed) {
+            CachedCopy::Stripped(digest) => Some(digest),
+            CachedCopy::Whole | CachedCopy::Stale => None,
+        }
+    }
+
+    /// The hash of `sealed`'s labels and annotations as they were before the cut ([`metadata_hash`]
+    /// of a whole copy). A stripped copy without its entry gets the hash of what it kept: at
+    /// worst one reconcile too many, never one too few for a whole copy.
+    pub(super) fn metadata_hash_of(&self, sealed: &SealedSecret) -> u64 {
+        if sealed.spec.stripped {
+            let objects = self.objects.lock();
+            if let Some(entry) = objects.get(&object_key(sealed))
+                && entry.version == version_hash(sealed)
+            {
+                return entry.metadata;
+            }
+        }
+        metadata_hash(sealed)
     }
 
     /// The object is gone.

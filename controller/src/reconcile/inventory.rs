@@ -72,6 +72,16 @@ impl Inventory {
         self.objects.lock().remove(key);
     }
 
+    /// The objects counted in `namespace` (every namespace for `None`).
+    pub fn keys_in(&self, namespace: Option<&str>) -> Vec<ObjectKey> {
+        self.objects
+            .lock()
+            .keys()
+            .filter(|key| namespace.is_none_or(|ns| key.namespace.as_deref() == Some(ns)))
+            .cloned()
+            .collect()
+    }
+
     /// The number of objects per key, and of objects whose keys are not known.
     pub fn usage(&self) -> KeyUsage {
         let mut usage = KeyUsage::default();

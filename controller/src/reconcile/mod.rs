@@ -29,6 +29,7 @@ mod tenant;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
@@ -273,21 +274,72 @@ async fn report(
     status::write(sealed, ctx, desired).await;
 }
 
+/// The per-object state and metric series of an object that is gone.
+fn forget(key: &ObjectKey, ctx: &Ctx) {
+    let namespace = key.namespace.as_deref().unwrap_or_default();
+    ctx.metrics.remove_condition(namespace, &key.name);
+    ctx.inventory.forget(key);
+    ctx.stripped.forget(key);
+    ctx.status.forget(key);
+    ctx.failures.clear(key);
+    ctx.rollouts.forget(namespace, &key.name);
+    ctx.lanes.forget(key);
+}
+
+/// The objects a relist of the SealedSecret watch lists, for [`forget_unlisted`].
+#[derive(Default)]
+pub struct Relist {
+    listing: parking_lot::Mutex<Option<HashSet<ObjectKey>>>,
+}
+
+impl Relist {
+    /// Follows the watch: a relist starts (`Init`), lists objects (`InitApply`) and ends
+    /// (`InitDone`, which returns what it listed).
+    pub fn observe(
+        &self,
+        event: &kube::runtime::watcher::Event<SealedSecret>,
+    ) -> Option<HashSet<ObjectKey>> {
+        use kube::runtime::watcher::Event;
+        let mut listing = self.listing.lock();
+        match event {
+            Event::Init => *listing = Some(HashSet::new()),
+            Event::InitApply(sealed) => {
+                if let Some(listed) = listing.as_mut() {
+                    listed.insert(object_key(sealed));
+                }
+            }
+            Event::InitDone => return listing.take(),
+            Event::Apply(_) | Event::Delete(_) => {}
+        }
+        None
+    }
+}
+
+/// After a relist of the watch over `scope` (all namespaces for `None`): objects counted before
+/// but not listed were deleted while the watch was down, and no delete event tells us about
+/// them. Their per-object state and metric series are dropped as for a deleted object (their
+/// Secrets are left to the garbage collector). Returns how many were dropped.
+pub fn forget_unlisted(scope: Option<&str>, listed: &HashSet<ObjectKey>, ctx: &Ctx) -> usize {
+    let gone: Vec<ObjectKey> = ctx
+        .inventory
+        .keys_in(scope)
+        .into_iter()
+        .filter(|key| !listed.contains(key))
+        .collect();
+    for key in &gone {
+        forget(key, ctx);
+    }
+    gone.len()
+}
+
 /// A SealedSecret is gone (seen as a delete event of the main watch): forget its per-object
 /// state and metric series, and with `--old-gc-behavior` delete its Secret instead of leaving
 /// that to the garbage collector. Upstream deletes `ns/name` whatever it is; we delete only a
 /// Secret we own.
 pub async fn forget_deleted(sealed: &SealedSecret, ctx: &Ctx) {
     let key = object_key(sealed);
-    let namespace = key.namespace.clone().unwrap_or_default();
-    let name = key.name.clone();
-    ctx.metrics.remove_condition(&namespace, &name);
-    ctx.inventory.forget(&key);
-    ctx.stripped.forget(&key);
-    ctx.status.forget(&key);
-    ctx.failures.clear(&key);
-    ctx.rollouts.forget(&namespace, &name);
-    ctx.lanes.forget(&key);
+    forget(&key, ctx);
+    let (namespace, name) = (key.namespace.unwrap_or_default(), key.name);
     if !ctx.args.old_gc_behavior {
         return;
     }

@@ -2,11 +2,12 @@
 //! memory of our own writes that keeps them from starting reconciles (docs/controller.md,
 //! "Writes" and "Caches").
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use kube::api::{Patch, PatchParams};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, Resource};
 use sealant_core::object::{SealedSecretCondition, SealedSecretStatus};
 use serde_json::json;
 use tracing::warn;
@@ -14,7 +15,7 @@ use tracing::warn;
 use super::error::truncate;
 use super::{
     CONDITION_KEY_COMPROMISED, CONDITION_SYNCED, Ctx, FIELD_MANAGER, ObjectKey, REASON_COMPROMISED,
-    object_key,
+    Stripped, object_key,
 };
 use crate::crd::SealedSecret;
 use crate::rollout::{self, CONDITION_ROLLOUT};
@@ -64,47 +65,126 @@ impl DesiredStatus {
         self
     }
 
-    pub(super) fn written(&self, uid: String, seen_version: Option<String>) -> WrittenStatus {
+    /// This status as remembered once written over `sealed` (its uid and version).
+    pub(super) fn written(&self, sealed: &SealedSecret) -> WrittenStatus {
+        let rare = (self.compromised.is_some() || self.rollout.is_some()).then(|| {
+            Box::new(RareStatus {
+                compromised: self.compromised.clone(),
+                rollout: self.rollout.clone(),
+            })
+        });
         WrittenStatus {
-            uid,
-            seen_version,
+            uid: uid_hash(sealed),
+            seen_version: seen_version_hash(sealed),
             generation: self.generation,
             synced: self.synced,
-            key_fingerprints: self.key_fingerprints.clone(),
-            compromised: self.compromised.clone(),
-            rollout: self.rollout.clone(),
+            key_fingerprints: self.key_fingerprints.as_deref().map(Arc::from),
+            rare,
             reason: self.reason,
         }
     }
 }
 
 /// What the controller last wrote to one object's status, and for which object, generation and
-/// version of the object (the `resourceVersion` it wrote over).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// version of the object (the `resourceVersion` it wrote over), compact (docs/design/memory.md,
+/// "What is cut"): uid and version as hashes (both set by the API server, not by a tenant),
+/// the key fingerprints shared through [`StatusMemory`]'s interner, and the fields most objects
+/// leave unset behind one box. Equal records mean the same status written over the same version.
+#[derive(Debug, PartialEq, Eq)]
 pub(super) struct WrittenStatus {
-    pub(super) uid: String,
-    /// The version the write went over: a reconcile that still sees it knows the write is not
-    /// in its view yet; any other version (someone else wrote since) is checked afresh.
-    pub(super) seen_version: Option<String>,
+    /// Hash of the object's uid.
+    pub(super) uid: u64,
+    /// Hash of the version the write went over: a reconcile that still sees it knows the write
+    /// is not in its view yet; any other version (someone else wrote since) is checked afresh.
+    pub(super) seen_version: u64,
     pub(super) generation: Option<i64>,
     pub(super) synced: &'static str,
-    pub(super) key_fingerprints: Option<Vec<String>>,
+    /// Interned when remembered: one list per distinct inventory, not one per object. Never
+    /// cloned out of the memory, so the interner can drop a list its last record let go.
+    pub(super) key_fingerprints: Option<Arc<[String]>>,
+    /// The `KeyCompromised` message and the rollout condition, when either is set.
+    pub(super) rare: Option<Box<RareStatus>>,
+    pub(super) reason: Option<&'static str>,
+}
+
+/// The parts of a [`WrittenStatus`] that most objects never have.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct RareStatus {
     pub(super) compromised: Option<String>,
     pub(super) rollout: Option<rollout::Condition>,
-    pub(super) reason: Option<&'static str>,
+}
+
+fn uid_hash(sealed: &SealedSecret) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    sealed.metadata.uid.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn seen_version_hash(sealed: &SealedSecret) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    sealed.metadata.resource_version.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The map key of an object: `namespace/name`, or the name alone without a namespace (neither
+/// may contain a `/`): one allocation where an [`ObjectKey`] holds two strings and more.
+fn memory_key(key: &ObjectKey) -> Box<str> {
+    match key.namespace.as_deref() {
+        Some(namespace) => format!("{namespace}/{}", key.name).into_boxed_str(),
+        None => key.name.as_str().into(),
+    }
 }
 
 /// Per object: the status last written (for reconciles whose view predates the write) and the
 /// hash of the status we consider our own (for [`StatusMemory::trigger_hash`]).
 #[derive(Debug, Default)]
 pub struct StatusMemory {
-    objects: parking_lot::Mutex<HashMap<ObjectKey, Remembered>>,
+    inner: parking_lot::Mutex<Memory>,
 }
 
 #[derive(Debug, Default)]
+struct Memory {
+    objects: HashMap<Box<str>, Remembered>,
+    /// The distinct key inventories the records hold: few keys are shared by thousands of
+    /// objects. A list goes when the last record holding it does; the set never holds more
+    /// lists than there are records.
+    fingerprints: HashSet<Arc<[String]>>,
+}
+
+/// One object's entry. The record of our last write is boxed: objects found in sync after a
+/// start are never written and have none (docs/design/memory.md, "What is cut").
+#[derive(Debug, Default)]
 struct Remembered {
-    written: Option<WrittenStatus>,
+    written: Option<Box<WrittenStatus>>,
     own: Option<u64>,
+}
+
+impl Memory {
+    /// `written` with its inventory replaced by the shared copy.
+    fn intern(&mut self, mut written: WrittenStatus) -> WrittenStatus {
+        if let Some(list) = written.key_fingerprints.as_mut() {
+            match self.fingerprints.get(&**list) {
+                Some(shared) => *list = Arc::clone(shared),
+                None => {
+                    self.fingerprints.insert(Arc::clone(list));
+                }
+            }
+        }
+        written
+    }
+
+    /// A record lets go of its inventory: the list leaves the set when no other record holds it.
+    fn release(&mut self, written: Option<Box<WrittenStatus>>) {
+        if let Some(list) = written.and_then(|w| w.key_fingerprints)
+            && Arc::strong_count(&list) == 2
+            && self
+                .fingerprints
+                .get(&*list)
+                .is_some_and(|shared| Arc::ptr_eq(shared, &list))
+        {
+            self.fingerprints.remove(&*list);
+        }
+    }
 }
 
 impl StatusMemory {
@@ -114,11 +194,18 @@ impl StatusMemory {
     /// changes and a status forged by a tenant (which must be corrected); a status predicate
     /// alone would start a reconcile for each of our own writes. The status at first sight is
     /// taken as ours: first sight starts a reconcile anyway, which corrects it if need be.
-    pub fn trigger_hash(&self, sealed: &SealedSecret) -> u64 {
+    ///
+    /// The labels and annotations enter as their hash, taken from `stripped` for a copy the
+    /// watch cache cut (computed before the cut, so a tenant's change to any of them still
+    /// starts a reconcile, and the cut itself does not).
+    pub fn trigger_hash(&self, sealed: &SealedSecret, stripped: &Stripped) -> u64 {
         let status = status_hash(sealed.status.as_ref());
         let token = {
-            let mut objects = self.objects.lock();
-            let entry = objects.entry(object_key(sealed)).or_default();
+            let mut memory = self.inner.lock();
+            let entry = memory
+                .objects
+                .entry(memory_key(&object_key(sealed)))
+                .or_default();
             match entry.own {
                 None => {
                     entry.own = Some(status);
@@ -130,8 +217,7 @@ impl StatusMemory {
         };
         let mut hasher = DefaultHasher::new();
         sealed.metadata.generation.hash(&mut hasher);
-        sealed.metadata.labels.hash(&mut hasher);
-        sealed.metadata.annotations.hash(&mut hasher);
+        stripped.metadata_hash_of(sealed).hash(&mut hasher);
         token.hash(&mut hasher);
         hasher.finish()
     }
@@ -141,30 +227,59 @@ impl StatusMemory {
     /// status describes this generation (the inputs the Secret's digest vouches for belong to
     /// it).
     pub(super) fn recorded_inventory(&self, sealed: &SealedSecret) -> Option<Vec<String>> {
-        let written = self
+        let memory = self.inner.lock();
+        let written = memory
             .objects
-            .lock()
-            .get(&object_key(sealed))
-            .and_then(|r| r.written.clone());
-        recorded_inventory(sealed, written.as_ref())
+            .get(&memory_key(&object_key(sealed)))
+            .and_then(|r| r.written.as_deref());
+        recorded_inventory(sealed, written)
     }
 
-    fn written(&self, key: &ObjectKey) -> Option<WrittenStatus> {
-        self.objects.lock().get(key).and_then(|r| r.written.clone())
+    /// Whether `written` is what was last written for the object: the same status over the
+    /// same version.
+    pub(super) fn already_written(&self, key: &ObjectKey, written: &WrittenStatus) -> bool {
+        self.inner
+            .lock()
+            .objects
+            .get(&memory_key(key))
+            .and_then(|r| r.written.as_deref())
+            == Some(written)
     }
 
     /// `status` is ours: its watch event starts no reconcile.
     pub(super) fn own(&self, key: &ObjectKey, status: Option<&SealedSecretStatus>) {
-        self.objects.lock().entry(key.clone()).or_default().own = Some(status_hash(status));
+        self.inner
+            .lock()
+            .objects
+            .entry(memory_key(key))
+            .or_default()
+            .own = Some(status_hash(status));
     }
 
-    fn remember(&self, key: &ObjectKey, written: WrittenStatus) {
-        self.objects.lock().entry(key.clone()).or_default().written = Some(written);
+    pub(super) fn remember(&self, key: &ObjectKey, written: WrittenStatus) {
+        let mut memory = self.inner.lock();
+        let written = memory.intern(written);
+        let previous = memory
+            .objects
+            .entry(memory_key(key))
+            .or_default()
+            .written
+            .replace(Box::new(written));
+        memory.release(previous);
     }
 
     /// The object is gone.
     pub fn forget(&self, key: &ObjectKey) {
-        self.objects.lock().remove(key);
+        let mut memory = self.inner.lock();
+        if let Some(remembered) = memory.objects.remove(&*memory_key(key)) {
+            memory.release(remembered.written);
+        }
+    }
+
+    /// How many distinct key inventories are held (for tests: the interner must not grow).
+    #[cfg(test)]
+    pub(super) fn interned_inventories(&self) -> usize {
+        self.inner.lock().fingerprints.len()
     }
 }
 
@@ -175,10 +290,11 @@ pub(super) fn recorded_inventory(
 ) -> Option<Vec<String>> {
     let generation = sealed.meta().generation;
     if let Some(written) = written
-        && Some(&written.uid) == sealed.uid().as_ref()
+        && sealed.metadata.uid.is_some()
+        && written.uid == uid_hash(sealed)
         && written.generation == generation
     {
-        return written.key_fingerprints.clone();
+        return written.key_fingerprints.as_deref().map(<[String]>::to_vec);
     }
     let status = sealed.status.as_ref()?;
     if status.observed_generation != generation {
@@ -317,11 +433,8 @@ pub(super) async fn write(sealed: &SealedSecret, ctx: &Ctx, desired: DesiredStat
     // this very version is remembered, so it is not written twice. A status changed by anyone
     // else since is a newer version: it is written again (a forged `Synced=True` does not
     // stay).
-    let written = desired.written(
-        sealed.uid().unwrap_or_default(),
-        sealed.meta().resource_version.clone(),
-    );
-    if ctx.status.written(&key).as_ref() == Some(&written) {
+    let written = desired.written(sealed);
+    if ctx.status.already_written(&key, &written) {
         return;
     }
     // Known before the request, so its watch event (which may come before the answer) starts

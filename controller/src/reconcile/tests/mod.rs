@@ -2,6 +2,7 @@
 //! the status conditions and inventory as written are in `status`.
 
 mod owned;
+mod relist;
 mod status;
 
 use std::collections::BTreeMap;
@@ -326,7 +327,11 @@ fn cache_drops_ciphertexts_only_of_objects_synced_with_an_inventory() {
     synced_status["keyFingerprints"] = json!(["SHA256:abc"]);
     let mut cached = sealed_object(synced_status.clone());
     stripped.make_cacheable(&mut cached);
-    assert_eq!(cached.spec.inner.encrypted_data["k"], "", "ciphertext kept");
+    assert!(
+        cached.spec.inner.encrypted_data.is_empty(),
+        "ciphertext kept"
+    );
+    assert!(cached.spec.stripped, "not marked");
     assert_eq!(stripped.digest_of(&cached), Some(inputs));
 
     // Not synced, no inventory yet (it must be decrypted to learn it), another generation:
@@ -339,6 +344,7 @@ fn cache_drops_ciphertexts_only_of_objects_synced_with_an_inventory() {
         let mut kept = sealed_object(status.clone());
         stripped.make_cacheable(&mut kept);
         assert_eq!(kept.spec.inner.encrypted_data["k"], "AQ==", "{status}");
+        assert!(!kept.spec.stripped, "{status}");
         assert_eq!(stripped.digest_of(&kept), None, "{status}");
     }
 }
@@ -363,6 +369,112 @@ fn whole_copy_of_a_stripped_object_is_never_taken_for_the_stripped_one() {
     assert_eq!(stripped.digest_of(&newer), None);
     stripped.forget(&key("team", "app"));
     assert_eq!(stripped.digest_of(&cached), None);
+}
+
+/// A reconcile may still hold the stripped copy of a version after the watch moved the entry
+/// to a newer one (or dropped it): that copy is fetched whole, never decrypted, and never
+/// yields an empty Secret.
+#[test]
+fn stripped_copy_with_a_stale_entry_is_fetched_whole_never_decrypted() {
+    use super::apply::ensure_whole;
+    use super::insync::CachedCopy;
+    let mut status = upstream_status();
+    status["keyFingerprints"] = json!(["SHA256:abc"]);
+    let stripped = Stripped::default();
+    let mut v1 = sealed_object(status.clone());
+    v1.metadata.resource_version = Some("1".into());
+    let whole_v1 = v1.clone();
+    stripped.make_cacheable(&mut v1);
+    assert!(matches!(stripped.classify(&v1), CachedCopy::Stripped(_)));
+    assert_eq!(stripped.classify(&whole_v1), CachedCopy::Whole);
+    assert!(matches!(ensure_whole(&v1), Err(ReconcileError::NotWhole)));
+    assert!(ensure_whole(&whole_v1).is_ok());
+
+    // v2, in sync too: the entry is v2's.
+    let mut v2 = sealed_object(status);
+    v2.metadata.resource_version = Some("2".into());
+    stripped.make_cacheable(&mut v2);
+    assert_eq!(stripped.classify(&v1), CachedCopy::Stale);
+    assert_eq!(stripped.digest_of(&v1), None);
+    // v3, not in sync: no entry at all.
+    let mut v3 = sealed_object(upstream_status());
+    v3.metadata.resource_version = Some("3".into());
+    stripped.make_cacheable(&mut v3);
+    assert_eq!(stripped.classify(&v2), CachedCopy::Stale);
+    assert_eq!(stripped.classify(&v3), CachedCopy::Whole);
+    // What decrypting the stripped copy would have given: nothing, and no error. Refused above.
+    let keys = snapshot(&[("rsa2048", KeyState::Active)]);
+    let empty = unseal(&v1.to_core().unwrap(), &keys.ring, UnsealOptions::default());
+    assert!(empty.is_ok_and(|u| u.secret.data.as_ref().is_none_or(|d| d.is_empty())));
+}
+
+/// The cut copy keeps what the reconcile reads (identity, status, template, the instance
+/// label, the selector and rollout annotations) and drops the rest.
+#[test]
+fn stripped_copy_keeps_only_what_is_read() {
+    let mut status = upstream_status();
+    status["keyFingerprints"] = json!(["SHA256:abc"]);
+    let mut object: SealedSecret = serde_json::from_value(json!({
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {
+            "name": "app", "namespace": "team", "uid": "uid-1", "generation": 2,
+            "resourceVersion": "7", "generateName": "ap", "finalizers": ["x/y"],
+            "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": "u"}],
+            "labels": {"app.kubernetes.io/instance": "i", "team": "t"},
+            "annotations": {
+                "sealant.dev/namespace-selector": "tier=web",
+                "sealant.dev/rollout": "deployment/web",
+                "sealant.dev/age-items": "k",
+                "sealedsecrets.bitnami.com/namespace-wide": "true"
+            }
+        },
+        "spec": {
+            "encryptedData": {"k": "AQ=="},
+            "template": {"type": "kubernetes.io/tls", "metadata": {"labels": {"l": "v"}}}
+        },
+        "status": status,
+    }))
+    .unwrap();
+    let whole = object.clone();
+    Stripped::default().make_cacheable(&mut object);
+    assert!(object.spec.stripped);
+    assert!(object.spec.inner.encrypted_data.is_empty());
+    assert_eq!(object.spec.inner.template, whole.spec.inner.template);
+    assert_eq!(object.status, whole.status);
+    let meta = &object.metadata;
+    assert_eq!(
+        (
+            &meta.name,
+            &meta.namespace,
+            &meta.uid,
+            &meta.resource_version,
+            meta.generation
+        ),
+        (
+            &whole.metadata.name,
+            &whole.metadata.namespace,
+            &whole.metadata.uid,
+            &whole.metadata.resource_version,
+            whole.metadata.generation
+        )
+    );
+    assert_eq!(
+        object.labels().keys().collect::<Vec<_>>(),
+        ["app.kubernetes.io/instance"]
+    );
+    assert_eq!(
+        object.annotations().keys().collect::<Vec<_>>(),
+        ["sealant.dev/namespace-selector", "sealant.dev/rollout"]
+    );
+    assert_eq!(
+        (
+            &meta.finalizers,
+            &meta.owner_references,
+            &meta.generate_name
+        ),
+        (&None, &None, &None)
+    );
 }
 
 #[test]

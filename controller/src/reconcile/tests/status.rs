@@ -117,17 +117,143 @@ fn recorded_inventory_belongs_to_the_current_generation() {
     // Upstream's status has none; what we wrote (not yet seen in the object) counts.
     let upstream = sealed_object(upstream_status());
     assert_eq!(recorded_inventory(&upstream, None), None);
-    let written = desired(Some(vec!["SHA256:b"]), None).written("uid-1".into(), None);
+    let written = desired(Some(vec!["SHA256:b"]), None).written(&upstream);
     assert_eq!(
         recorded_inventory(&upstream, Some(&written)),
         Some(vec!["SHA256:b".to_owned()])
     );
     // ...for that object and generation only.
+    let mut recreated = upstream.clone();
+    recreated.metadata.uid = Some("uid-0".into());
+    assert_eq!(recorded_inventory(&recreated, Some(&written)), None);
+    let mut newer = upstream.clone();
+    newer.metadata.generation = Some(3);
+    assert_eq!(recorded_inventory(&newer, Some(&written)), None);
+    let mut without_uid = upstream.clone();
+    without_uid.metadata.uid = None;
+    let unknown = desired(Some(vec!["SHA256:b"]), None).written(&without_uid);
+    assert_eq!(recorded_inventory(&without_uid, Some(&unknown)), None);
     let other_uid = WrittenStatus {
-        uid: "uid-0".into(),
+        uid: written.uid ^ 1,
         ..written
     };
     assert_eq!(recorded_inventory(&upstream, Some(&other_uid)), None);
+}
+
+/// The compact record of a write means "this exact status over this exact version": any
+/// difference of status, object or version is written again.
+#[test]
+fn written_status_is_this_status_over_this_version() {
+    let memory = StatusMemory::default();
+    let mut object = sealed_object(upstream_status());
+    object.metadata.resource_version = Some("10".into());
+    let key = object_key(&object);
+    let wanted = || {
+        let mut wanted = desired(Some(vec!["SHA256:a"]), Some("compromised"));
+        wanted.rollout = Some(rollout::Condition {
+            reason: "Restarted",
+            message: "deployment/app".into(),
+        });
+        wanted
+    };
+    assert!(!memory.already_written(&key, &wanted().written(&object)));
+    memory.remember(&key, wanted().written(&object));
+    assert!(memory.already_written(&key, &wanted().written(&object)));
+
+    // The object moved on (someone else's write): not ours any more.
+    let mut moved = object.clone();
+    moved.metadata.resource_version = Some("11".into());
+    assert!(!memory.already_written(&key, &wanted().written(&moved)));
+    // Recreated under the same name.
+    let mut recreated = object.clone();
+    recreated.metadata.uid = Some("uid-2".into());
+    assert!(!memory.already_written(&key, &wanted().written(&recreated)));
+    // Another object.
+    let mut other = object.clone();
+    other.metadata.name = Some("app2".into());
+    assert!(!memory.already_written(&object_key(&other), &wanted().written(&other)));
+
+    let changes: [fn(&mut DesiredStatus); 7] = [
+        |d| d.synced = "False",
+        |d| d.reason = Some("Other"),
+        |d| d.generation = Some(3),
+        |d| d.key_fingerprints = Some(vec!["SHA256:b".into()]),
+        |d| d.key_fingerprints = None,
+        |d| d.compromised = Some("other".into()),
+        |d| d.rollout.as_mut().unwrap().message = "deployment/other".into(),
+    ];
+    for (i, change) in changes.iter().enumerate() {
+        let mut changed = wanted();
+        change(&mut changed);
+        assert!(
+            !memory.already_written(&key, &changed.written(&object)),
+            "change {i} taken for the status written"
+        );
+    }
+    let mut plain = wanted();
+    plain.compromised = None;
+    plain.rollout = None;
+    assert!(!memory.already_written(&key, &plain.written(&object)));
+    memory.remember(&key, plain.written(&object));
+    assert!(memory.already_written(&key, &plain.written(&object)));
+    assert!(!memory.already_written(&key, &wanted().written(&object)));
+    memory.forget(&key);
+    assert!(!memory.already_written(&key, &plain.written(&object)));
+}
+
+/// Thousands of objects sealed to the same keys hold one list; a list goes when its last
+/// object moves to another or is gone (the interner never outgrows the records).
+#[test]
+fn key_inventories_are_shared_and_let_go() {
+    let memory = StatusMemory::default();
+    let object = |i: usize| {
+        let mut object = sealed_object(upstream_status());
+        object.metadata.name = Some(format!("app-{i}"));
+        object.metadata.uid = Some(format!("uid-{i}"));
+        object
+    };
+    let shared = vec!["SHA256:a", "SHA256:b"];
+    for i in 0..100 {
+        let object = object(i);
+        let wanted = desired(Some(shared.clone()), None);
+        memory.remember(&object_key(&object), wanted.written(&object));
+    }
+    assert_eq!(memory.interned_inventories(), 1);
+    let expected = Some(vec!["SHA256:a".to_owned(), "SHA256:b".to_owned()]);
+    assert_eq!(memory.recorded_inventory(&object(7)), expected);
+
+    // Two objects re-encrypted to another key: a second list, shared by both.
+    for i in [3, 4] {
+        let object = object(i);
+        let wanted = desired(Some(vec!["SHA256:c"]), None);
+        memory.remember(&object_key(&object), wanted.written(&object));
+    }
+    assert_eq!(memory.interned_inventories(), 2);
+    assert_eq!(
+        memory.recorded_inventory(&object(3)),
+        Some(vec!["SHA256:c".to_owned()])
+    );
+    assert_eq!(memory.recorded_inventory(&object(5)), expected);
+    // Written again with the same list: still shared, nothing new.
+    let again = object(3);
+    let wanted = desired(Some(vec!["SHA256:c"]), None);
+    memory.remember(&object_key(&again), wanted.written(&again));
+    assert_eq!(memory.interned_inventories(), 2);
+    // The last holders of the second list move back, or are gone: the list goes.
+    memory.forget(&object_key(&object(3)));
+    assert_eq!(memory.interned_inventories(), 2);
+    let back = object(4);
+    let wanted = desired(Some(shared.clone()), None);
+    memory.remember(&object_key(&back), wanted.written(&back));
+    assert_eq!(memory.interned_inventories(), 1);
+    // Unknown inventories hold nothing.
+    let unknown = object(5);
+    memory.remember(&object_key(&unknown), desired(None, None).written(&unknown));
+    assert_eq!(memory.recorded_inventory(&unknown), None);
+    for i in 0..100 {
+        memory.forget(&object_key(&object(i)));
+    }
+    assert_eq!(memory.interned_inventories(), 0);
 }
 
 /// Our own status writes start no reconcile; anyone else's status, and changes of the spec or
@@ -135,10 +261,11 @@ fn recorded_inventory_belongs_to_the_current_generation() {
 #[test]
 fn trigger_hash_ignores_only_our_own_status_writes() {
     let memory = StatusMemory::default();
+    let stripped = Stripped::default();
     let object = sealed_object(upstream_status());
-    let first = memory.trigger_hash(&object);
+    let first = memory.trigger_hash(&object, &stripped);
     assert_eq!(
-        memory.trigger_hash(&object),
+        memory.trigger_hash(&object, &stripped),
         first,
         "not a function of the object"
     );
@@ -147,19 +274,19 @@ fn trigger_hash_ignores_only_our_own_status_writes() {
     ours.status.as_mut().unwrap().key_fingerprints = Some(vec!["SHA256:a".into()]);
     memory.own(&object_key(&ours), ours.status.as_ref());
     assert_eq!(
-        memory.trigger_hash(&ours),
+        memory.trigger_hash(&ours, &stripped),
         first,
         "our own write started a reconcile"
     );
 
     let mut forged = ours.clone();
     forged.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].status = "False".into();
-    let forged_hash = memory.trigger_hash(&forged);
+    let forged_hash = memory.trigger_hash(&forged, &stripped);
     assert_ne!(forged_hash, first, "a forged status went unseen");
     // Forged again after our correction: seen again.
     memory.own(&object_key(&ours), ours.status.as_ref());
-    assert_eq!(memory.trigger_hash(&ours), first);
-    assert_eq!(memory.trigger_hash(&forged), forged_hash);
+    assert_eq!(memory.trigger_hash(&ours, &stripped), first);
+    assert_eq!(memory.trigger_hash(&forged, &stripped), forged_hash);
 
     let mut relabelled = ours.clone();
     relabelled
@@ -167,20 +294,75 @@ fn trigger_hash_ignores_only_our_own_status_writes() {
         .labels
         .get_or_insert_with(BTreeMap::new)
         .insert("team".into(), "b".into());
-    assert_ne!(memory.trigger_hash(&relabelled), first);
+    assert_ne!(memory.trigger_hash(&relabelled, &stripped), first);
     let mut annotated = ours.clone();
     annotated.metadata.annotations = Some(BTreeMap::from([(
         "sealant.dev/age-items".to_owned(),
         "k".to_owned(),
     )]));
-    assert_ne!(memory.trigger_hash(&annotated), first);
+    assert_ne!(memory.trigger_hash(&annotated, &stripped), first);
     let mut newer = ours.clone();
     newer.metadata.generation = Some(3);
-    assert_ne!(memory.trigger_hash(&newer), first);
+    assert_ne!(memory.trigger_hash(&newer, &stripped), first);
     // The version alone (what each of our writes bumps) is not a change.
     let mut bumped = ours;
     bumped.metadata.resource_version = Some("1234".into());
-    assert_eq!(memory.trigger_hash(&bumped), first);
+    assert_eq!(memory.trigger_hash(&bumped, &stripped), first);
+}
+
+/// The watch cache cuts the labels and annotations of an in-sync copy after the trigger hash's
+/// input was taken: the cut copy hashes like the whole one (the cut starts no reconcile), and
+/// a tenant's change of any label or annotation, even one the cut drops, still starts one.
+#[test]
+fn trigger_hash_of_a_stripped_copy_is_that_of_its_whole_copy() {
+    let memory = StatusMemory::default();
+    let stripped = Stripped::default();
+    let mut status = upstream_status();
+    status["keyFingerprints"] = json!(["SHA256:abc"]);
+    let mut whole = sealed_object(status);
+    whole.metadata.resource_version = Some("1".into());
+    whole.metadata.labels = Some(BTreeMap::from([
+        ("app.kubernetes.io/instance".to_owned(), "a".to_owned()),
+        ("team".to_owned(), "a".to_owned()),
+    ]));
+    whole.metadata.annotations = Some(BTreeMap::from([(
+        "sealant.dev/age-items".to_owned(),
+        "k".to_owned(),
+    )]));
+    let first = memory.trigger_hash(&whole, &stripped);
+    let mut cached = whole.clone();
+    stripped.make_cacheable(&mut cached);
+    assert!(cached.spec.stripped);
+    assert_eq!(memory.trigger_hash(&cached, &stripped), first);
+
+    // The next version, with a label the cut drops changed: seen.
+    let mut relabelled = whole.clone();
+    relabelled.metadata.resource_version = Some("2".into());
+    relabelled
+        .metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("team".into(), "b".into());
+    let mut cached_relabelled = relabelled.clone();
+    stripped.make_cacheable(&mut cached_relabelled);
+    assert_eq!(cached.metadata.labels, cached_relabelled.metadata.labels);
+    assert_ne!(memory.trigger_hash(&cached_relabelled, &stripped), first);
+    assert_eq!(
+        memory.trigger_hash(&cached_relabelled, &stripped),
+        memory.trigger_hash(&relabelled, &stripped)
+    );
+    // An annotation the cut drops, likewise.
+    let mut annotated = whole;
+    annotated.metadata.resource_version = Some("3".into());
+    annotated.metadata.annotations = None;
+    let mut cached_annotated = annotated.clone();
+    stripped.make_cacheable(&mut cached_annotated);
+    assert_eq!(
+        cached.metadata.annotations,
+        cached_annotated.metadata.annotations
+    );
+    assert_ne!(memory.trigger_hash(&cached_annotated, &stripped), first);
 }
 
 /// A namespace that stops matching a selector-scoped object: the error says which namespace
