@@ -79,8 +79,10 @@ fi
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup cli-seal.md
 
-echo "cli-seal.sh: cargo build --release --locked -p sealant" >&2
-cargo build --release --locked -p sealant >&2
+# The same package set as controller.sh and deploy/image/build-dynamic.sh: cargo resolves
+# features per set, so building `-p sealant` alone would rebuild the shared crates once more.
+echo "cli-seal.sh: cargo build --release --locked -p sealant-controller -p sealant" >&2
+cargo build --release --locked -p sealant-controller -p sealant >&2
 sealant="$target_dir/release/sealant"
 cert="$root/core/tests/vectors/keys/rsa4096.crt"
 key="$root/core/tests/vectors/keys/rsa4096.key"

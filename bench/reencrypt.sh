@@ -62,7 +62,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup reencrypt.md
 
 echo "reencrypt.sh: building sealant (release) and the bulk floor bench" >&2
-cargo build --release --locked -q -p sealant >&2
+# The package set of controller.sh and cli-seal.sh, so the one release build serves all three.
+cargo build --release --locked -q -p sealant-controller -p sealant >&2
 sealant="$target_dir/release/sealant"
 floor_bin="$(cargo bench --locked -q -p sealant-core --bench bulk --no-run --message-format=json |
     python3 -c '

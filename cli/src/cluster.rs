@@ -8,7 +8,7 @@ use http::{Request, StatusCode};
 use k8s_openapi::api::core::v1::Service;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
-use sealant_core::{KeyOwner, SecretString, TenantName};
+use sealant_core::{KeyOwner, SecretString};
 
 use crate::args::ClusterArgs;
 
@@ -552,11 +552,7 @@ pub(crate) fn owner_of(headers: &http::HeaderMap) -> Result<KeyOwner> {
 
 /// `cluster` or `tenant=T` (T a tenant name).
 pub(crate) fn parse_owner(text: &str) -> Option<KeyOwner> {
-    if text == "cluster" {
-        return Some(KeyOwner::Cluster);
-    }
-    let tenant = text.strip_prefix("tenant=")?;
-    TenantName::parse(tenant).ok().map(KeyOwner::Tenant)
+    KeyOwner::from_wire_name(text)
 }
 
 /// A 503 from the controller itself (plain text, not the API server's `Status` object that the
@@ -588,6 +584,7 @@ fn short_body(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sealant_core::TenantName;
 
     #[test]
     fn short_body_reports_a_status_message_not_its_json() {

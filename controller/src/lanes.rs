@@ -247,7 +247,7 @@ where
 }
 
 /// Which lane a watch's objects take: `Backlog` until the watch's first initial list is done,
-/// `New` after it. Objects of a later re-list that pass the predicate filter changed while the
+/// `New` after it. Objects of a later re-list that pass the trigger filter changed while the
 /// watch was away: they take the `New` lane too.
 #[derive(Clone, Default)]
 pub struct InitialList {

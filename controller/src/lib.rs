@@ -190,8 +190,10 @@ pub async fn run(args: Args) -> Result<(), RunError> {
     let client = client(&args, &metrics).await?;
     let namespace = controller_namespace(&args);
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    // Its metadata only: the check needs the CRD to exist, and decoding its whole schema would
+    // link a decoder for every CRD type into the binary (docs/design/memory.md, "Idle").
     match crds
-        .get_opt("sealedsecrets.bitnami.com")
+        .get_metadata_opt("sealedsecrets.bitnami.com")
         .await
         .map_err(KubeError::from)
     {
@@ -456,18 +458,13 @@ async fn run_controllers(
             })
             .reflect(sealed_writer)
             .applied_objects()
-            // Only changes we react to start a reconcile: not our own status writes (see
-            // reconcile::StatusMemory::trigger_hash). The store above still sees every event.
-            .predicate_filter(
-                {
-                    let ctx = ctx.clone();
-                    move |sealed: &SealedSecret| {
-                        Some(ctx.status.trigger_hash(sealed, &ctx.stripped))
-                    }
-                },
-                Default::default(),
-            )
             .filter_map(|sealed| futures::future::ready(sealed.ok()))
+            // Only changes we react to start a reconcile: not our own status writes (see
+            // reconcile::StatusMemory::triggers). The store above still sees every event.
+            .filter({
+                let ctx = ctx.clone();
+                move |sealed| futures::future::ready(ctx.status.triggers(sealed, &ctx.stripped))
+            })
             .map(move |sealed| (initial.lane(), reconcile::object_key(&sealed)));
         // Every trigger goes through the lanes; the controller's own trigger stream is empty.
         let mut triggers = vec![sealed_stream.boxed()];

@@ -109,6 +109,26 @@ impl KeyOwner {
     }
 }
 
+impl KeyOwner {
+    /// The owner as the HTTP API names it (the `Sealant-Key-Owner` header, the sealing page's
+    /// facts): `cluster` or `tenant=T` (docs/multi-tenancy.md, "Tenant keys").
+    pub fn wire_name(&self) -> String {
+        match self {
+            KeyOwner::Cluster => "cluster".to_owned(),
+            KeyOwner::Tenant(name) => format!("tenant={name}"),
+        }
+    }
+
+    /// The owner a [`KeyOwner::wire_name`] names; `None` for anything else.
+    pub fn from_wire_name(text: &str) -> Option<Self> {
+        if text == "cluster" {
+            return Some(KeyOwner::Cluster);
+        }
+        let tenant = text.strip_prefix("tenant=")?;
+        TenantName::parse(tenant).ok().map(KeyOwner::Tenant)
+    }
+}
+
 impl fmt::Display for KeyOwner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -172,5 +192,25 @@ mod tests {
         assert!(KeyOwner::Cluster.key_labels().is_empty());
         let bad = BTreeMap::from([(TENANT_LABEL.to_owned(), "Payments".to_owned())]);
         assert!(KeyOwner::of_key_labels(Some(&bad)).is_err());
+    }
+
+    #[test]
+    fn wire_names_round_trip_and_refuse_the_rest() {
+        let tenant = KeyOwner::Tenant(TenantName::parse("payments").unwrap());
+        assert_eq!(tenant.wire_name(), "tenant=payments");
+        assert_eq!(KeyOwner::Cluster.wire_name(), "cluster");
+        for owner in [KeyOwner::Cluster, tenant] {
+            assert_eq!(KeyOwner::from_wire_name(&owner.wire_name()), Some(owner));
+        }
+        for bad in [
+            "",
+            "Cluster",
+            "tenant=",
+            "tenant=Payments",
+            "tenant payments",
+            "x=y",
+        ] {
+            assert_eq!(KeyOwner::from_wire_name(bad), None, "{bad:?}");
+        }
     }
 }

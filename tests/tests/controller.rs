@@ -170,6 +170,40 @@ async fn existing_secrets_follow_the_managed_and_patch_rules() -> anyhow::Result
     );
     assert!(secrets.get("plain").await?.owner_references().is_empty());
 
+    // Not ours, and no key of ours opens the object either: the ownership gate still answers
+    // first, although a new object is decrypted before its Secret is created
+    // (docs/controller.md, "Writes").
+    secrets
+        .create(
+            &PostParams::default(),
+            &existing("plain-undecryptable", &[]),
+        )
+        .await?;
+    let other_key = Certificate::from_pem(&std::fs::read(repo_file(
+        "core/tests/vectors/keys/other-2048.crt",
+    ))?)?;
+    sealed_api
+        .create(
+            &PostParams::default(),
+            &sealed(
+                &other_key,
+                ns.name(),
+                "plain-undecryptable",
+                &[("k", "v")],
+                None,
+            )?,
+        )
+        .await?;
+    let failed = wait_synced(&sealed_api, "plain-undecryptable", "False", 1).await?;
+    let message = failed.status.unwrap().conditions.unwrap()[0]
+        .message
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        message.contains("is not managed by SealedSecret"),
+        "{message}"
+    );
+
     // managed: overwritten (data, labels) and owned.
     secrets
         .create(

@@ -99,6 +99,8 @@ async fn template_data_custom_type_and_immutable_secrets() -> anyhow::Result<()>
     sealed_api.create(&PostParams::default(), &object).await?;
     let secret = wait_secret_data(&secrets, "frozen", &[("k", "v1")]).await?;
     assert_eq!(secret.immutable, Some(true));
+    // The status write follows the Secret's: wait for it, so the replace below does not race it.
+    wait_synced(&sealed_api, "frozen", "True", 1).await?;
     let mut update = with_template(
         sealed(&cert, ns.name(), "frozen", &[("k", "v2")], None)?,
         serde_json::json!({ "immutable": true }),

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::Api;
-use kube::api::PostParams;
+use kube::api::{Patch, PatchParams, PostParams};
 use sealant_controller::crd::SealedSecret;
 use sealant_core::keys::{KeyGenOptions, generate_key};
 use sealant_core::{KeyRing, UnsealOptions, unseal};
@@ -24,6 +24,12 @@ use sealant_tests::controller::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+
+mod page;
+mod tenant;
+
+use page::{check_bad_input, check_csp, check_keyboard_and_labels, check_yaml_quoting};
+use tenant::*;
 
 /// The files of the page: the only paths the browser may ask for.
 const PAGE_PATHS: &[&str] = &[
@@ -274,8 +280,12 @@ fn check_requests(requests: &[SentRequest], base: &str, values: &[&str]) -> anyh
             .url
             .strip_prefix(base)
             .with_context(|| format!("request elsewhere: {}", request.url))?;
+        // The one thing the page sends: the namespace it seals for (a name, never a value).
+        let facts_for_namespace = path
+            .strip_prefix("cert.json?namespace=")
+            .is_some_and(|ns| sealant_core::TenantName::parse(ns).is_ok());
         ensure!(
-            PAGE_PATHS.contains(&path),
+            PAGE_PATHS.contains(&path) || facts_for_namespace,
             "unexpected request {}",
             request.url
         );
@@ -425,266 +435,41 @@ fn keys_expired() -> anyhow::Result<Keys> {
     keys(OffsetDateTime::now_utc() - time::Duration::days(3), 1)
 }
 
-/// The page's YAML writer against the CLI's on awkward strings, as keys and as values.
-fn check_yaml_quoting(browser: &Browser) -> anyhow::Result<()> {
-    let mut strings: Vec<String> = [
-        "yes",
-        "No",
-        "on",
-        "y",
-        "~",
-        "null",
-        "NULL",
-        "true",
-        "1",
-        "-1",
-        "+1",
-        "0x1F",
-        "0o17",
-        "0b101",
-        "1_000",
-        "1e3",
-        ".5",
-        "5.",
-        ".inf",
-        "-.INF",
-        ".nan",
-        "1:20",
-        "190:20:30.15",
-        "2026-01-01",
-        "2026-1-1 10:00:00 +02:00",
-        "2026-01-01T10:00:00Z",
-        "<<",
-        "=",
-        "-",
-        "?",
-        "- a",
-        "-a",
-        ":a",
-        "a:",
-        "a: b",
-        "a:b",
-        "a #b",
-        "a#b",
-        "#a",
-        "&a",
-        "*a",
-        "!a",
-        "|",
-        ">",
-        "'a'",
-        "\"a\"",
-        "%a",
-        "@a",
-        "`a",
-        "{a}",
-        "[a]",
-        "a,b",
-        " a",
-        "a ",
-        "---",
-        "--- a",
-        "...",
-        "a\tb",
-        "\u{7f}",
-        "\u{85}",
-        "\u{a0}",
-        "\u{2028}",
-        "\u{feff}a",
-        "\u{1b}",
-        "é",
-        "日本",
-        "\\",
-        "a'b",
-        "0755",
-        "Opaque",
-        "kubernetes.io/tls",
-        "SHA256:abc/def+g=",
-        "1.2.3",
-        "0.",
-        "+.5",
-        "_1",
-        "1__0",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    // And short random strings over the characters that matter.
-    let alphabet: Vec<char> = "aZ019-._:#'\" \\?!&*@`%|>{[,~exobyn+=<é\u{85}\u{2028}\t"
-        .chars()
-        .collect();
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    for _ in 0..1500 {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let len = 1 + (state >> 60) as usize % 6;
-        let s: String = (0..len)
-            .map(|i| alphabet[((state >> (8 * i)) as usize) % alphabet.len()])
-            .collect();
-        strings.push(s);
-    }
-    let page = browser.execute_async(
-        "const [strings, done] = arguments;\
-         import('./yaml.js').then(m => done(strings.map(s => m.toYaml({ [s]: s }))), e => done(String(e)));",
-        json!([strings]),
-    )?;
-    let page = page.as_array().context("the page's writer failed")?;
-    for (s, text) in strings.iter().zip(page) {
-        let cli = format!("---\n{}", sealant_core::yaml::to_string(&json!({ s: s }))?);
-        ensure!(
-            text.as_str() == Some(cli.as_str()),
-            "{s:?}: page {text} vs CLI {cli:?}"
-        );
-    }
-    Ok(())
-}
-
-/// An injected inline script does not run and is reported; a request elsewhere is blocked.
-fn check_csp(browser: &Browser) -> anyhow::Result<()> {
-    let outcome = browser.execute_async(
-        "const done = arguments[0]; const seen = [];\
-         document.addEventListener('securitypolicyviolation', e => seen.push(e.violatedDirective));\
-         const s = document.createElement('script'); s.textContent = 'window.injected = 1;';\
-         document.head.appendChild(s);\
-         fetch('http://127.0.0.1:9/x').then(() => 'sent', () => 'blocked').then(f =>\
-           setTimeout(() => done({ ran: window.injected === 1, fetch: f, seen }), 200));",
-        json!([]),
-    )?;
-    ensure!(
-        outcome["ran"] == json!(false),
-        "the injected script ran: {outcome}"
-    );
-    ensure!(outcome["fetch"] == json!("blocked"), "{outcome}");
-    let seen = outcome["seen"].to_string();
-    ensure!(
-        seen.contains("script-src") && seen.contains("connect-src"),
-        "violations: {seen}"
-    );
-    Ok(())
-}
-
-/// Every field has a label; Tab reaches Seal and Enter presses it.
-fn check_keyboard_and_labels(browser: &Browser) -> anyhow::Result<()> {
-    let unlabelled = browser.execute(
-        "return [...document.querySelectorAll('input, select, textarea')]\
-           .filter(e => e.labels.length === 0 || !e.labels[0].textContent.trim()).map(e => e.id || e.className);",
-        json!([]),
-    )?;
-    ensure!(
-        unlabelled == json!([]),
-        "fields without a label: {unlabelled}"
-    );
-    fill(
-        browser,
-        &Form {
-            namespace: "shop",
-            name: "kb",
-            scope: "strict",
-            type_: "Opaque",
-            items: &[("k", "v")],
-        },
-    )?;
-    browser.execute(
-        "document.getElementById('output').hidden = true;",
-        json!([]),
-    )?;
-    browser.find("#type")?.click()?;
-    let mut reached = false;
-    for _ in 0..20 {
-        browser.active()?.send_keys(TAB)?;
-        if browser.active()?.id()? == "seal" {
-            reached = true;
-            break;
-        }
-    }
-    ensure!(reached, "Tab never reached the Seal button");
-    browser.active()?.send_keys(ENTER)?;
-    browser.wait_until("!document.getElementById('output').hidden")
-}
-
-/// Bad input gets inline errors, and nothing is sealed.
-fn check_bad_input(browser: &Browser) -> anyhow::Result<()> {
-    let error_of = |id: &str| -> anyhow::Result<String> {
-        Ok(browser
-            .find(&format!("#{id}"))?
-            .property("textContent")?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
-    };
-    fill(
-        browser,
-        &Form {
-            namespace: "shop",
-            name: "",
-            scope: "strict",
-            type_: "Opaque",
-            items: &[("bad key!", "v")],
-        },
-    )?;
-    browser.find("#seal")?.click()?;
-    ensure!(error_of("name-error")?.contains("name"), "empty name");
-    ensure!(browser.find("#name")?.property("ariaInvalid")? == json!("true"));
-    let key_error = browser
-        .find("#items .item-error")?
-        .property("textContent")?;
-    ensure!(
-        key_error.as_str().is_some_and(|e| e.contains("letters")),
-        "bad key: {key_error}"
-    );
-    ensure!(
-        browser.find("#output")?.property("hidden")? == json!(true),
-        "sealed despite errors"
-    );
-
-    fill(
-        browser,
-        &Form {
-            namespace: "Shop_1",
-            name: "ok",
-            scope: "strict",
-            type_: "Opaque",
-            items: &[("big", "x")],
-        },
-    )?;
-    browser.execute(
-        "document.querySelector('.item-value').value = 'x'.repeat(1048577);",
-        json!([]),
-    )?;
-    browser.find("#seal")?.click()?;
-    ensure!(
-        error_of("namespace-error")?.contains("namespace"),
-        "bad namespace"
-    );
-    ensure!(
-        error_of("items-error")?.contains("1 MiB"),
-        "oversized: {}",
-        error_of("items-error")?
-    );
-
-    for (manifest, needle) in [
-        (
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
-            "not a Secret",
-        ),
-        ("{\"kind\": \"Secret\", ", "not valid JSON"),
-        ("kind: Secret\nmetadata:\n  name: &a x\n", "anchors"),
-    ] {
-        set_value(browser, "#paste-text", manifest)?;
-        browser.find("#paste-load")?.click()?;
-        let error = error_of("paste-error")?;
-        ensure!(error.contains(needle), "{manifest:?}: {error}");
-    }
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test control plane and chromium: bash tests/e2e.sh"]
 async fn webui_controller_page_seals_for_the_controller() -> anyhow::Result<()> {
     let cluster = cluster_with_crd().await?;
     let ns = cluster.namespace("webui").await?;
-    let controller = ProxiedController::start(&cluster, ns.name(), &["--web-ui"]).await?;
+    // Tenant keys (docs/multi-tenancy.md, "Tenant keys"): a namespace of tenant `webui`, named
+    // by a label key of this test's own, so that the other controllers with tenant keys on the
+    // shared cluster (tenant_keys.rs) neither see this tenant nor make keys for it. `ns` is a
+    // namespace of no tenant: the cluster key.
+    // A label that names no tenant: no key at all for that namespace (fail closed).
+    let tenant_ns = cluster.namespace("webui-tenant").await?;
+    let bad_ns = cluster.namespace("webui-badlabel").await?;
+    for (namespace, tenant) in [(&tenant_ns, WEBUI_TENANT), (&bad_ns, "Not_A_Tenant")] {
+        let label = json!({ "metadata": { "labels": { WEBUI_TENANT_LABEL: tenant } } });
+        Api::<Namespace>::all(cluster.client())
+            .patch(
+                namespace.name(),
+                &PatchParams::default(),
+                &Patch::Merge(&label),
+            )
+            .await?;
+    }
+    let controller = ProxiedController::start(
+        &cluster,
+        ns.name(),
+        &[
+            "--web-ui",
+            "--tenant-keys",
+            "--tenant-label",
+            WEBUI_TENANT_LABEL,
+            "--additional-namespaces",
+            tenant_ns.name(),
+        ],
+    )
+    .await?;
     let proxy = sealant_tests::browser::ApiProxy::start(cluster.client()).await?;
     let via_proxy = format!(
         "{}/api/v1/namespaces/{}/services/{PROXIED_SERVICE}:http/proxy/ui/",
@@ -705,7 +490,30 @@ async fn webui_controller_page_seals_for_the_controller() -> anyhow::Result<()> 
         },
     )
     .await?;
+    let tenant_facts = format!("/ui/cert.json?namespace={}", tenant_ns.name());
+    let fp_tenant = sealant_tests::wait_for(
+        "the tenant's certificate",
+        sealant_tests::DEFAULT_TIMEOUT,
+        || async { Ok(sealant_tests::controller::http_get(&api_addr, &tenant_facts).await) },
+    )
+    .await
+    .map(|body| facts_of(&body, &format!("tenant={WEBUI_TENANT}")))??;
+    let fp_cluster = sealant_tests::controller::http_get(&api_addr, "/ui/cert.json")
+        .await
+        .map(|body| facts_of(&body, "cluster"))
+        .context("the cluster's facts")??;
+    ensure!(fp_tenant != fp_cluster, "one key for both owners");
     let value = canary::embed("s3cret value");
+    let tenant_value = canary::embed("tenant s3cret");
+    let tenant_sealed = tokio::task::spawn_blocking({
+        let (direct, value, namespace, bad) = (
+            direct.clone(),
+            tenant_value.clone(),
+            tenant_ns.name().to_owned(),
+            bad_ns.name().to_owned(),
+        );
+        move || seal_for_tenant(&direct, &namespace, &bad, &value)
+    });
     let sealed = tokio::task::spawn_blocking({
         let (via_proxy, direct, value, namespace) = (
             via_proxy.clone(),
@@ -758,8 +566,52 @@ async fn webui_controller_page_seals_for_the_controller() -> anyhow::Result<()> 
         .await?;
     let secrets: Api<Secret> = Api::namespaced(cluster.client(), ns.name());
     wait_secret_data(&secrets, "from-browser", &[("value", &value)]).await?;
+    ensure!(
+        hint(&object) == fp_cluster,
+        "sealed for no tenant: {}",
+        hint(&object)
+    );
+    // Sealed in the page for the tenant's namespace: the tenant's key, Synced by the controller.
+    let tenant_sealed = tenant_sealed.await??;
+    let core = sealant_core::object::read_sealed_secrets(&tenant_sealed)?.remove(0);
+    let object: SealedSecret = serde_json::from_value(serde_json::to_value(core)?)?;
+    ensure!(
+        hint(&object) == fp_tenant,
+        "sealed for the tenant: {}",
+        hint(&object)
+    );
+    let tenant_api = Api::<SealedSecret>::namespaced(cluster.client(), tenant_ns.name());
+    tenant_api.create(&PostParams::default(), &object).await?;
+    let tenant_secrets: Api<Secret> = Api::namespaced(cluster.client(), tenant_ns.name());
+    wait_secret_data(&tenant_secrets, "for-tenant", &[("value", &tenant_value)]).await?;
+    let synced = sealant_tests::wait_for(
+        "for-tenant Synced=True",
+        sealant_tests::DEFAULT_TIMEOUT,
+        || async {
+            let object = tenant_api.get("for-tenant").await?;
+            let status = object.status.clone().unwrap_or_default();
+            let synced = status.conditions.unwrap_or_default().iter().any(|c| {
+                c.type_ == "Synced"
+                    && c.status == "True"
+                    && status.observed_generation == object.metadata.generation
+            });
+            Ok(synced.then_some(status.key_fingerprints.unwrap_or_default()))
+        },
+    )
+    .await?;
+    ensure!(synced == vec![fp_tenant.clone()], "opened with {synced:?}");
+    check_cli_web_per_namespace(
+        &cluster,
+        ns.name(),
+        tenant_ns.name(),
+        &fp_tenant,
+        &fp_cluster,
+    )
+    .await?;
     controller.process.check_log()?;
     drop(controller);
     ns.cleanup().await?;
+    tenant_ns.cleanup().await?;
+    bad_ns.cleanup().await?;
     Ok(())
 }

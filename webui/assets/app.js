@@ -1,6 +1,8 @@
 // The page: loads the certificate's facts, checks the form, seals in this browser and shows
 // the SealedSecret. Values live only in the form's fields; nothing is stored or sent
-// (docs/webui.md). The one request the page makes is for `cert.json`, next to it.
+// (docs/webui.md). The one request the page makes is for `cert.json`, next to it, with the
+// namespace it seals for (`cert.json?namespace=NS`): the server answers with that namespace's
+// certificate, the cluster's or its tenant's (docs/webui.md, "Tenant keys").
 
 import { importKey, sealSecret } from "./seal.js";
 import { toJson, toYaml } from "./yaml.js";
@@ -8,7 +10,9 @@ import { parseManifest, secretFromManifest, PasteError } from "./paste.js";
 import * as rules from "./rules.js";
 
 const $ = (id) => document.getElementById(id);
-let cert = null; // { facts, key }
+let cert = null; // { facts, key, namespace }: the certificate of the latest namespace asked for
+let certLoad = null; // { namespace, promise, failed }: the latest request for a certificate
+let certTimer = null;
 let kept = {}; // labels, annotations, immutable of a pasted manifest
 let sealed = null;
 let rowCount = 0;
@@ -118,11 +122,7 @@ function readForm() {
 
 async function seal() {
   setError("seal-error", "");
-  if (!cert) {
-    setError("seal-error", "There is no usable certificate to seal with.");
-    return;
-  }
-  if (new Date(cert.facts.notAfter) < new Date() || cert.facts.expired) {
+  if (cert && (new Date(cert.facts.notAfter) < new Date() || cert.facts.expired)) {
     setError("seal-error", "The certificate has expired: ask for the cluster's current certificate.");
     return;
   }
@@ -130,6 +130,18 @@ async function seal() {
   if (!input) {
     const invalid = document.querySelector('[aria-invalid="true"]');
     if (invalid) invalid.focus();
+    return;
+  }
+  // Seal only with the certificate of the namespace in the field, never a previous one's.
+  await loadCert(input.namespace);
+  if (!cert || cert.namespace !== input.namespace || $("namespace").value.trim() !== input.namespace) {
+    // What is shown was sealed for another namespace: not to be taken for this one's.
+    $("output").hidden = true;
+    setError("seal-error", `There is no usable certificate for ${namespaceWords(input.namespace)}: ${$("cert-status").textContent}`);
+    return;
+  }
+  if (new Date(cert.facts.notAfter) < new Date() || cert.facts.expired) {
+    setError("seal-error", "The certificate has expired: ask for the cluster's current certificate.");
     return;
   }
   try {
@@ -169,22 +181,83 @@ function loadPaste() {
   if (!secret.items.length) addRow();
   // The manifest held the values: it is not kept once the form has them.
   $("paste-text").value = "";
+  namespaceChanged(0);
 }
 
-async function loadCert() {
+function namespaceWords(namespace) {
+  return namespace === "" ? "no namespace (the cluster's certificate)" : `namespace ${namespace}`;
+}
+
+// Whose key the facts say the certificate is.
+function ownerWords(owner) {
+  if (owner === "cluster") return "the cluster's key";
+  if (typeof owner === "string" && owner.startsWith("tenant=")) return `tenant ${owner.slice("tenant=".length)}'s key`;
+  if (owner === "given certificate") return "the given certificate (the same for every namespace)";
+  return "a key of unknown owner";
+}
+
+// The namespace to load a certificate for: the field's, when it is one ("" for none).
+function fieldNamespace() {
+  const namespace = $("namespace").value.trim();
+  return rules.checkNamespace(namespace, "cluster-wide") === null ? namespace : null;
+}
+
+// Loads the certificate for `namespace`, unless it is the one loaded or being loaded.
+function loadCert(namespace) {
+  if (certLoad && certLoad.namespace === namespace && !certLoad.failed) return certLoad.promise;
+  const load = { namespace, failed: false };
+  certLoad = load;
+  load.promise = fetchCert(load);
+  return load.promise;
+}
+
+// Follows the namespace field: a certificate for what is typed, once typing pauses.
+function namespaceChanged(wait) {
+  clearTimeout(certTimer);
+  certTimer = setTimeout(() => {
+    const namespace = fieldNamespace();
+    if (namespace !== null) loadCert(namespace);
+  }, wait);
+}
+
+async function fetchCert(load) {
+  const { namespace } = load;
+  const where = namespace === "" ? "" : ` for namespace ${namespace}`;
+  cert = null;
+  delete document.body.dataset.owner;
+  document.body.dataset.ready = "false";
+  $("seal").disabled = false;
+  $("cert-facts").hidden = true;
+  $("cert-status").textContent = `Loading the certificate${where}…`;
+  const failed = (text) => {
+    load.failed = true;
+    if (certLoad === load) $("cert-status").textContent = text;
+  };
+  const url = namespace === "" ? "cert.json" : `cert.json?namespace=${encodeURIComponent(namespace)}`;
   let facts;
   try {
-    const response = await fetch("cert.json", { cache: "no-store", credentials: "same-origin" });
-    if (!response.ok) throw new Error(String(response.status));
+    const response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
+    if (!response.ok) {
+      // The server's reason names the namespace or tenant, never a value.
+      const reason = (await response.text()).trim().slice(0, 300);
+      failed(response.status === 503
+        ? `The certificate${where} is not ready yet (${reason}). Sealing is refused; try again in a moment.`
+        : `The server has no certificate${where} (${response.status}: ${reason}). Sealing is refused.`);
+      return;
+    }
     facts = await response.json();
   } catch (e) {
-    $("cert-status").textContent = "Could not load the certificate from the server. Reload to try again.";
+    failed(`Could not load the certificate${where} from the server. Reload to try again.`);
     return;
   }
+  if (certLoad !== load) return; // another namespace was asked for meanwhile
   $("cert-fingerprint").textContent = facts.fingerprint;
+  $("cert-owner").textContent = ownerWords(facts.owner);
+  $("cert-namespace").textContent = namespace === "" ? "none (the cluster's certificate)" : namespace;
   $("cert-bits").textContent = `RSA ${facts.bits} bits`;
   $("cert-expiry").textContent = facts.notAfter;
   $("cert-facts").hidden = false;
+  document.body.dataset.owner = facts.owner;
   if (facts.expired || new Date(facts.notAfter) < new Date()) {
     $("cert-status").textContent = "This certificate has expired: sealing is refused.";
     $("seal").disabled = true;
@@ -192,16 +265,19 @@ async function loadCert() {
   }
   if (!window.isSecureContext || !window.crypto?.subtle) {
     // Browsers offer WebCrypto only over https or on localhost (kubectl port-forward or proxy).
-    $("cert-status").textContent = "This browser encrypts only on a secure page: open it over https, or on localhost (kubectl port-forward, kubectl proxy, sealant web).";
+    failed("This browser encrypts only on a secure page: open it over https, or on localhost (kubectl port-forward, kubectl proxy, sealant web).");
     return;
   }
+  let key;
   try {
-    cert = { facts, key: await importKey(facts) };
+    key = await importKey(facts);
   } catch (e) {
-    $("cert-status").textContent = "This browser cannot use the certificate's key (it needs WebCrypto RSA-OAEP).";
+    failed("This browser cannot use the certificate's key (it needs WebCrypto RSA-OAEP).");
     return;
   }
-  $("cert-status").textContent = "Ready to seal for this certificate.";
+  if (certLoad !== load) return;
+  cert = { facts, key, namespace };
+  $("cert-status").textContent = `Ready to seal for ${namespaceWords(namespace)} with ${ownerWords(facts.owner)}.`;
   document.body.dataset.ready = "true";
 }
 
@@ -233,4 +309,6 @@ $("paste-load").addEventListener("click", loadPaste);
 $("format").addEventListener("change", () => sealed && render());
 $("copy").addEventListener("click", copy);
 $("download").addEventListener("click", download);
-loadCert();
+$("namespace").addEventListener("input", () => namespaceChanged(300));
+$("namespace").addEventListener("change", () => namespaceChanged(0));
+loadCert(fieldNamespace() ?? "");

@@ -1,8 +1,9 @@
 //! What the page is told about the certificate: computed by sealant-core, so the browser never
-//! parses X.509 itself; it imports the SPKI given here with WebCrypto.
+//! parses X.509 itself; it imports the SPKI given here with WebCrypto. The facts also say whose
+//! key it is (docs/multi-tenancy.md, "Tenant keys"), so the page can show what it seals for.
 
-use sealant_core::Certificate;
 use sealant_core::sealing::KEY_HINT_ANNOTATION;
+use sealant_core::{Certificate, KeyOwner};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -30,10 +31,32 @@ pub struct CertFacts {
     pub key_hint_annotation: &'static str,
     /// The key hint (the fingerprint).
     pub key_hint: String,
+    /// Whose key it is: `cluster`, `tenant=T` (as the controller's `Sealant-Key-Owner`
+    /// header), or `given certificate` (`sealant web --cert`).
+    pub owner: String,
 }
 
-/// The facts about `cert` at `now`.
-pub fn cert_facts(cert: &Certificate, now: OffsetDateTime) -> CertFacts {
+/// Whose key the page is given (the `owner` of [`CertFacts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// The cluster's or a tenant's key, as the controller chose it for the namespace.
+    Key(KeyOwner),
+    /// A certificate given as it is (`--cert`): no namespace changes it.
+    Given,
+}
+
+impl Owner {
+    /// The text of the facts' `owner`.
+    pub fn text(&self) -> String {
+        match self {
+            Owner::Key(owner) => owner.wire_name(),
+            Owner::Given => "given certificate".to_owned(),
+        }
+    }
+}
+
+/// The facts about `cert`, `owner`'s key, at `now`.
+pub fn cert_facts(cert: &Certificate, owner: &Owner, now: OffsetDateTime) -> CertFacts {
     let key = cert.public_key();
     let rfc3339 = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     CertFacts {
@@ -46,5 +69,6 @@ pub fn cert_facts(cert: &Certificate, now: OffsetDateTime) -> CertFacts {
         expired: cert.check_not_expired(now).is_err(),
         key_hint_annotation: KEY_HINT_ANNOTATION,
         key_hint: key.fingerprint().to_string(),
+        owner: owner.text(),
     }
 }

@@ -4,7 +4,10 @@
 //!
 //! The page seals in the browser with WebCrypto; the server hands it the certificate's facts
 //! (computed here by sealant-core, so the page needs no X.509 parser) and nothing else. No
-//! route accepts a body: nothing a user types can reach a server through this crate.
+//! route accepts a body: nothing a user types can reach a server through this crate; the one
+//! thing the page puts in a request is the namespace it seals for (`cert.json?namespace=NS`,
+//! docs/webui.md, "Tenant keys"), whose certificate each server chooses as its sealing
+//! command does.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
@@ -18,7 +21,7 @@ use http::{Method, Response, StatusCode};
 use sealant_core::Certificate;
 use time::OffsetDateTime;
 
-pub use facts::{CertFacts, cert_facts};
+pub use facts::{CertFacts, Owner, cert_facts};
 
 /// The page's Content-Security-Policy: only the page's own scripts, styles and requests; no
 /// inline script, no form target, no framing, no `<base>` (docs/webui.md, "What the page
@@ -44,6 +47,45 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
 
 /// The file name under which the page fetches the certificate's facts.
 pub const FACTS_PATH: &str = "cert.json";
+
+/// The query parameter naming the namespace the page seals for.
+pub const NAMESPACE_PARAM: &str = "namespace";
+
+/// The certificate a facts request is answered with, as the server chose it for the request's
+/// namespace.
+#[derive(Debug, Clone)]
+pub enum Facts<'a> {
+    /// Seal for `cert`, `owner`'s key.
+    Ready {
+        /// The certificate.
+        cert: &'a Certificate,
+        /// Whose key it is.
+        owner: Owner,
+    },
+    /// No certificate for this namespace: `status` (400 for a bad namespace name, 503 while
+    /// its owner's keys are not ready, …) and a short text naming no value, shown by the page.
+    Refused {
+        /// The answer's status.
+        status: StatusCode,
+        /// Its text.
+        message: Cow<'static, str>,
+    },
+}
+
+/// True when [`respond`] answers this request with the facts: servers choose the certificate
+/// (which may take a request to the cluster) only then.
+pub fn wants_facts(method: &Method, path: &str) -> bool {
+    (method == Method::GET || method == Method::HEAD) && path == FACTS_PATH
+}
+
+/// The raw value of the [`NAMESPACE_PARAM`] of `query` (`None`: absent or empty). Not checked
+/// here: the server that chooses the certificate checks it, as its API does.
+pub fn query_namespace(query: Option<&str>) -> Option<&str> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(NAMESPACE_PARAM)?.strip_prefix('='))
+        .filter(|value| !value.is_empty())
+}
 
 /// One embedded file.
 #[derive(Debug, Clone, Copy)]
@@ -93,12 +135,13 @@ pub fn asset(path: &str) -> Option<&'static Asset> {
 pub type Reply = Response<Cow<'static, [u8]>>;
 
 /// Answers one request for `path`, relative to where the page is mounted (no leading `/`;
-/// empty for the page itself). `cert` is the certificate to seal for, looked up per request so
-/// that a renewed key is picked up; `None` answers 503 for the facts. Only GET and HEAD.
+/// empty for the page itself). `facts` is the certificate to seal for, chosen per request (for
+/// the query's namespace, see [`wants_facts`]) so that a renewed key is picked up; `None`
+/// answers 503 for the facts. Only GET and HEAD.
 pub fn respond(
     method: &Method,
     path: &str,
-    cert: Option<&Certificate>,
+    facts: Option<Facts<'_>>,
     now: OffsetDateTime,
 ) -> Reply {
     if method != Method::GET && method != Method::HEAD {
@@ -109,10 +152,17 @@ pub fn respond(
         return reply;
     }
     if path == FACTS_PATH {
-        return match cert {
-            Some(cert) => {
-                let json = serde_json::to_vec(&cert_facts(cert, now)).unwrap_or_default();
+        return match facts {
+            Some(Facts::Ready { cert, owner }) => {
+                let json = serde_json::to_vec(&cert_facts(cert, &owner, now)).unwrap_or_default();
                 with_headers(StatusCode::OK, JSON, Cow::Owned(json))
+            }
+            Some(Facts::Refused { status, message }) => {
+                let body = match message {
+                    Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+                    Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+                };
+                with_headers(status, TEXT, body)
             }
             None => plain(StatusCode::SERVICE_UNAVAILABLE, "no certificate yet\n"),
         };

@@ -10,6 +10,13 @@ fn cert() -> Certificate {
     Certificate::from_pem(CERT).expect("the example certificate parses")
 }
 
+fn ready(cert: &Certificate) -> Option<Facts<'_>> {
+    Some(Facts::Ready {
+        cert,
+        owner: Owner::Key(sealant_core::KeyOwner::Cluster),
+    })
+}
+
 #[test]
 fn every_answer_carries_the_security_headers() {
     let now = OffsetDateTime::now_utc();
@@ -22,12 +29,12 @@ fn every_answer_carries_the_security_headers() {
         "nope",
         "../secret",
     ] {
-        let reply = respond(&Method::GET, path, Some(&cert()), now);
+        let reply = respond(&Method::GET, path, ready(&cert()), now);
         for (name, value) in SECURITY_HEADERS {
             assert_eq!(reply.headers()[*name], *value, "{path}: {name}");
         }
     }
-    let refused = respond(&Method::POST, "", Some(&cert()), now);
+    let refused = respond(&Method::POST, "", ready(&cert()), now);
     assert_eq!(refused.status(), http::StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
         refused.headers()["content-security-policy"],
@@ -125,7 +132,7 @@ fn the_page_references_only_embedded_relative_assets() {
 #[test]
 fn facts_match_core() {
     let cert = cert();
-    let facts = cert_facts(&cert, cert.not_before());
+    let facts = cert_facts(&cert, &Owner::Given, cert.not_before());
     assert_eq!(
         facts.fingerprint,
         cert.public_key().fingerprint().to_string()
@@ -140,11 +147,83 @@ fn facts_match_core() {
     );
     assert!(!facts.expired);
     let later = cert.not_after() + time::Duration::seconds(1);
-    assert!(cert_facts(&cert, later).expired);
+    assert!(cert_facts(&cert, &Owner::Given, later).expired);
     let json: serde_json::Value =
-        serde_json::from_slice(respond(&Method::GET, FACTS_PATH, Some(&cert), later).body())
+        serde_json::from_slice(respond(&Method::GET, FACTS_PATH, ready(&cert), later).body())
             .expect("json");
     assert_eq!(json["expired"], true);
     assert_eq!(json["keyHintAnnotation"], "sealant.dev/key-hint");
     assert!(json["notAfter"].as_str().is_some_and(|t| t.ends_with('Z')));
+}
+
+#[test]
+fn facts_name_their_owner() {
+    let cert = cert();
+    let tenant = sealant_core::KeyOwner::Tenant(
+        sealant_core::TenantName::parse("payments").expect("a tenant name"),
+    );
+    let now = OffsetDateTime::now_utc();
+    for (owner, text) in [
+        (Owner::Key(sealant_core::KeyOwner::Cluster), "cluster"),
+        (Owner::Key(tenant), "tenant=payments"),
+        (Owner::Given, "given certificate"),
+    ] {
+        let reply = respond(
+            &Method::GET,
+            FACTS_PATH,
+            Some(Facts::Ready { cert: &cert, owner }),
+            now,
+        );
+        let json: serde_json::Value = serde_json::from_slice(reply.body()).expect("json");
+        assert_eq!(json["owner"], text);
+    }
+}
+
+#[test]
+fn refused_facts_keep_their_status_text_and_headers() {
+    let now = OffsetDateTime::now_utc();
+    for (status, message) in [
+        (http::StatusCode::BAD_REQUEST, "invalid namespace\n"),
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "keys of tenant t are not ready\n",
+        ),
+    ] {
+        let reply = respond(
+            &Method::GET,
+            FACTS_PATH,
+            Some(Facts::Refused {
+                status,
+                message: message.to_owned().into(),
+            }),
+            now,
+        );
+        assert_eq!(reply.status(), status);
+        assert_eq!(reply.body().as_ref(), message.as_bytes());
+        assert_eq!(reply.headers()["content-type"], "text/plain; charset=utf-8");
+        assert_eq!(
+            reply.headers()["content-security-policy"],
+            CONTENT_SECURITY_POLICY
+        );
+    }
+}
+
+#[test]
+fn the_namespace_comes_from_its_parameter_only() {
+    for (query, namespace) in [
+        (None, None),
+        (Some(""), None),
+        (Some("namespace="), None),
+        (Some("namespace=shop"), Some("shop")),
+        (Some("x=1&namespace=shop&namespace=other"), Some("shop")),
+        (Some("namespaces=shop"), None),
+        (Some("xnamespace=shop"), None),
+        (Some("namespace=Bad%2F"), Some("Bad%2F")),
+    ] {
+        assert_eq!(query_namespace(query), namespace, "{query:?}");
+    }
+    assert!(wants_facts(&Method::GET, FACTS_PATH));
+    assert!(wants_facts(&Method::HEAD, FACTS_PATH));
+    assert!(!wants_facts(&Method::POST, FACTS_PATH));
+    assert!(!wants_facts(&Method::GET, "app.js"));
 }

@@ -217,7 +217,7 @@ pub(crate) async fn handle(
 /// The sealing certificate for the owner of `?namespace=` (the cluster's without it).
 async fn cert(api: &Api, query: Option<&str>) -> Response<Body> {
     let snapshot = api.state.keys.snapshot();
-    let keys = match keys_for_query(api, &snapshot, query).await {
+    let keys = match keys_for_query(&api.state, &snapshot, query).await {
         Ok(keys) => keys,
         Err(refusal) => return refusal.into_response(),
     };
@@ -243,7 +243,7 @@ async fn cert(api: &Api, query: Option<&str>) -> Response<Body> {
 /// no age key (as an upstream controller answers, so clients treat both alike).
 async fn recipient(api: &Api, query: Option<&str>) -> Response<Body> {
     let snapshot = api.state.keys.snapshot();
-    let keys = match keys_for_query(api, &snapshot, query).await {
+    let keys = match keys_for_query(&api.state, &snapshot, query).await {
         Ok(keys) => keys,
         Err(refusal) => return refusal.into_response(),
     };
@@ -292,14 +292,15 @@ fn namespace_param(query: Option<&str>) -> Result<Option<&str>, Refusal> {
     }
 }
 
-/// The keys for the owner of the `?namespace=` of `query` (the cluster's without it).
-async fn keys_for_query<'a>(
-    api: &Api,
+/// The keys for the owner of the `?namespace=` of `query` (the cluster's without it); also
+/// the sealing page's `cert.json?namespace=` (`super::ui`), so both answer alike.
+pub(super) async fn keys_for_query<'a>(
+    state: &ApiState,
     snapshot: &'a KeySnapshot,
     query: Option<&str>,
 ) -> Result<OwnerKeys<'a>, Refusal> {
     let namespace = namespace_param(query)?;
-    keys_for_namespace(api, snapshot, namespace.unwrap_or_default()).await
+    keys_for_namespace(state, snapshot, namespace.unwrap_or_default()).await
 }
 
 /// The keys for `namespace`'s owner (the cluster's for `""`, or with tenant keys off).
@@ -308,12 +309,11 @@ async fn keys_for_query<'a>(
 /// 503 when the namespace cannot be read or its tenant has no keys yet; 409 when its tenant
 /// label is not a tenant name.
 async fn keys_for_namespace<'a>(
-    api: &Api,
+    state: &ApiState,
     snapshot: &'a KeySnapshot,
     namespace: &str,
 ) -> Result<OwnerKeys<'a>, Refusal> {
-    let owner = api
-        .state
+    let owner = state
         .keys
         .owner_of_namespace(snapshot, namespace)
         .await
@@ -465,7 +465,9 @@ async fn body_owner(
 ) -> Result<(Arc<KeySnapshot>, sealant_core::KeyOwner), Refusal> {
     let snapshot = api.state.keys.snapshot();
     let namespace = sealed.metadata.namespace_or_empty().to_owned();
-    let owner = keys_for_namespace(api, &snapshot, &namespace).await?.owner;
+    let owner = keys_for_namespace(&api.state, &snapshot, &namespace)
+        .await?
+        .owner;
     Ok((snapshot, owner))
 }
 
@@ -717,9 +719,9 @@ fn describe(err: &FormatError) -> String {
 /// A request refused: a status and a short message (fixed, or naming items and objects only),
 /// turned into a text response at the end.
 #[derive(Debug)]
-struct Refusal {
-    status: StatusCode,
-    message: Cow<'static, str>,
+pub(super) struct Refusal {
+    pub(super) status: StatusCode,
+    pub(super) message: Cow<'static, str>,
 }
 
 fn refuse(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Refusal {

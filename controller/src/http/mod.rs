@@ -89,13 +89,12 @@ pub async fn serve_api(
     let api = Arc::new(api::Api::new(state));
     serve(listener, "api", serving, shutdown, move |request, peer| {
         let ui = ui_state
-            .as_ref()
-            .filter(|_| ui::is_ui_path(request.uri().path()))
-            .map(|state| ui::handle(state, &request));
+            .clone()
+            .filter(|_| ui::is_ui_path(request.uri().path()));
         let api = api.clone();
         async move {
             match ui {
-                Some(response) => response,
+                Some(state) => ui::handle(&state, &request).await,
                 None => api::handle(api, request, peer).await,
             }
         }

@@ -219,10 +219,7 @@ impl OwnerKeys<'_> {
 
     /// The `Sealant-Key-Owner` header value: `cluster` or `tenant=T`.
     pub fn header(&self) -> String {
-        match &self.owner {
-            KeyOwner::Cluster => "cluster".to_owned(),
-            KeyOwner::Tenant(t) => format!("tenant={t}"),
-        }
+        self.owner.wire_name()
     }
 }
 

@@ -52,11 +52,11 @@
 //! exposed with it, the body ends with `# EOF`, and the content type is
 //! [`OPENMETRICS_CONTENT_TYPE`], which Prometheus reads.
 
+mod conditions;
 mod keys;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,14 +96,6 @@ struct BuildLabels {
 struct ErrorLabels {
     reason: String,
     namespace: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ConditionLabels {
-    namespace: String,
-    name: String,
-    condition: String,
-    ss_app_kubernetes_io_instance: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -183,24 +175,17 @@ fn default_histogram() -> Histogram {
     Histogram::new(DEFAULT_BUCKETS)
 }
 
-/// What `condition_info` last said about one SealedSecret.
-#[derive(Debug, Clone)]
-struct ConditionState {
-    instance: String,
-    value: i64,
-}
-
 /// The controller's metrics. Cheap to share (`Arc<Metrics>`); every method takes `&self`.
 pub struct Metrics {
     registry: Registry,
     omit_secret_labels: bool,
     unseal_requests: Counter,
     unseal_errors: Family<ErrorLabels, Counter>,
-    condition_info: Family<ConditionLabels, Gauge>,
     status_counts: Family<StatusCountLabels, Gauge>,
     /// `(namespace, name)` → last condition: needed to remove the right series and to keep
     /// the counts right; held in memory only.
-    conditions: Mutex<HashMap<(String, String), ConditionState>>,
+    /// `condition_info`'s table (see [`conditions`]).
+    conditions: conditions::Table,
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily<HttpDurationLabels>,
     rsa_operations: Family<SourceLabels, Counter>,
@@ -237,7 +222,7 @@ impl Metrics {
             .set(1);
         let unseal_requests = Counter::default();
         let unseal_errors = Family::<ErrorLabels, Counter>::default();
-        let condition_info = Family::<ConditionLabels, Gauge>::default();
+        let conditions = conditions::Table::default();
         let http_requests = Family::<HttpLabels, Counter>::default();
         let http_duration: HistogramFamily<HttpDurationLabels> =
             Family::new_with_constructor(default_histogram);
@@ -254,11 +239,10 @@ impl Metrics {
                 "Total number of sealed secret unseal errors by reason",
                 unseal_errors.clone(),
             );
-            upstream.register(
-                "condition_info",
-                "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
-                condition_info.clone(),
-            );
+            upstream.register_collector(Box::new(conditions::ConditionCollector {
+                table: conditions.clone(),
+                omit_secret_labels,
+            }));
             upstream.register(
                 "http_requests",
                 "Total number of HTTP requests by path, code and method",
@@ -317,9 +301,8 @@ impl Metrics {
             omit_secret_labels,
             unseal_requests,
             unseal_errors,
-            condition_info,
             status_counts,
-            conditions: Mutex::new(HashMap::new()),
+            conditions,
             http_requests,
             http_duration,
             rsa_operations,
@@ -369,34 +352,26 @@ impl Metrics {
     /// Sets the `Synced` condition of a SealedSecret: 1 true, −1 false, 0 unknown. `instance`
     /// is its `app.kubernetes.io/instance` label.
     pub fn set_condition(&self, namespace: &str, name: &str, instance: Option<&str>, value: i64) {
-        let state = ConditionState {
-            instance: instance.unwrap_or_default().to_owned(),
-            value,
+        let state = conditions::ConditionState {
+            instance: instance.filter(|i| !i.is_empty()).map(Box::from),
+            value: i8::try_from(value.signum()).unwrap_or_default(),
         };
         let mut conditions = self.conditions.lock();
-        let previous = conditions.insert((namespace.to_owned(), name.to_owned()), state.clone());
-        if let Some(previous) = &previous {
-            self.count_status(namespace, previous.value, -1);
-            if previous.instance != state.instance {
-                self.condition_info
-                    .remove(&condition_labels(namespace, name, &previous.instance));
-            }
+        let key = conditions::key(namespace, name);
+        if let Some(previous) = conditions.get_mut(&key) {
+            self.count_status(namespace, i64::from(previous.value), -1);
+            *previous = state;
+        } else {
+            conditions.insert(key, state);
         }
         self.count_status(namespace, value, 1);
-        if !self.omit_secret_labels {
-            self.condition_info
-                .get_or_create(&condition_labels(namespace, name, &state.instance))
-                .set(value);
-        }
     }
 
     /// Forgets a deleted SealedSecret (its `condition_info` series goes, as upstream's).
     pub fn remove_condition(&self, namespace: &str, name: &str) {
         let mut conditions = self.conditions.lock();
-        if let Some(previous) = conditions.remove(&(namespace.to_owned(), name.to_owned())) {
-            self.count_status(namespace, previous.value, -1);
-            self.condition_info
-                .remove(&condition_labels(namespace, name, &previous.instance));
+        if let Some(previous) = conditions.remove(&conditions::key(namespace, name)) {
+            self.count_status(namespace, i64::from(previous.value), -1);
         }
     }
 
@@ -475,15 +450,6 @@ impl Metrics {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
-    }
-}
-
-fn condition_labels(namespace: &str, name: &str, instance: &str) -> ConditionLabels {
-    ConditionLabels {
-        namespace: namespace.to_owned(),
-        name: name.to_owned(),
-        condition: CONDITION_SYNCED.to_owned(),
-        ss_app_kubernetes_io_instance: instance.to_owned(),
     }
 }
 

@@ -147,20 +147,14 @@ async fn apply_copy(
     }
 
     let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), &namespace);
+    if cached_inputs.is_none() && creates_first(sealed, ctx, &namespace, &name) {
+        return create_first(sealed, core, ctx, keys, &secrets, &shape, &inputs).await;
+    }
     let live = secrets.get_opt(&name).await?.map(PlainSecret::new);
 
     // The ownership gate comes before decryption: a Secret we may not write costs no RSA work.
     let patch = match &live {
-        Some(live) => {
-            let annotations = live.annotations();
-            let is_true = |key: &str| annotations.get(key).is_some_and(|v| v == "true");
-            let controlled = controlled_by(live, sealed);
-            let (managed, patch) = (is_true(MANAGED_ANNOTATION), is_true(PATCH_ANNOTATION));
-            if !controlled && !managed && !patch {
-                return Err(ReconcileError::Unmanaged(name));
-            }
-            patch
-        }
+        Some(live) => gate(live, sealed)?,
         None => false,
     };
 
@@ -179,31 +173,148 @@ async fn apply_copy(
     }
     let (unsealed, key_fingerprints) = open(sealed, core, ctx, keys).await?;
     let desired = to_k8s(sealed, &unsealed)?;
-    let unsealed = |secret| Applied {
-        outcome: Outcome::Unsealed,
+    drop(unsealed);
+    write(
+        &secrets,
+        live,
+        desired,
+        patch,
+        &inputs,
         key_fingerprints,
-        secret: Some(secret),
-    };
+        ctx,
+    )
+    .await
+}
 
-    let Some(live) = live else {
-        let mut desired = desired;
-        desired
-            .metadata
-            .labels
-            .get_or_insert_with(BTreeMap::new)
-            .insert(OWNED_LABEL.into(), OWNED_LABEL_VALUE.into());
-        set_digest(&mut desired, &inputs, &ctx.sync_key);
-        // A create, not an apply: it fails if a Secret of that name appeared since the GET, so
-        // a Secret we do not own is never overwritten. The API server answers with the object,
-        // values included: wiped when dropped.
-        let _created = secrets
-            .create(&field_manager(), &desired)
-            .await
-            .map(PlainSecret::new)?;
-        info!("Secret created");
-        let mac = live_data_mac(&desired, &ctx.sync_key);
-        return Ok(Pass::Done(unsealed(SecretData::Created(mac))));
+/// Whether a pass decrypts and creates the Secret without reading it first
+/// (docs/controller.md, "Writes"): for an object that never synced, is not failing, and whose
+/// Secret the owned-Secret cache (listed) does not hold. Such an object most likely has no
+/// Secret yet; if it has one after all, the create fails and [`create_first`] reads it. A
+/// Secret that is not ours then costs one decryption, once: the failure sends every later
+/// attempt through the ownership gate first.
+fn creates_first(sealed: &SealedSecret, ctx: &Ctx, namespace: &str, name: &str) -> bool {
+    let synced_once = super::status::condition(sealed.status.as_ref(), super::CONDITION_SYNCED)
+        .is_some_and(|c| c.status == "True");
+    !synced_once
+        && !ctx.failures.failing(&super::object_key(sealed))
+        && ctx.owned_absent(namespace, name)
+}
+
+/// Decrypts, then creates the Secret; a Secret found by the create goes through the ownership
+/// gate and is written as on any other pass. A decryption error is reported after the gate's
+/// answer, as when the Secret is read first.
+async fn create_first(
+    sealed: &SealedSecret,
+    core: sealant_core::SealedSecret,
+    ctx: &Ctx,
+    keys: &ObjectKeys,
+    secrets: &Api<K8sSecret>,
+    shape: &K8sSecret,
+    inputs: &[u8; 32],
+) -> Result<Pass, ReconcileError> {
+    let v1 = core.spec.data.is_some();
+    let (unsealed, key_fingerprints) = match open(sealed, core, ctx, keys).await {
+        Ok(opened) => opened,
+        Err(err) => {
+            if let Some(live) = secrets.get_opt(&sealed.name_any()).await? {
+                gate(&PlainSecret::new(live), sealed)?;
+            }
+            return Err(err);
+        }
     };
+    let desired = to_k8s(sealed, &unsealed)?;
+    drop(unsealed);
+    match create(secrets, &desired, inputs, ctx).await {
+        Ok(mac) => {
+            return Ok(Pass::Done(Applied {
+                outcome: Outcome::Unsealed,
+                key_fingerprints,
+                secret: Some(SecretData::Created(mac)),
+            }));
+        }
+        Err(ReconcileError::Update(err)) if err.is_conflict() => {}
+        Err(err) => return Err(err),
+    }
+    let live = secrets
+        .get_opt(&sealed.name_any())
+        .await?
+        .map(PlainSecret::new);
+    let patch = match &live {
+        Some(live) => gate(live, sealed)?,
+        None => false,
+    };
+    if let Some(live) = &live
+        && !v1
+        && in_sync(live, shape, patch, inputs, &ctx.sync_key)
+    {
+        return Ok(Pass::Done(Applied {
+            outcome: Outcome::InSync,
+            key_fingerprints,
+            secret: Some(SecretData::Unchanged(live_data_mac(live, &ctx.sync_key))),
+        }));
+    }
+    write(secrets, live, desired, patch, inputs, key_fingerprints, ctx).await
+}
+
+/// The ownership gate: the Secret must be controlled by this SealedSecret, or carry the
+/// `managed` or `patch` annotation. Returns whether it is in patch mode.
+fn gate(live: &K8sSecret, sealed: &SealedSecret) -> Result<bool, ReconcileError> {
+    let annotations = live.annotations();
+    let is_true = |key: &str| annotations.get(key).is_some_and(|v| v == "true");
+    let controlled = controlled_by(live, sealed);
+    let (managed, patch) = (is_true(MANAGED_ANNOTATION), is_true(PATCH_ANNOTATION));
+    if !controlled && !managed && !patch {
+        return Err(ReconcileError::Unmanaged(sealed.name_any()));
+    }
+    Ok(patch)
+}
+
+/// Creates the Secret `desired` with our label and digest; returns its data MAC. A create, not
+/// an apply: it fails if a Secret of that name exists, so a Secret we do not own is never
+/// overwritten. The API server answers with the object, values included: wiped when dropped.
+async fn create(
+    secrets: &Api<K8sSecret>,
+    desired: &K8sSecret,
+    inputs: &[u8; 32],
+    ctx: &Ctx,
+) -> Result<[u8; 32], ReconcileError> {
+    let mut body = PlainSecret::new(desired.clone());
+    body.metadata
+        .labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert(OWNED_LABEL.into(), OWNED_LABEL_VALUE.into());
+    set_digest(&mut body, inputs, &ctx.sync_key);
+    let _created = secrets
+        .create(&field_manager(), &body)
+        .await
+        .map(PlainSecret::new)?;
+    info!("Secret created");
+    Ok(live_data_mac(&body, &ctx.sync_key))
+}
+
+/// Writes the decrypted Secret `desired` over `live` (or creates it): overwrite or patch mode,
+/// the takeover for server-side apply, immutability.
+async fn write(
+    secrets: &Api<K8sSecret>,
+    live: Option<PlainSecret>,
+    desired: PlainSecret,
+    patch: bool,
+    inputs: &[u8; 32],
+    key_fingerprints: Option<Vec<String>>,
+    ctx: &Ctx,
+) -> Result<Pass, ReconcileError> {
+    let unsealed = |secret| {
+        Pass::Done(Applied {
+            outcome: Outcome::Unsealed,
+            key_fingerprints,
+            secret: Some(secret),
+        })
+    };
+    let Some(live) = live else {
+        let mac = create(secrets, &desired, inputs, ctx).await?;
+        return Ok(unsealed(SecretData::Created(mac)));
+    };
+    let name = live.name_any();
 
     let mut updated = with_shape(&live, &desired, patch);
     if patch {
@@ -217,7 +328,7 @@ async fn apply_copy(
         plain::wipe(&mut updated);
         updated.data = desired.data.clone();
     }
-    set_digest(&mut updated, &inputs, &ctx.sync_key);
+    set_digest(&mut updated, inputs, &ctx.sync_key);
     // What the workloads named for rollout see (crate::rollout): the data MACs tell a change.
     let mac = live_data_mac(&updated, &ctx.sync_key);
     let secret = if mac == live_data_mac(&live, &ctx.sync_key) {
@@ -226,13 +337,13 @@ async fn apply_copy(
         SecretData::Changed(mac)
     };
     if updated == live {
-        return Ok(Pass::Done(unsealed(secret)));
+        return Ok(unsealed(secret));
     }
     // An immutable Secret keeps its data; only our digest annotation may still be added.
     if live.immutable == Some(true) && without_digest(&updated) != without_digest(&live) {
         return Err(ReconcileError::Immutable {
-            namespace,
-            name: live.name_any(),
+            namespace: live.namespace().unwrap_or_default(),
+            name,
         });
     }
     let mut version = live.resource_version();
@@ -251,7 +362,7 @@ async fn apply_copy(
         .await
         .map(PlainSecret::new)?;
     info!("Secret updated");
-    Ok(Pass::Done(unsealed(secret)))
+    Ok(unsealed(secret))
 }
 
 fn field_manager() -> PostParams {

@@ -26,6 +26,11 @@ impl Failures {
         *count
     }
 
+    /// Whether the object's last attempt failed (and no success or key change came since).
+    pub fn failing(&self, key: &ObjectKey) -> bool {
+        self.counts.lock().contains_key(key)
+    }
+
     /// The object succeeded, or is gone.
     pub fn clear(&self, key: &ObjectKey) {
         self.counts.lock().remove(key);

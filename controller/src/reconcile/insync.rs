@@ -11,7 +11,8 @@ use sealant_k8s::plain::PlainSecret;
 
 use super::status::condition;
 use super::{
-    CONDITION_SYNCED, MANAGED_ANNOTATION, OWNED_LABEL, OWNED_LABEL_VALUE, ObjectKey, object_key,
+    CONDITION_SYNCED, MANAGED_ANNOTATION, OWNED_LABEL, OWNED_LABEL_VALUE, ObjectKey, memory_key,
+    object_key,
 };
 use crate::crd::SealedSecret;
 
@@ -21,7 +22,8 @@ use crate::crd::SealedSecret;
 /// or make the reconciler fetch the object again and again (docs/controller.md, "Caches").
 #[derive(Default)]
 pub struct Stripped {
-    objects: parking_lot::Mutex<HashMap<ObjectKey, StrippedEntry>>,
+    /// Keyed by [`memory_key`].
+    objects: parking_lot::Mutex<HashMap<Box<str>, StrippedEntry>>,
 }
 
 /// Which version of an object a [`Stripped`] entry belongs to, its digest, and the hash of the
@@ -93,7 +95,7 @@ impl Stripped {
                 annotations.remove(*copy);
             }
         }
-        let key = object_key(sealed);
+        let key = memory_key(&object_key(sealed));
         let status = sealed.status.as_ref();
         let synced = condition(status, CONDITION_SYNCED).is_some_and(|c| c.status == "True")
             && status.is_some_and(|s| {
@@ -140,7 +142,7 @@ impl Stripped {
             return CachedCopy::Whole;
         }
         let objects = self.objects.lock();
-        match objects.get(&object_key(sealed)) {
+        match objects.get(&*memory_key(&object_key(sealed))) {
             Some(entry) if entry.version == version_hash(sealed) => {
                 CachedCopy::Stripped(entry.digest)
             }
@@ -164,7 +166,7 @@ impl Stripped {
     pub(super) fn metadata_hash_of(&self, sealed: &SealedSecret) -> u64 {
         if sealed.spec.stripped {
             let objects = self.objects.lock();
-            if let Some(entry) = objects.get(&object_key(sealed))
+            if let Some(entry) = objects.get(&*memory_key(&object_key(sealed)))
                 && entry.version == version_hash(sealed)
             {
                 return entry.metadata;
@@ -175,7 +177,7 @@ impl Stripped {
 
     /// The object is gone.
     pub fn forget(&self, key: &ObjectKey) {
-        self.objects.lock().remove(key);
+        self.objects.lock().remove(&*memory_key(key));
     }
 }
 

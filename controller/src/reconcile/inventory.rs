@@ -2,26 +2,47 @@
 //! which keys open each SealedSecret, for the per-key metrics and the compromised-key warnings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sealant_core::keysecret::KeyState;
 
-use super::{ObjectKey, object_key};
+use super::shared_lists::SharedLists;
+use super::{ObjectKey, key_of_memory_key, memory_key, object_key};
 use crate::crd::SealedSecret;
 use crate::keys::KeySnapshot;
 use crate::metrics::{KeyUsage, KeyUsageSource};
 
 /// The key inventory of every SealedSecret this controller reconciles, in memory: object → the
 /// fingerprints of the keys that open it (`None`: not known yet). Also remembers the
-/// compromised-key warning last sent per object, so it is sent once per change.
+/// compromised-key warning last sent per object, so it is sent once per change. Keyed by
+/// [`memory_key`], the lists shared between objects (docs/design/memory.md, "What is cut").
 #[derive(Debug, Default)]
 pub struct Inventory {
-    objects: parking_lot::Mutex<HashMap<ObjectKey, InventoryEntry>>,
+    inner: parking_lot::Mutex<Table>,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
+struct Table {
+    objects: HashMap<Box<str>, InventoryEntry>,
+    lists: SharedLists,
+}
+
+#[derive(Debug, Default)]
 struct InventoryEntry {
-    fingerprints: Option<Vec<String>>,
-    warned: Option<String>,
+    fingerprints: Option<Arc<[String]>>,
+    warned: Option<Box<str>>,
+}
+
+impl Table {
+    fn set(&mut self, key: Box<str>, fingerprints: Option<Vec<String>>, keep: bool) {
+        if keep && self.objects.contains_key(&key) {
+            return;
+        }
+        let shared = fingerprints.map(|list| self.lists.share(Arc::from(list)));
+        let entry = self.objects.entry(key).or_default();
+        let old = std::mem::replace(&mut entry.fingerprints, shared);
+        self.lists.release(old);
+    }
 }
 
 impl KeyUsageSource for Inventory {
@@ -33,62 +54,59 @@ impl KeyUsageSource for Inventory {
 impl Inventory {
     /// Records an object's inventory.
     pub fn record(&self, key: &ObjectKey, fingerprints: Option<Vec<String>>) {
-        self.objects
-            .lock()
-            .entry(key.clone())
-            .or_default()
-            .fingerprints = fingerprints;
+        self.inner.lock().set(memory_key(key), fingerprints, false);
     }
 
     /// Counts an object as soon as the watch sees it, before its first reconcile: with the
     /// inventory its status records for its generation, else as unknown. Until every object is
     /// reconciled, a key's count must not read 0 ("can be retired") for want of a reconcile.
     pub fn observe(&self, sealed: &SealedSecret) {
-        self.objects
+        let fingerprints = sealed
+            .status
+            .as_ref()
+            .filter(|s| s.observed_generation == sealed.metadata.generation)
+            .and_then(|s| s.key_fingerprints.clone());
+        self.inner
             .lock()
-            .entry(object_key(sealed))
-            .or_insert_with(|| InventoryEntry {
-                fingerprints: sealed
-                    .status
-                    .as_ref()
-                    .filter(|s| s.observed_generation == sealed.metadata.generation)
-                    .and_then(|s| s.key_fingerprints.clone()),
-                warned: None,
-            });
+            .set(memory_key(&object_key(sealed)), fingerprints, true);
     }
 
     /// Remembers `warning` as the object's current compromised-key warning; true when it is a
     /// new one (not the one remembered before), that is, when it should be sent.
     pub(super) fn warn_once(&self, key: &ObjectKey, warning: Option<&str>) -> bool {
-        let mut objects = self.objects.lock();
-        let entry = objects.entry(key.clone()).or_default();
+        let mut table = self.inner.lock();
+        let entry = table.objects.entry(memory_key(key)).or_default();
         let new = warning.is_some() && entry.warned.as_deref() != warning;
-        entry.warned = warning.map(str::to_owned);
+        entry.warned = warning.map(Box::from);
         new
     }
 
     /// Forgets a deleted object.
     pub fn forget(&self, key: &ObjectKey) {
-        self.objects.lock().remove(key);
+        let mut table = self.inner.lock();
+        if let Some(entry) = table.objects.remove(&*memory_key(key)) {
+            table.lists.release(entry.fingerprints);
+        }
     }
 
     /// The objects counted in `namespace` (every namespace for `None`).
     pub fn keys_in(&self, namespace: Option<&str>) -> Vec<ObjectKey> {
-        self.objects
+        self.inner
             .lock()
+            .objects
             .keys()
+            .map(|key| key_of_memory_key(key))
             .filter(|key| namespace.is_none_or(|ns| key.namespace.as_deref() == Some(ns)))
-            .cloned()
             .collect()
     }
 
     /// The number of objects per key, and of objects whose keys are not known.
     pub fn usage(&self) -> KeyUsage {
         let mut usage = KeyUsage::default();
-        for entry in self.objects.lock().values() {
+        for entry in self.inner.lock().objects.values() {
             match &entry.fingerprints {
                 Some(fingerprints) => {
-                    for fingerprint in fingerprints {
+                    for fingerprint in fingerprints.iter() {
                         *usage.by_key.entry(fingerprint.clone()).or_insert(0) += 1;
                     }
                 }
@@ -96,6 +114,12 @@ impl Inventory {
             }
         }
         usage
+    }
+
+    /// How many distinct key inventories are held (for tests: lists are shared and let go).
+    #[cfg(test)]
+    pub(super) fn shared_lists(&self) -> usize {
+        self.inner.lock().lists.len()
     }
 }
 

@@ -24,6 +24,7 @@ mod inventory;
 mod owned;
 mod selector;
 mod share;
+mod shared_lists;
 mod status;
 mod tenant;
 #[cfg(test)]
@@ -91,6 +92,24 @@ pub fn object_key(sealed: &SealedSecret) -> ObjectKey {
     }
 }
 
+/// The key of an object in the per-object tables: `namespace/name`, or the name alone without
+/// a namespace (neither may contain a `/`). One allocation, where an [`ObjectKey`] holds two
+/// strings and room for two more (docs/design/memory.md, "What is cut").
+pub(crate) fn memory_key(key: &ObjectKey) -> Box<str> {
+    match key.namespace.as_deref() {
+        Some(namespace) => format!("{namespace}/{}", key.name).into_boxed_str(),
+        None => key.name.as_str().into(),
+    }
+}
+
+/// The [`ObjectKey`] of a [`memory_key`].
+pub(crate) fn key_of_memory_key(key: &str) -> ObjectKey {
+    match key.split_once('/') {
+        Some((namespace, name)) => ObjectRef::new(name).within(namespace),
+        None => ObjectRef::new(key),
+    }
+}
+
 /// What every reconcile shares.
 pub struct Ctx {
     /// The API client.
@@ -134,6 +153,15 @@ pub struct Ctx {
 
 impl Ctx {
     /// The cache's record of an owned Secret, if a cache has one.
+    /// Whether every owned-Secret cache has listed and none holds `namespace/name`.
+    fn owned_absent(&self, namespace: &str, name: &str) -> bool {
+        let caches = self.owned.read();
+        !caches.is_empty()
+            && caches
+                .iter()
+                .all(|cache| cache.knows_absent(namespace, name))
+    }
+
     fn cached_owned(&self, namespace: &str, name: &str) -> Option<owned::Record> {
         self.owned
             .read()

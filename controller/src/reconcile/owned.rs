@@ -236,6 +236,8 @@ struct State {
     records: HashMap<Box<str>, HashMap<Box<str>, Record>>,
     /// Relists started: a record not seen by the current relist is dropped at its end.
     epoch: u32,
+    /// A first list has ended: from then on a Secret the cache lacks is known not to be ours.
+    listed: bool,
 }
 
 impl State {
@@ -335,13 +337,28 @@ impl OwnedSecrets {
                 state.epoch = state.epoch.wrapping_add(1);
                 Vec::new()
             }
-            watcher::Event::InitDone => self.state.write().finish_relist(),
+            watcher::Event::InitDone => {
+                let mut state = self.state.write();
+                state.listed = true;
+                state.finish_relist()
+            }
         }
     }
 
     /// The record of a Secret, if the cache has one.
     pub(super) fn get(&self, namespace: &str, name: &str) -> Option<Record> {
         self.state.read().records.get(namespace)?.get(name).copied()
+    }
+
+    /// Whether the cache, once it has listed, holds no Secret `namespace/name`: there is none
+    /// of ours by that name (as far as the watch has told; a create settles it).
+    pub(super) fn knows_absent(&self, namespace: &str, name: &str) -> bool {
+        let state = self.state.read();
+        state.listed
+            && state
+                .records
+                .get(namespace)
+                .is_none_or(|names| !names.contains_key(name))
     }
 
     /// How many Secrets the cache holds.

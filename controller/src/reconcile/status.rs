@@ -2,7 +2,7 @@
 //! memory of our own writes that keeps them from starting reconciles (docs/controller.md,
 //! "Writes" and "Caches").
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -13,9 +13,10 @@ use serde_json::json;
 use tracing::warn;
 
 use super::error::truncate;
+use super::shared_lists::SharedLists;
 use super::{
     CONDITION_KEY_COMPROMISED, CONDITION_SYNCED, Ctx, FIELD_MANAGER, ObjectKey, REASON_COMPROMISED,
-    Stripped, object_key,
+    Stripped, memory_key, object_key,
 };
 use crate::crd::SealedSecret;
 use crate::rollout::{self, CONDITION_ROLLOUT};
@@ -126,15 +127,6 @@ fn seen_version_hash(sealed: &SealedSecret) -> u64 {
     hasher.finish()
 }
 
-/// The map key of an object: `namespace/name`, or the name alone without a namespace (neither
-/// may contain a `/`): one allocation where an [`ObjectKey`] holds two strings and more.
-fn memory_key(key: &ObjectKey) -> Box<str> {
-    match key.namespace.as_deref() {
-        Some(namespace) => format!("{namespace}/{}", key.name).into_boxed_str(),
-        None => key.name.as_str().into(),
-    }
-}
-
 /// Per object: the status last written (for reconciles whose view predates the write) and the
 /// hash of the status we consider our own (for [`StatusMemory::trigger_hash`]).
 #[derive(Debug, Default)]
@@ -146,9 +138,8 @@ pub struct StatusMemory {
 struct Memory {
     objects: HashMap<Box<str>, Remembered>,
     /// The distinct key inventories the records hold: few keys are shared by thousands of
-    /// objects. A list goes when the last record holding it does; the set never holds more
-    /// lists than there are records.
-    fingerprints: HashSet<Arc<[String]>>,
+    /// objects.
+    fingerprints: SharedLists,
 }
 
 /// One object's entry. The record of our last write is boxed: objects found in sync after a
@@ -157,33 +148,24 @@ struct Memory {
 struct Remembered {
     written: Option<Box<WrittenStatus>>,
     own: Option<u64>,
+    /// The trigger hash of the object's last watch event ([`StatusMemory::triggers`]).
+    trigger: Option<u64>,
 }
 
 impl Memory {
     /// `written` with its inventory replaced by the shared copy.
     fn intern(&mut self, mut written: WrittenStatus) -> WrittenStatus {
-        if let Some(list) = written.key_fingerprints.as_mut() {
-            match self.fingerprints.get(&**list) {
-                Some(shared) => *list = Arc::clone(shared),
-                None => {
-                    self.fingerprints.insert(Arc::clone(list));
-                }
-            }
-        }
+        written.key_fingerprints = written
+            .key_fingerprints
+            .take()
+            .map(|list| self.fingerprints.share(list));
         written
     }
 
-    /// A record lets go of its inventory: the list leaves the set when no other record holds it.
+    /// A record lets go of its inventory.
     fn release(&mut self, written: Option<Box<WrittenStatus>>) {
-        if let Some(list) = written.and_then(|w| w.key_fingerprints)
-            && Arc::strong_count(&list) == 2
-            && self
-                .fingerprints
-                .get(&*list)
-                .is_some_and(|shared| Arc::ptr_eq(shared, &list))
-        {
-            self.fingerprints.remove(&*list);
-        }
+        self.fingerprints
+            .release(written.and_then(|w| w.key_fingerprints));
     }
 }
 
@@ -199,27 +181,39 @@ impl StatusMemory {
     /// watch cache cut (computed before the cut, so a tenant's change to any of them still
     /// starts a reconcile, and the cut itself does not).
     pub fn trigger_hash(&self, sealed: &SealedSecret, stripped: &Stripped) -> u64 {
-        let status = status_hash(sealed.status.as_ref());
-        let token = {
-            let mut memory = self.inner.lock();
-            let entry = memory
-                .objects
-                .entry(memory_key(&object_key(sealed)))
-                .or_default();
-            match entry.own {
-                None => {
-                    entry.own = Some(status);
-                    0
-                }
-                Some(own) if own == status => 0,
-                Some(_) => status,
-            }
-        };
-        let mut hasher = DefaultHasher::new();
-        sealed.metadata.generation.hash(&mut hasher);
-        stripped.metadata_hash_of(sealed).hash(&mut hasher);
-        token.hash(&mut hasher);
-        hasher.finish()
+        self.with_trigger_hash(sealed, stripped, |_, hash| hash)
+    }
+
+    /// Whether a watch event of `sealed` starts a reconcile: its [`Self::trigger_hash`] differs
+    /// from that of the object's last event, or the object is new (another uid, as after a
+    /// delete and re-create). This is kube-runtime's predicate filter, kept in the object's
+    /// entry here instead of a map of its own keyed by three strings (docs/design/memory.md,
+    /// "What is cut"); the entry goes when the object does ([`Self::forget`]).
+    pub fn triggers(&self, sealed: &SealedSecret, stripped: &Stripped) -> bool {
+        self.with_trigger_hash(sealed, stripped, |entry, hash| {
+            let mut hasher = DefaultHasher::new();
+            sealed.metadata.uid.hash(&mut hasher);
+            hash.hash(&mut hasher);
+            let trigger = hasher.finish();
+            entry.trigger.replace(trigger) != Some(trigger)
+        })
+    }
+
+    /// `then` with the object's entry and its [`Self::trigger_hash`], under one lock.
+    fn with_trigger_hash<R>(
+        &self,
+        sealed: &SealedSecret,
+        stripped: &Stripped,
+        then: impl FnOnce(&mut Remembered, u64) -> R,
+    ) -> R {
+        let metadata = stripped.metadata_hash_of(sealed);
+        let mut memory = self.inner.lock();
+        let entry = memory
+            .objects
+            .entry(memory_key(&object_key(sealed)))
+            .or_default();
+        let hash = entry_trigger_hash(entry, sealed, metadata);
+        then(entry, hash)
     }
 
     /// The inventory recorded for the object's current generation: what this controller last
@@ -281,6 +275,25 @@ impl StatusMemory {
     pub(super) fn interned_inventories(&self) -> usize {
         self.inner.lock().fingerprints.len()
     }
+}
+
+/// [`StatusMemory::trigger_hash`] of `sealed`, whose labels and annotations hash to `metadata`,
+/// with `entry` its object's entry (which takes the status at first sight as our own).
+fn entry_trigger_hash(entry: &mut Remembered, sealed: &SealedSecret, metadata: u64) -> u64 {
+    let status = status_hash(sealed.status.as_ref());
+    let token = match entry.own {
+        None => {
+            entry.own = Some(status);
+            0
+        }
+        Some(own) if own == status => 0,
+        Some(_) => status,
+    };
+    let mut hasher = DefaultHasher::new();
+    sealed.metadata.generation.hash(&mut hasher);
+    metadata.hash(&mut hasher);
+    token.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// See [`StatusMemory::recorded_inventory`].

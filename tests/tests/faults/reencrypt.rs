@@ -1,7 +1,7 @@
 //! e2e: reencrypt with the controller or the CLI killed leaves whole files and Secrets in sync.
 
+use super::renewal::{count, key_records};
 use super::*;
-use crate::renewal::{count, key_records};
 
 /// A fault injected into one `sealant reencrypt` run.
 #[derive(Debug, Clone, Copy)]

@@ -539,6 +539,27 @@ fn objects_count_before_their_first_reconcile() {
     assert_eq!(inventory.usage().by_key.get("SHA256:old"), None);
 }
 
+/// Thousands of objects share a few key lists: the inventory holds each distinct list once and
+/// lets it go with the last object that uses it.
+#[test]
+fn inventory_shares_key_lists_and_lets_them_go() {
+    let inventory = Inventory::default();
+    for i in 0..100 {
+        inventory.record(&key("a", &format!("o{i}")), Some(vec!["SHA256:x".into()]));
+    }
+    inventory.record(&key("a", "other"), Some(vec!["SHA256:y".into()]));
+    assert_eq!(inventory.shared_lists(), 2);
+    inventory.record(&key("a", "other"), Some(vec!["SHA256:x".into()]));
+    assert_eq!(inventory.shared_lists(), 1, "a replaced list was kept");
+    for i in 0..100 {
+        inventory.forget(&key("a", &format!("o{i}")));
+    }
+    assert_eq!(inventory.shared_lists(), 1, "a list still held was dropped");
+    assert_eq!(inventory.usage().by_key.get("SHA256:x"), Some(&1));
+    inventory.forget(&key("a", "other"));
+    assert_eq!(inventory.shared_lists(), 0, "a list nobody holds was kept");
+}
+
 #[test]
 fn inventory_counts_keys_and_warns_once_per_change() {
     let inventory = Inventory::default();

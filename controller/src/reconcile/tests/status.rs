@@ -256,6 +256,17 @@ fn key_inventories_are_shared_and_let_go() {
     assert_eq!(memory.interned_inventories(), 0);
 }
 
+/// `object` with one more label, as a tenant's relabel.
+fn with_team_label(object: &SealedSecret) -> SealedSecret {
+    let mut relabelled = object.clone();
+    relabelled
+        .metadata
+        .labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert("team".into(), "b".into());
+    relabelled
+}
+
 /// Our own status writes start no reconcile; anyone else's status, and changes of the spec or
 /// of the metadata that templates and upstream's annotations read, do.
 #[test]
@@ -288,12 +299,7 @@ fn trigger_hash_ignores_only_our_own_status_writes() {
     assert_eq!(memory.trigger_hash(&ours, &stripped), first);
     assert_eq!(memory.trigger_hash(&forged, &stripped), forged_hash);
 
-    let mut relabelled = ours.clone();
-    relabelled
-        .metadata
-        .labels
-        .get_or_insert_with(BTreeMap::new)
-        .insert("team".into(), "b".into());
+    let relabelled = with_team_label(&ours);
     assert_ne!(memory.trigger_hash(&relabelled, &stripped), first);
     let mut annotated = ours.clone();
     annotated.metadata.annotations = Some(BTreeMap::from([(
@@ -308,6 +314,44 @@ fn trigger_hash_ignores_only_our_own_status_writes() {
     let mut bumped = ours;
     bumped.metadata.resource_version = Some("1234".into());
     assert_eq!(memory.trigger_hash(&bumped, &stripped), first);
+}
+
+/// The trigger filter (what kube-runtime's predicate filter did, kept in the status memory's
+/// entry): a first sight starts a reconcile, the same event again or our own status write does
+/// not, a change does once, and a re-created object (another uid) does even if it hashes alike.
+#[test]
+fn triggers_once_per_change_and_for_a_recreated_object() {
+    let memory = StatusMemory::default();
+    let stripped = Stripped::default();
+    let mut object = sealed_object(upstream_status());
+    object.metadata.uid = Some("uid-1".into());
+    assert!(memory.triggers(&object, &stripped), "first sight");
+    assert!(!memory.triggers(&object, &stripped), "the same event twice");
+
+    let mut ours = object.clone();
+    ours.status.as_mut().unwrap().key_fingerprints = Some(vec!["SHA256:a".into()]);
+    memory.own(&object_key(&ours), ours.status.as_ref());
+    assert!(!memory.triggers(&ours, &stripped), "our own status write");
+
+    let relabelled = with_team_label(&ours);
+    assert!(memory.triggers(&relabelled, &stripped), "a relabel");
+    assert!(
+        !memory.triggers(&relabelled, &stripped),
+        "the relabel seen twice"
+    );
+
+    let mut recreated = relabelled.clone();
+    recreated.metadata.uid = Some("uid-2".into());
+    assert!(
+        memory.triggers(&recreated, &stripped),
+        "a re-created object"
+    );
+
+    memory.forget(&object_key(&recreated));
+    assert!(
+        memory.triggers(&recreated, &stripped),
+        "a forgotten object is new again"
+    );
 }
 
 /// The watch cache cuts the labels and annotations of an in-sync copy after the trigger hash's
