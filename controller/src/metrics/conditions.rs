@@ -26,9 +26,9 @@ pub(super) struct ConditionState {
 /// `namespace/name` (neither may contain a `/`) → the object's condition.
 pub(super) type Table = Arc<Mutex<HashMap<Box<str>, ConditionState>>>;
 
-/// The table's key of an object.
+/// The table's key of an object ([`crate::text::object_path`]).
 pub(super) fn key(namespace: &str, name: &str) -> Box<str> {
-    format!("{namespace}/{name}").into_boxed_str()
+    crate::text::object_path(Some(namespace), name)
 }
 
 /// Writes `condition_info` from the table at each scrape. With `--metrics-omit-secret-labels`
@@ -56,7 +56,8 @@ impl Collector for ConditionCollector {
             return Ok(());
         }
         for (key, state) in self.table.lock().iter() {
-            let (namespace, name) = key.split_once('/').unwrap_or(("", key));
+            let (namespace, name) = crate::text::split_object_path(key);
+            let namespace = namespace.unwrap_or_default();
             let labels = [
                 ("namespace", namespace),
                 ("name", name),

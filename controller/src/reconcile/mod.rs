@@ -92,21 +92,16 @@ pub fn object_key(sealed: &SealedSecret) -> ObjectKey {
     }
 }
 
-/// The key of an object in the per-object tables: `namespace/name`, or the name alone without
-/// a namespace (neither may contain a `/`). One allocation, where an [`ObjectKey`] holds two
-/// strings and room for two more (docs/design/memory.md, "What is cut").
+/// The key of an object in the per-object tables ([`crate::text::object_path`]).
 pub(crate) fn memory_key(key: &ObjectKey) -> Box<str> {
-    match key.namespace.as_deref() {
-        Some(namespace) => format!("{namespace}/{}", key.name).into_boxed_str(),
-        None => key.name.as_str().into(),
-    }
+    crate::text::object_path(key.namespace.as_deref(), &key.name)
 }
 
 /// The [`ObjectKey`] of a [`memory_key`].
 pub(crate) fn key_of_memory_key(key: &str) -> ObjectKey {
-    match key.split_once('/') {
-        Some((namespace, name)) => ObjectRef::new(name).within(namespace),
-        None => ObjectRef::new(key),
+    match crate::text::split_object_path(key) {
+        (Some(namespace), name) => ObjectRef::new(name).within(namespace),
+        (None, name) => ObjectRef::new(name),
     }
 }
 
