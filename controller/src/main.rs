@@ -28,11 +28,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(sealant_controller::run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+    // Run on the runtime's workers, not on this thread: the watches and the queue wake it
+    // from the workers all the time otherwise (docs/design/cpu.md, "What is done").
+    match runtime.block_on(async { tokio::spawn(sealant_controller::run(args)).await }) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
             tracing::error!("{err}");
             eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("error: the controller stopped: {err}");
             ExitCode::FAILURE
         }
     }

@@ -7,6 +7,7 @@
 //! (`x-kubernetes-preserve-unknown-fields` on `encryptedData` and the template metadata).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResource;
@@ -18,7 +19,7 @@ use crate::convert::ConvertError;
 /// `spec` of a SealedSecret: `sealant_core`'s type, which the CLI seals into.
 // Each printcolumn(...) carries its own `type_`; clippy reads them as one repeated attribute.
 #[allow(clippy::duplicated_attributes)]
-#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(CustomResource, Clone, Debug, Default, PartialEq)]
 #[kube(
     group = "bitnami.com",
     version = "v1alpha1",
@@ -46,20 +47,26 @@ use crate::convert::ConvertError;
     )
 )]
 pub struct SealedSecretSpec {
-    /// The spec as `sealant_core` models it.
-    #[serde(flatten)]
-    pub inner: sealant_core::object::SealedSecretSpec,
+    /// The spec as `sealant_core` models it. Shared: the controller's watch cache holds one
+    /// copy of each distinct cut spec for the objects it keeps without their ciphertexts
+    /// (docs/design/memory.md, "What is cut"); change it through `Arc::make_mut`.
+    pub inner: Arc<sealant_core::object::SealedSecretSpec>,
     /// Set when the stored spec does not fit that model. One such object must not make a whole
     /// list or watch of SealedSecrets unreadable (every tenant's objects would stall), so it is
     /// read as an empty spec with this mark, and converting it to core's type fails.
-    #[serde(skip)]
     pub malformed: Option<&'static str>,
     /// Set by the controller's watch cache on the copies it keeps without their ciphertexts
     /// (and other fields nothing reads once in sync): such a copy must never be decrypted, it
     /// is fetched whole first (docs/design/memory.md, "What is cut"). Never read from or
     /// written to the API.
-    #[serde(skip)]
     pub stripped: bool,
+}
+
+/// Written exactly as `inner`: the marks are never read from or written to the API.
+impl Serialize for SealedSecretSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (*self.inner).serialize(serializer)
+    }
 }
 
 impl<'de> Deserialize<'de> for SealedSecretSpec {
@@ -68,13 +75,13 @@ impl<'de> Deserialize<'de> for SealedSecretSpec {
         Ok(
             match serde_json::from_value::<sealant_core::object::SealedSecretSpec>(value) {
                 Ok(inner) => Self {
-                    inner,
+                    inner: Arc::new(inner),
                     malformed: None,
                     stripped: false,
                 },
                 // serde's message may quote the value: only its category is kept.
                 Err(err) => Self {
-                    inner: sealant_core::object::SealedSecretSpec::default(),
+                    inner: Arc::default(),
                     malformed: Some(match err.classify() {
                         serde_json::error::Category::Data => "a field has the wrong type",
                         _ => "it cannot be decoded",
@@ -226,7 +233,7 @@ impl TryFrom<&SealedSecret> for sealant_core::SealedSecret {
                 name: sealed.metadata.name.clone().unwrap_or_default(),
                 source,
             })?;
-        let mut core = sealant_core::SealedSecret::new(metadata, sealed.spec.inner.clone());
+        let mut core = sealant_core::SealedSecret::new(metadata, (*sealed.spec.inner).clone());
         core.status = sealed.status.clone();
         Ok(core)
     }

@@ -359,7 +359,7 @@ async fn restart_with_secrets_in_sync_decrypts_nothing() -> anyhow::Result<()> {
             None,
         )?;
         if templated(i) {
-            let template = &mut object.spec.inner.template;
+            let template = &mut std::sync::Arc::make_mut(&mut object.spec.inner).template;
             template.type_ = Some("example.com/custom".into());
             template
                 .metadata

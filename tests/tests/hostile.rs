@@ -220,7 +220,9 @@ async fn api_answers_bad_bodies_exactly_and_keeps_serving() -> anyhow::Result<()
     // and a template that always fails all get the same answer as the plain object.
     let probe = |template: String| {
         let mut crafted = good.clone();
-        crafted.spec.inner.template.data = Some(BTreeMap::from([("probe".to_owned(), template)]));
+        std::sync::Arc::make_mut(&mut crafted.spec.inner)
+            .template
+            .data = Some(BTreeMap::from([("probe".to_owned(), template)]));
         crafted
     };
     let probes = [
@@ -323,9 +325,7 @@ async fn regression_cve_2026_22728_rotate_cannot_widen_the_scope() -> anyhow::Re
     let victim = sealed(&cert, ns.name(), "victim", &[("token", "t0ken")], None)?;
 
     let mut crafted = victim.clone();
-    let template = crafted
-        .spec
-        .inner
+    let template = std::sync::Arc::make_mut(&mut crafted.spec.inner)
         .template
         .metadata
         .get_or_insert_with(Default::default);

@@ -116,8 +116,9 @@ async fn no_secret_value_reaches_logs_events_status_metrics_or_http_answers() ->
             &[("password", &value("-t"))],
             None,
         )?;
-        object.spec.inner.template.data =
-            Some(BTreeMap::from([("out".to_owned(), (*template).to_owned())]));
+        std::sync::Arc::make_mut(&mut object.spec.inner)
+            .template
+            .data = Some(BTreeMap::from([("out".to_owned(), (*template).to_owned())]));
         create(object).await?;
     }
     // A Secret in the way (not owned): the SealedSecret must not copy anything into status.

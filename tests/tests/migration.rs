@@ -474,8 +474,8 @@ async fn upstream_keys_sealed_secrets_and_secrets_are_adopted_in_place() -> anyh
                 let recorded = sealed
                     .status
                     .as_ref()
-                    .and_then(|s| s.key_fingerprints.as_ref());
-                Ok((recorded == Some(expected)).then_some(sealed))
+                    .and_then(|s| s.key_fingerprints.as_deref());
+                Ok((recorded == Some(&expected[..])).then_some(sealed))
             },
         )
         .await

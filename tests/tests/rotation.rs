@@ -204,7 +204,7 @@ async fn wait_inventory(
             let object = api.get(name).await?;
             let current = object.status.as_ref().is_some_and(|s| {
                 s.observed_generation == object.metadata.generation
-                    && s.key_fingerprints.as_ref() == Some(&expected)
+                    && s.key_fingerprints.as_deref() == Some(&expected[..])
             });
             Ok(current.then_some(object))
         },
@@ -761,7 +761,7 @@ async fn rotation_compromised_key_warns_and_is_replaced() -> anyhow::Result<()> 
             || async {
                 let object = sealed_api.get("app").await?;
                 let status = object.status.unwrap_or_default();
-                let clear = status.key_fingerprints == Some(vec![new_key.clone()])
+                let clear = status.key_fingerprints.as_deref() == Some(&[new_key.clone()][..])
                     && status.observed_generation == object.metadata.generation
                     && !status
                         .conditions

@@ -404,7 +404,7 @@ async fn namespace_scoped_controllers_side_by_side() -> anyhow::Result<()> {
         object
             .status
             .as_ref()
-            .and_then(|s| s.key_fingerprints.clone())
+            .and_then(|s| s.key_fingerprints.as_deref().map(<[String]>::to_vec))
             .unwrap_or_default()
     };
     let mine_a = wait_synced(&sealed_a, "mine", "True", 1).await?;

@@ -223,7 +223,7 @@ fn key_fingerprints(object: &SealedSecret) -> Vec<String> {
     object
         .status
         .as_ref()
-        .and_then(|s| s.key_fingerprints.clone())
+        .and_then(|s| s.key_fingerprints.as_deref().map(<[String]>::to_vec))
         .unwrap_or_default()
 }
 

@@ -389,7 +389,7 @@ async fn forge_status_and_ownership(arena: &Arena) -> anyhow::Result<()> {
     let fingerprints = decoy
         .status
         .as_ref()
-        .and_then(|s| s.key_fingerprints.clone())
+        .and_then(|s| s.key_fingerprints.as_deref().map(<[String]>::to_vec))
         .unwrap_or_default();
 
     let squatted = "c3F1YXR0ZXI="; // "squatter"

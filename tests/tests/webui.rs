@@ -595,7 +595,13 @@ async fn webui_controller_page_seals_for_the_controller() -> anyhow::Result<()> 
                     && c.status == "True"
                     && status.observed_generation == object.metadata.generation
             });
-            Ok(synced.then_some(status.key_fingerprints.unwrap_or_default()))
+            Ok(synced.then_some(
+                status
+                    .key_fingerprints
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_vec(),
+            ))
         },
     )
     .await?;

@@ -442,8 +442,8 @@ fn sealed_secrets_are_listed_as_the_typed_crd_and_a_bad_status_is_not_fatal() {
         records[0]
             .status
             .as_ref()
-            .and_then(|s| s.key_fingerprints.clone()),
-        Some(vec![FP_OLD.to_owned()])
+            .and_then(|s| s.key_fingerprints.as_deref()),
+        Some(&[FP_OLD.to_owned()][..])
     );
     assert_eq!(records[1].name, "team/odd");
     assert_eq!(records[1].generation, Some(2));

@@ -195,6 +195,9 @@ pub struct Metrics {
     inventory: Arc<Mutex<Option<Arc<dyn KeyUsageSource>>>>,
     key_protection: KmsMetrics,
     key_escrow: EscrowMetrics,
+    /// The length of the last page: the next starts at that size instead of growing to it by
+    /// doubling (a line per SealedSecret; docs/design/cpu.md, "What is done").
+    last_page: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for Metrics {
@@ -312,6 +315,7 @@ impl Metrics {
             inventory,
             key_protection,
             key_escrow,
+            last_page: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -447,8 +451,10 @@ impl Metrics {
     /// # Errors
     /// Only if encoding fails (not expected: it writes to a `String`).
     pub fn encode(&self) -> Result<String, fmt::Error> {
-        let mut text = String::new();
+        use std::sync::atomic::Ordering;
+        let mut text = String::with_capacity(self.last_page.load(Ordering::Relaxed));
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        self.last_page.store(text.len(), Ordering::Relaxed);
         Ok(text)
     }
 }

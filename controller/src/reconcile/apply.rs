@@ -284,10 +284,7 @@ async fn create(
         .get_or_insert_with(BTreeMap::new)
         .insert(OWNED_LABEL.into(), OWNED_LABEL_VALUE.into());
     set_digest(&mut body, inputs, &ctx.sync_key);
-    let _created = secrets
-        .create(&field_manager(), &body)
-        .await
-        .map(PlainSecret::new)?;
+    super::answers::create_unread(secrets, &field_manager(), &*body).await?;
     info!("Secret created");
     Ok(live_data_mac(&body, &ctx.sync_key))
 }

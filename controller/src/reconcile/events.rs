@@ -133,8 +133,6 @@ async fn publish_uncached(
         related: event.secondary.clone(),
         ..Default::default()
     };
-    Api::<K8sEvent>::namespaced(ctx.client.clone(), namespace)
-        .create(&PostParams::default(), &k8s_event)
-        .await
-        .map(drop)
+    let events = Api::<K8sEvent>::namespaced(ctx.client.clone(), namespace);
+    super::answers::create_unread(&events, &PostParams::default(), &k8s_event).await
 }

@@ -3,12 +3,15 @@
 //! table of SealedSecrets cached without their ciphertexts (docs/controller.md, "Caches").
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
 use kube::ResourceExt;
+use sealant_core::object::{ObjectMeta, SealedSecretSpec, SecretTemplateSpec};
 use sealant_core::sync::{self, DIGEST_ANNOTATION, SyncKey};
 use sealant_k8s::plain::PlainSecret;
 
+use super::shared_copies::SharedCopies;
 use super::status::condition;
 use super::{
     CONDITION_SYNCED, MANAGED_ANNOTATION, OWNED_LABEL, OWNED_LABEL_VALUE, ObjectKey, memory_key,
@@ -24,6 +27,35 @@ use crate::crd::SealedSecret;
 pub struct Stripped {
     /// Keyed by [`memory_key`].
     objects: parking_lot::Mutex<HashMap<Box<str>, StrippedEntry>>,
+    /// The distinct cut specs and key inventories the stripped copies hold: most objects'
+    /// cut specs are equal (no template labels, annotations or type), and thousands of
+    /// objects use the same few keys.
+    shared: parking_lot::Mutex<(SharedCopies<SealedSecretSpec>, SharedCopies<[String]>)>,
+}
+
+/// What a stripped copy keeps of a spec: the template's parts the in-sync check reads (the
+/// shape: labels, annotations, type; `core::sealing::secret_shape`), nothing to decrypt. The
+/// template's name, namespace and other metadata are not kept: the Secret takes its identity
+/// from the SealedSecret whatever the template says, and the inputs digest, computed before
+/// the cut, covers the whole spec.
+fn cut_spec(spec: &SealedSecretSpec) -> SealedSecretSpec {
+    let template = &spec.template;
+    SealedSecretSpec {
+        template: SecretTemplateSpec {
+            metadata: template.metadata.as_ref().and_then(|m| {
+                (m.labels.is_some() || m.annotations.is_some()).then(|| ObjectMeta {
+                    labels: m.labels.clone(),
+                    annotations: m.annotations.clone(),
+                    ..ObjectMeta::default()
+                })
+            }),
+            type_: template.type_.clone(),
+            immutable: template.immutable,
+            data: template.data.clone(),
+        },
+        encrypted_data: BTreeMap::new(),
+        data: None,
+    }
 }
 
 /// Which version of an object a [`Stripped`] entry belongs to, its digest, and the hash of the
@@ -114,7 +146,16 @@ impl Stripped {
             metadata: metadata_hash(sealed),
         };
         drop(core);
-        sealed.spec.inner.encrypted_data = Default::default();
+        let mut shared = self.shared.lock();
+        sealed.spec.inner = shared.0.share(cut_spec(&sealed.spec.inner));
+        if let Some(list) = sealed
+            .status
+            .as_mut()
+            .and_then(|s| s.key_fingerprints.as_mut())
+        {
+            *list = shared.1.share_arc(Arc::clone(list));
+        }
+        drop(shared);
         sealed.spec.stripped = true;
         let meta = &mut sealed.metadata;
         if let Some(labels) = meta.labels.as_mut() {
@@ -178,6 +219,12 @@ impl Stripped {
     /// The object is gone.
     pub fn forget(&self, key: &ObjectKey) {
         self.objects.lock().remove(&*memory_key(key));
+    }
+
+    /// How many distinct cut specs are held (for tests: equal specs are held once).
+    #[cfg(test)]
+    pub(super) fn shared_specs(&self) -> usize {
+        self.shared.lock().0.len()
     }
 }
 

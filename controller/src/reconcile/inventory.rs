@@ -34,7 +34,9 @@ struct InventoryEntry {
 }
 
 impl Table {
-    fn set(&mut self, key: Box<str>, fingerprints: Option<Vec<String>>, keep: bool) {
+    /// `fingerprints` is copied into the table's own list when it holds none equal: a list
+    /// shared with anything else (the watch cache's copies) would never look released.
+    fn set(&mut self, key: Box<str>, fingerprints: Option<&[String]>, keep: bool) {
         if keep && self.objects.contains_key(&key) {
             return;
         }
@@ -54,7 +56,9 @@ impl KeyUsageSource for Inventory {
 impl Inventory {
     /// Records an object's inventory.
     pub fn record(&self, key: &ObjectKey, fingerprints: Option<Vec<String>>) {
-        self.inner.lock().set(memory_key(key), fingerprints, false);
+        self.inner
+            .lock()
+            .set(memory_key(key), fingerprints.as_deref(), false);
     }
 
     /// Counts an object as soon as the watch sees it, before its first reconcile: with the
@@ -65,7 +69,7 @@ impl Inventory {
             .status
             .as_ref()
             .filter(|s| s.observed_generation == sealed.metadata.generation)
-            .and_then(|s| s.key_fingerprints.clone());
+            .and_then(|s| s.key_fingerprints.as_deref());
         self.inner
             .lock()
             .set(memory_key(&object_key(sealed)), fingerprints, true);

@@ -15,6 +15,7 @@
 //! per-namespace fair share and the render slots. After a write, the workloads the
 //! object names for rollout are rolled out by [`crate::rollout`] (docs/rollout.md).
 
+mod answers;
 mod apply;
 mod backoff;
 mod error;
@@ -24,6 +25,7 @@ mod inventory;
 mod owned;
 mod selector;
 mod share;
+mod shared_copies;
 mod shared_lists;
 mod status;
 mod tenant;

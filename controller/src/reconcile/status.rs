@@ -12,6 +12,7 @@ use sealant_core::object::{SealedSecretCondition, SealedSecretStatus};
 use serde_json::json;
 use tracing::warn;
 
+use super::answers;
 use super::error::truncate;
 use super::shared_lists::SharedLists;
 use super::{
@@ -313,7 +314,7 @@ pub(super) fn recorded_inventory(
     if status.observed_generation != generation {
         return None;
     }
-    status.key_fingerprints.clone()
+    status.key_fingerprints.as_deref().map(<[String]>::to_vec)
 }
 
 fn status_hash(status: Option<&SealedSecretStatus>) -> u64 {
@@ -358,7 +359,7 @@ pub(super) fn desired_status(
     let generation_changed = current.and_then(|s| s.observed_generation) != desired.generation;
     let compromised_changed = current_compromised(current) != desired.compromised.as_deref();
     let inventory_changed =
-        current.and_then(|s| s.key_fingerprints.as_ref()) != desired.key_fingerprints.as_ref();
+        current.and_then(|s| s.key_fingerprints.as_deref()) != desired.key_fingerprints.as_deref();
     let current_rollout = rollout::current(current);
     let rollout_changed = current_rollout != desired.rollout;
     if !synced_changed
@@ -422,7 +423,7 @@ pub(super) fn desired_status(
     Some(SealedSecretStatus {
         observed_generation: desired.generation,
         conditions: Some(conditions),
-        key_fingerprints: desired.key_fingerprints.clone(),
+        key_fingerprints: desired.key_fingerprints.as_deref().map(Arc::from),
         ..SealedSecretStatus::default()
     })
 }
@@ -464,17 +465,15 @@ pub(super) async fn write(sealed: &SealedSecret, ctx: &Ctx, desired: DesiredStat
         "status": status,
     });
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    let mut applied = match api
-        .patch_status(&key.name, &params, &Patch::Apply(&body))
-        .await
-    {
-        Ok(applied) => applied,
-        Err(err) => {
-            ctx.metrics.unseal_error("status", &namespace);
-            warn!(%err, "cannot update status");
-            return;
-        }
-    };
+    let mut applied: StatusOf =
+        match answers::patch_status_read(&api, &key.name, &params, &Patch::Apply(&body)).await {
+            Ok(applied) => applied,
+            Err(err) => {
+                ctx.metrics.unseal_error("status", &namespace);
+                warn!(%err, "cannot update status");
+                return;
+            }
+        };
     // A stale inventory written before server-side apply (an update, not ours to prune) is
     // removed explicitly: it must not pass for this generation's.
     let stale_inventory = desired.key_fingerprints.is_none()
@@ -493,10 +492,7 @@ pub(super) async fn write(sealed: &SealedSecret, ctx: &Ctx, desired: DesiredStat
             ..status
         });
         ctx.status.own(&key, expected.as_ref());
-        match api
-            .patch_status(&key.name, &params, &Patch::Merge(&remove))
-            .await
-        {
+        match answers::patch_status_read(&api, &key.name, &params, &Patch::Merge(&remove)).await {
             Ok(patched) => applied = patched,
             Err(err) => {
                 ctx.metrics.unseal_error("status", &namespace);
@@ -507,4 +503,12 @@ pub(super) async fn write(sealed: &SealedSecret, ctx: &Ctx, desired: DesiredStat
     }
     ctx.status.own(&key, applied.status.as_ref());
     ctx.status.remember(&key, written);
+}
+
+/// What a status write's answer is read for: the status as written (the rest, ciphertexts and
+/// managedFields included, is skipped unread; `answers`).
+#[derive(serde::Deserialize)]
+struct StatusOf {
+    #[serde(default)]
+    status: Option<SealedSecretStatus>,
 }

@@ -5,6 +5,7 @@
 //! unchanged in [`ObjectMeta::extra`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -395,16 +396,33 @@ pub struct SealedSecretStatus {
     pub conditions: Option<Vec<SealedSecretCondition>>,
     /// The key inventory (sealant only; upstream ignores it): fingerprints of the keys that
     /// opened this object's items at the last unseal, sorted and distinct. `None` until
-    /// sealant has unsealed it once.
+    /// sealant has unsealed it once. Shared: thousands of objects use the same few keys, and
+    /// the controller's watch cache holds one list per distinct inventory.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
+        deserialize_with = "lenient_list",
+        serialize_with = "list"
     )]
-    pub key_fingerprints: Option<Vec<String>>,
+    pub key_fingerprints: Option<Arc<[String]>>,
     /// Fields written by other tools, kept.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
+}
+
+/// [`lenient`] for a shared list.
+fn lenient_list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Arc<[String]>>, D::Error> {
+    Ok(lenient::<D, Vec<String>>(deserializer)?.map(Arc::from))
+}
+
+/// A shared list, written as the list.
+fn list<S: serde::Serializer>(
+    list: &Option<Arc<[String]>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    list.as_deref().serialize(serializer)
 }
 
 /// A status field as read, or nothing when it does not have the expected shape: a status is a

@@ -431,7 +431,8 @@ fn stripped_copy_keeps_only_what_is_read() {
         },
         "spec": {
             "encryptedData": {"k": "AQ=="},
-            "template": {"type": "kubernetes.io/tls", "metadata": {"labels": {"l": "v"}}}
+            "template": {"type": "kubernetes.io/tls",
+                         "metadata": {"name": "app", "labels": {"l": "v"}, "creationTimestamp": null}}
         },
         "status": status,
     }))
@@ -440,7 +441,15 @@ fn stripped_copy_keeps_only_what_is_read() {
     Stripped::default().make_cacheable(&mut object);
     assert!(object.spec.stripped);
     assert!(object.spec.inner.encrypted_data.is_empty());
-    assert_eq!(object.spec.inner.template, whole.spec.inner.template);
+    // The template keeps its shape (labels, annotations, type); its identity is the object's.
+    let template = &object.spec.inner.template;
+    assert_eq!(template.type_, whole.spec.inner.template.type_);
+    let template_meta = template.metadata.as_ref().unwrap();
+    assert_eq!(
+        template_meta.labels,
+        whole.spec.inner.template.metadata.as_ref().unwrap().labels
+    );
+    assert_eq!(template_meta.name, None);
     assert_eq!(object.status, whole.status);
     let meta = &object.metadata;
     assert_eq!(
@@ -510,9 +519,7 @@ fn forged_cached_inputs_digest_annotation_is_not_read() {
         "sealant.dev/cached-inputs-digest".to_owned(),
         "07".repeat(32),
     )]));
-    object
-        .spec
-        .inner
+    std::sync::Arc::make_mut(&mut object.spec.inner)
         .encrypted_data
         .insert("k".into(), String::new());
     assert_eq!(stripped.digest_of(&object), None);
@@ -691,4 +698,43 @@ fn apply_config_holds_only_our_fields() {
         assert!(!config.labels().contains_key("foreign"), "patch={patch}");
         assert_eq!(config.type_.as_deref(), Some("Opaque"));
     }
+}
+
+/// Stripped copies with equal cut specs hold one spec between them, whatever their templates'
+/// names, and one key inventory; a spec no copy holds any more is let go; a different shape is
+/// never shared.
+#[test]
+fn stripped_copies_share_equal_specs_and_let_them_go() {
+    let stripped = Stripped::default();
+    let mut status = upstream_status();
+    status["keyFingerprints"] = json!(["SHA256:abc"]);
+    let object = |name: &str, template: Value| -> SealedSecret {
+        let mut object: SealedSecret = serde_json::from_value(json!({
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "metadata": {"name": name, "namespace": "team", "uid": name, "generation": 2},
+            "spec": {"encryptedData": {"k": "AQ=="}, "template": template},
+            "status": status,
+        }))
+        .unwrap();
+        stripped.make_cacheable(&mut object);
+        assert!(object.spec.stripped);
+        object
+    };
+    let plain = |name: &str| json!({"metadata": {"name": name, "namespace": "team"}});
+    let a = object("a", plain("a"));
+    let b = object("b", plain("b"));
+    assert!(std::sync::Arc::ptr_eq(&a.spec.inner, &b.spec.inner));
+    let inventory = |o: &SealedSecret| o.status.as_ref().unwrap().key_fingerprints.clone().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&inventory(&a), &inventory(&b)));
+    let labelled = object("c", json!({"metadata": {"labels": {"l": "v"}}}));
+    assert!(!std::sync::Arc::ptr_eq(&a.spec.inner, &labelled.spec.inner));
+    assert_eq!(stripped.shared_specs(), 2);
+    // Once no copy holds them, sweeps let the specs go: the table stays bounded by the copies.
+    drop((a, b, labelled));
+    let held: Vec<_> = (0..200)
+        .map(|i| object(&format!("o{i}"), json!({"type": format!("t{i}")})))
+        .collect();
+    assert!(stripped.shared_specs() <= held.len() * 2);
+    assert!(stripped.shared_specs() >= held.len());
 }

@@ -282,7 +282,7 @@ fn trigger_hash_ignores_only_our_own_status_writes() {
     );
 
     let mut ours = object.clone();
-    ours.status.as_mut().unwrap().key_fingerprints = Some(vec!["SHA256:a".into()]);
+    ours.status.as_mut().unwrap().key_fingerprints = Some(["SHA256:a".to_owned()].into());
     memory.own(&object_key(&ours), ours.status.as_ref());
     assert_eq!(
         memory.trigger_hash(&ours, &stripped),
@@ -329,7 +329,7 @@ fn triggers_once_per_change_and_for_a_recreated_object() {
     assert!(!memory.triggers(&object, &stripped), "the same event twice");
 
     let mut ours = object.clone();
-    ours.status.as_mut().unwrap().key_fingerprints = Some(vec!["SHA256:a".into()]);
+    ours.status.as_mut().unwrap().key_fingerprints = Some(["SHA256:a".to_owned()].into());
     memory.own(&object_key(&ours), ours.status.as_ref());
     assert!(!memory.triggers(&ours, &stripped), "our own status write");
 
