@@ -191,7 +191,26 @@ where
     pub fn backlog_len(&self) -> usize {
         self.queued.len()
     }
+
+    /// Once the backlog is through, its queue and set let their room go: at 50,000 objects
+    /// they held some 12 MiB after the last had left (docs/design/memory.md, "What is cut").
+    /// Entries left in the queue are only ones already gone through the `New` lane.
+    fn let_go_when_drained(&mut self) {
+        if self.queued.is_empty() && self.backlog.capacity() + self.queued.capacity() > KEPT_ROOM {
+            self.backlog = VecDeque::new();
+            self.queued = HashSet::new();
+        }
+    }
+
+    /// Room the backlog holds (for tests).
+    #[cfg(test)]
+    pub(crate) fn room(&self) -> usize {
+        self.backlog.capacity() + self.queued.capacity()
+    }
 }
+
+/// Room a drained backlog keeps: small queues are reused rather than given back.
+const KEPT_ROOM: usize = 256;
 
 impl<S> Stream for LaneStream<S>
 where
@@ -205,7 +224,9 @@ where
         while let Some(source) = this.source.as_mut() {
             match source.as_mut().poll_next(cx) {
                 Poll::Ready(Some((Lane::New, key))) => {
-                    this.queued.remove(&key);
+                    if this.queued.remove(&key) {
+                        this.let_go_when_drained();
+                    }
                     this.gate.admit_new(&key);
                     return Poll::Ready(Some(key));
                 }
@@ -226,6 +247,7 @@ where
             if this.gate.try_release(&key, cx.waker()) {
                 this.stale_timer = None;
                 this.queued.remove(&key);
+                this.let_go_when_drained();
                 return Poll::Ready(Some(key));
             }
             this.backlog.push_front(key);

@@ -148,3 +148,23 @@ fn owners_are_controller_references_of_kind_sealedsecret() {
     secret.metadata.namespace = None;
     assert!(owners(&secret).is_empty());
 }
+
+/// A drained backlog gives its room back: its queue and set grew to the backlog's size and
+/// would otherwise hold it for the controller's life.
+#[tokio::test]
+async fn a_drained_backlog_lets_its_room_go() {
+    let (tx, mut stream, gate) = lanes(1);
+    for i in 0..2000 {
+        tx.unbounded_send((Lane::Backlog, key(&format!("b{i}"))))
+            .unwrap();
+    }
+    let first = next(&mut stream).unwrap();
+    assert!(stream.room() >= 2000, "{}", stream.room());
+    drop(gate.working(first));
+    for _ in 1..2000 {
+        let key = next(&mut stream).unwrap();
+        drop(gate.working(key));
+    }
+    assert_eq!(stream.backlog_len(), 0);
+    assert!(stream.room() <= KEPT_ROOM, "{}", stream.room());
+}

@@ -36,6 +36,9 @@ use crate::flags::Args;
 /// Labels or annotations.
 type Pairs = BTreeMap<String, String>;
 
+/// The longest a new key waits for the second of the key it replaces to pass.
+const MAX_TIE_WAIT: Duration = Duration::from_secs(2);
+
 /// Loads, generates and renews keys, and publishes them to [`KeyStore`]s.
 pub struct KeyManager {
     api: Api<K8sSecret>,
@@ -380,6 +383,7 @@ impl KeyManager {
     /// # Errors
     /// Generation or the API write failed; nothing half-written is used.
     pub async fn generate_age(&self, owner: &KeyOwner) -> Result<(), KeyManagerError> {
+        self.after_newest_second(owner, true).await;
         let (labels, annotations) = self.key_metadata(owner)?;
         let identity = AgeIdentity::generate(IdentityKind::X25519).map_err(KeyManagerError::Age)?;
         let secret = age_key_secret(
@@ -400,6 +404,35 @@ impl KeyManager {
         );
         self.reload().await?;
         Ok(())
+    }
+
+    /// Waits out the second in which `owner`'s newest key of the kind (`age` or RSA) was made.
+    /// Keys rank by their time to the second (upstream's order) and equal times by list order,
+    /// so a key made in the same second as the one it replaces might not rank as the newest
+    /// (docs/rotation.md, "Keys and their states"). At most `MAX_TIE_WAIT`: a clock ahead of ours
+    /// must not hold a renewal up.
+    async fn after_newest_second(&self, owner: &KeyOwner, age: bool) {
+        let newest = {
+            let snapshot = self.tx.borrow();
+            snapshot.owner_set(owner).and_then(|set| {
+                if age {
+                    set.newest_age().map(|k| k.order_time)
+                } else {
+                    set.newest().map(|k| k.order_time)
+                }
+            })
+        };
+        let Some(newest) = newest else {
+            return;
+        };
+        let next_second = newest.unix_timestamp().saturating_add(1);
+        let wait = OffsetDateTime::from_unix_timestamp(next_second)
+            .map(|next| next - OffsetDateTime::now_utc())
+            .ok()
+            .and_then(|wait| Duration::try_from(wait).ok());
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait.min(MAX_TIE_WAIT)).await;
+        }
     }
 
     /// Creates a key Secret made by core (never overwrites: a name clash is an error). With
@@ -433,6 +466,7 @@ impl KeyManager {
     /// # Errors
     /// Generation or the API write failed; nothing half-written is used.
     pub async fn generate(&self, owner: &KeyOwner) -> Result<(), KeyManagerError> {
+        self.after_newest_second(owner, false).await;
         let (labels, annotations) = self.key_metadata(owner)?;
         let prefix = generate_name(&self.args.key_prefix, owner);
         let options = KeyGenOptions {
