@@ -28,16 +28,13 @@ use super::KmsMetrics;
 use super::escrow::{Escrow, EscrowError, EscrowFlagError, EscrowMetrics};
 use super::events::ProtectionEvents;
 use super::load::{Loaded, read_rsa};
-use super::plan::{CutoffError, parse_cutoff};
+use super::plan::{CutoffError, parse_cutoff, tie_wait};
 use super::protection::KeyProtection;
 use super::{KeySnapshot, KeyStore, Tenancy, TenancyFlagError, generate_name};
 use crate::flags::Args;
 
 /// Labels or annotations.
 type Pairs = BTreeMap<String, String>;
-
-/// The longest a new key waits for the second of the key it replaces to pass.
-const MAX_TIE_WAIT: Duration = Duration::from_secs(2);
 
 /// Loads, generates and renews keys, and publishes them to [`KeyStore`]s.
 pub struct KeyManager {
@@ -406,32 +403,11 @@ impl KeyManager {
         Ok(())
     }
 
-    /// Waits out the second in which `owner`'s newest key of the kind (`age` or RSA) was made.
-    /// Keys rank by their time to the second (upstream's order) and equal times by list order,
-    /// so a key made in the same second as the one it replaces might not rank as the newest
-    /// (docs/rotation.md, "Keys and their states"). At most `MAX_TIE_WAIT`: a clock ahead of ours
-    /// must not hold a renewal up.
+    /// Waits out the second of `owner`'s newest key of the kind (`plan::tie_wait`).
     async fn after_newest_second(&self, owner: &KeyOwner, age: bool) {
-        let newest = {
-            let snapshot = self.tx.borrow();
-            snapshot.owner_set(owner).and_then(|set| {
-                if age {
-                    set.newest_age().map(|k| k.order_time)
-                } else {
-                    set.newest().map(|k| k.order_time)
-                }
-            })
-        };
-        let Some(newest) = newest else {
-            return;
-        };
-        let next_second = newest.unix_timestamp().saturating_add(1);
-        let wait = OffsetDateTime::from_unix_timestamp(next_second)
-            .map(|next| next - OffsetDateTime::now_utc())
-            .ok()
-            .and_then(|wait| Duration::try_from(wait).ok());
+        let wait = tie_wait(&self.tx.borrow(), owner, age, OffsetDateTime::now_utc());
         if let Some(wait) = wait {
-            tokio::time::sleep(wait.min(MAX_TIE_WAIT)).await;
+            tokio::time::sleep(wait).await;
         }
     }
 

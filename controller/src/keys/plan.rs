@@ -3,6 +3,7 @@
 //! `--key-cutoff-time` that makes the cluster's first check generate a key.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use sealant_core::KeyOwner;
 use sealant_core::tenant::TenantName;
@@ -10,6 +11,32 @@ use time::OffsetDateTime;
 
 use super::KeySnapshot;
 use super::load::Loaded;
+
+/// The longest a new key waits for the second of the key it replaces to pass: a clock ahead
+/// of ours must not hold a renewal up.
+const MAX_TIE_WAIT: Duration = Duration::from_secs(2);
+
+/// How long a new key of `owner` (`age` or RSA) must wait at `now` to be made in a later
+/// second than the owner's newest key of that kind. Keys rank by their time to the second
+/// (upstream's order) and equal times by list order, so a key made in the same second as the
+/// one it replaces might not rank as the newest (docs/rotation.md, "Keys and their states").
+pub(super) fn tie_wait(
+    snapshot: &KeySnapshot,
+    owner: &KeyOwner,
+    age: bool,
+    now: OffsetDateTime,
+) -> Option<Duration> {
+    let set = snapshot.owner_set(owner)?;
+    let newest = if age {
+        set.newest_age()?.order_time
+    } else {
+        set.newest()?.order_time
+    };
+    let next_second =
+        OffsetDateTime::from_unix_timestamp(newest.unix_timestamp().checked_add(1)?).ok()?;
+    let wait = Duration::try_from(next_second - now).ok()?;
+    (!wait.is_zero()).then(|| wait.min(MAX_TIE_WAIT))
+}
 
 /// What the leader has to do about the keys it just read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

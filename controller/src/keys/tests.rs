@@ -229,3 +229,32 @@ fn cutoff_time_is_rfc1123_with_numeric_zone() {
     assert_eq!(parse_cutoff("").unwrap(), None);
     assert!(parse_cutoff("2006-01-02").is_err());
 }
+
+/// A new key waits for the second of the newest key of its kind and owner to pass (keys of the
+/// same second rank by list order), never longer than the cap, and not at all when that
+/// second is over or there is no such key.
+#[test]
+fn a_new_key_waits_out_the_second_of_the_newest() {
+    use super::plan::tie_wait;
+    use sealant_core::KeyOwner;
+    let (rsa, _) = rsa_secret("rsa2048", Some("active"), 100);
+    let snapshot = loaded(std::slice::from_ref(&rsa), &[]).snapshot;
+    let at = |seconds: i64, millis: i64| {
+        time::OffsetDateTime::from_unix_timestamp(seconds).unwrap()
+            + time::Duration::milliseconds(millis)
+    };
+    let cluster = KeyOwner::Cluster;
+    assert_eq!(
+        tie_wait(&snapshot, &cluster, false, at(100, 250)),
+        Some(std::time::Duration::from_millis(750))
+    );
+    assert_eq!(tie_wait(&snapshot, &cluster, false, at(101, 0)), None);
+    assert_eq!(tie_wait(&snapshot, &cluster, false, at(102, 0)), None);
+    // A key time ahead of our clock: capped.
+    assert_eq!(
+        tie_wait(&snapshot, &cluster, false, at(90, 0)),
+        Some(std::time::Duration::from_secs(2))
+    );
+    // No age key yet: nothing to wait for.
+    assert_eq!(tie_wait(&snapshot, &cluster, true, at(100, 0)), None);
+}
