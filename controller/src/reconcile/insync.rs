@@ -27,10 +27,16 @@ use crate::crd::SealedSecret;
 pub struct Stripped {
     /// Keyed by [`memory_key`].
     objects: parking_lot::Mutex<HashMap<Box<str>, StrippedEntry>>,
-    /// The distinct cut specs and key inventories the stripped copies hold: most objects'
-    /// cut specs are equal (no template labels, annotations or type), and thousands of
-    /// objects use the same few keys.
-    shared: parking_lot::Mutex<(SharedCopies<SealedSecretSpec>, SharedCopies<[String]>)>,
+    /// The distinct values the stripped copies hold.
+    shared: parking_lot::Mutex<SharedParts>,
+}
+
+/// What equal stripped copies hold once: most objects' cut specs are equal (no template
+/// labels, annotations or type), and thousands of objects use the same few keys.
+#[derive(Default)]
+struct SharedParts {
+    specs: SharedCopies<SealedSecretSpec>,
+    inventories: SharedCopies<[String]>,
 }
 
 /// What a stripped copy keeps of a spec: the template's parts the in-sync check reads (the
@@ -147,13 +153,13 @@ impl Stripped {
         };
         drop(core);
         let mut shared = self.shared.lock();
-        sealed.spec.inner = shared.0.share(cut_spec(&sealed.spec.inner));
+        sealed.spec.inner = shared.specs.share(Arc::new(cut_spec(&sealed.spec.inner)));
         if let Some(list) = sealed
             .status
             .as_mut()
             .and_then(|s| s.key_fingerprints.as_mut())
         {
-            *list = shared.1.share_arc(Arc::clone(list));
+            *list = shared.inventories.share(Arc::clone(list));
         }
         drop(shared);
         sealed.spec.stripped = true;
@@ -224,7 +230,7 @@ impl Stripped {
     /// How many distinct cut specs are held (for tests: equal specs are held once).
     #[cfg(test)]
     pub(super) fn shared_specs(&self) -> usize {
-        self.shared.lock().0.len()
+        self.shared.lock().specs.len()
     }
 }
 

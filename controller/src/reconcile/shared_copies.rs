@@ -29,42 +29,17 @@ impl<T: ?Sized> Default for SharedCopies<T> {
 }
 
 impl<T: ?Sized + Serialize + PartialEq> SharedCopies<T> {
-    /// The shared copy of `value`.
-    pub(super) fn share(&mut self, value: T) -> Arc<T>
-    where
-        T: Sized,
-    {
-        match self.find(&value) {
-            Ok(shared) => shared,
-            Err(hash) => self.insert(hash, Arc::new(value)),
-        }
-    }
-
-    /// The shared copy of `value`, which becomes it when none is held.
-    pub(super) fn share_arc(&mut self, value: Arc<T>) -> Arc<T> {
-        match self.find(&value) {
-            Ok(shared) => shared,
-            Err(hash) => self.insert(hash, value),
-        }
-    }
-
-    /// The copy held of `value`, else the hash to insert it under (`None`: its slot holds
-    /// another value, so it is not inserted).
-    fn find(&self, value: &T) -> Result<Arc<T>, Option<u64>> {
+    /// The shared copy of `value`, which becomes it when none is held (or when its slot holds
+    /// another value: then it is not shared).
+    pub(super) fn share(&mut self, value: Arc<T>) -> Arc<T> {
         let hash = self
             .hasher
-            .hash_one(serde_json::to_vec(value).unwrap_or_default());
+            .hash_one(serde_json::to_vec(&*value).unwrap_or_default());
         match self.values.get(&hash) {
-            Some(shared) if **shared == *value => Ok(Arc::clone(shared)),
-            Some(_) => Err(None),
-            None => Err(Some(hash)),
+            Some(shared) if **shared == *value => return Arc::clone(shared),
+            Some(_) => return value,
+            None => {}
         }
-    }
-
-    fn insert(&mut self, hash: Option<u64>, value: Arc<T>) -> Arc<T> {
-        let Some(hash) = hash else {
-            return value;
-        };
         if self.values.len() >= self.sweep_at {
             self.values.retain(|_, value| Arc::strong_count(value) > 1);
             self.sweep_at = (self.values.len() * 2).max(64);
