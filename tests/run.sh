@@ -13,6 +13,12 @@ if [[ -n "${CI:-}" ]]; then
 fi
 
 step "setup"
+# A full run needs about 8 GB of disk (target/ and fuzz/target/); say so before a build runs out.
+avail_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+printf 'disk: %d MB free here\n' "$((avail_kb / 1024))"
+if (( avail_kb < 8 * 1024 * 1024 )); then
+  echo "warning: less than 8 GB free; the build may fail with \"No space left on device\"" >&2
+fi
 bash tests/setup.sh
 
 step "cargo fmt --check"
