@@ -332,6 +332,28 @@ pub async fn wait_secret_data(
     .await
 }
 
+/// Replaces SealedSecret `name` with `object` at the latest resourceVersion, as `kubectl replace`
+/// after a fresh read would. The controller writes the status concurrently (its status write
+/// follows the Secret's), so a 409 Conflict means "read again": tried up to five times.
+pub async fn replace_sealed(
+    api: &Api<SealedSecret>,
+    name: &str,
+    mut object: SealedSecret,
+) -> anyhow::Result<SealedSecret> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        object.metadata.resource_version = api.get(name).await?.metadata.resource_version;
+        match api
+            .replace(name, &kube::api::PostParams::default(), &object)
+            .await
+        {
+            Err(kube::Error::Api(status)) if status.code == 409 && attempt < 5 => continue,
+            other => return other.with_context(|| format!("replacing SealedSecret {name}")),
+        }
+    }
+}
+
 /// Waits until `name` reports `Synced=status` for `generation`.
 pub async fn wait_synced(
     api: &Api<SealedSecret>,

@@ -51,18 +51,14 @@ async fn create_update_and_recreate() -> anyhow::Result<()> {
     assert_eq!(condition.message.as_deref(), Some(""));
 
     // An update (one more item) reaches the Secret, and the status follows the generation.
-    let mut update = sealed(
+    let update = sealed(
         &cert,
         ns.name(),
         "app",
         &[("user", "admin"), ("password", "n3w"), ("extra", "1")],
         None,
     )?;
-    let current = sealed_api.get("app").await?;
-    update.metadata.resource_version = current.metadata.resource_version.clone();
-    sealed_api
-        .replace("app", &PostParams::default(), &update)
-        .await?;
+    replace_sealed(&sealed_api, "app", update).await?;
     wait_secret_data(
         &secrets,
         "app",

@@ -72,11 +72,8 @@ async fn no_secret_value_reaches_logs_events_status_metrics_or_http_answers() ->
     wait_secret_data(&secrets, "app", &[("password", &v1)])
         .await
         .with_context(|| controller.log())?;
-    let mut update = sealed(&cert, ns.name(), "app", &[("password", &v2)], None)?;
-    update.metadata.resource_version = sealed_api.get("app").await?.metadata.resource_version;
-    sealed_api
-        .replace("app", &PostParams::default(), &update)
-        .await?;
+    let update = sealed(&cert, ns.name(), "app", &[("password", &v2)], None)?;
+    replace_sealed(&sealed_api, "app", update).await?;
     wait_secret_data(&secrets, "app", &[("password", &v2)]).await?;
 
     // Failures: another key, a strict secret moved to another name, and templates that fail on

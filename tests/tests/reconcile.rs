@@ -4,8 +4,8 @@
 
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
 use kube::api::{DeleteParams, PostParams, PropagationPolicy};
-use kube::{Api, ResourceExt};
 use sealant_controller::crd::SealedSecret;
 use sealant_core::{Certificate, Scope};
 use sealant_tests::controller::*;
@@ -101,14 +101,11 @@ async fn template_data_custom_type_and_immutable_secrets() -> anyhow::Result<()>
     assert_eq!(secret.immutable, Some(true));
     // The status write follows the Secret's: wait for it, so the replace below does not race it.
     wait_synced(&sealed_api, "frozen", "True", 1).await?;
-    let mut update = with_template(
+    let update = with_template(
         sealed(&cert, ns.name(), "frozen", &[("k", "v2")], None)?,
         serde_json::json!({ "immutable": true }),
     )?;
-    update.metadata.resource_version = sealed_api.get("frozen").await?.resource_version();
-    sealed_api
-        .replace("frozen", &PostParams::default(), &update)
-        .await?;
+    replace_sealed(&sealed_api, "frozen", update).await?;
     let failed = wait_synced(&sealed_api, "frozen", "False", 2).await?;
     assert!(!condition_message(&failed).is_empty());
     let secret = secrets.get("frozen").await?;

@@ -99,9 +99,8 @@ fn app(
 }
 
 /// Replaces SealedSecret `app`; returns the new generation.
-async fn replace(api: &Api<SealedSecret>, mut object: SealedSecret) -> anyhow::Result<i64> {
-    object.metadata.resource_version = api.get("app").await?.resource_version();
-    let replaced = api.replace("app", &PostParams::default(), &object).await?;
+async fn replace(api: &Api<SealedSecret>, object: SealedSecret) -> anyhow::Result<i64> {
+    let replaced = replace_sealed(api, "app", object).await?;
     replaced.metadata.generation.context("no generation")
 }
 
@@ -182,9 +181,7 @@ async fn rollout_once_per_change_never_on_restart_nor_reseal() -> anyhow::Result
     object
         .annotations_mut()
         .insert(ANNOTATION.into(), "deployment/web, deployment/ghost".into());
-    sealed_api
-        .replace("app", &PostParams::default(), &object)
-        .await?;
+    replace_sealed(&sealed_api, "app", object).await?;
     let message = wait_rollout_condition(&sealed_api, "deployment/ghost: not found")
         .await
         .with_context(|| controller.log())?;

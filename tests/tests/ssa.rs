@@ -31,12 +31,10 @@ fn managers<K: kube::Resource>(object: &K) -> Vec<String> {
 
 async fn replace_items(
     api: &Api<SealedSecret>,
-    mut object: SealedSecret,
+    object: SealedSecret,
 ) -> anyhow::Result<SealedSecret> {
     let name = object.name_any();
-    let current = api.get(&name).await?;
-    object.metadata.resource_version = current.metadata.resource_version.clone();
-    Ok(api.replace(&name, &PostParams::default(), &object).await?)
+    replace_sealed(api, &name, object).await
 }
 
 /// Regression: a Secret written by update (here as upstream's controller, field manager

@@ -166,10 +166,8 @@ async fn namespace_selector_scope_follows_namespace_labels() -> anyhow::Result<(
     let kept = pay_secrets.get("db").await?;
     anyhow::ensure!(stripped_data(&kept).get("token").map(Vec::as_slice) == Some(&b"pw-1"[..]));
     // ...and a new value is not unsealed into it meanwhile.
-    let mut update = selector_sealed(&cert, payments.name(), "db", "team in (payments)", "pw-2")?;
-    update.metadata.resource_version = pay_sealed.get("db").await?.resource_version();
-    let generation = pay_sealed
-        .replace("db", &PostParams::default(), &update)
+    let update = selector_sealed(&cert, payments.name(), "db", "team in (payments)", "pw-2")?;
+    let generation = replace_sealed(&pay_sealed, "db", update)
         .await?
         .metadata
         .generation

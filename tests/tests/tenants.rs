@@ -18,7 +18,7 @@ use kube::{Api, ResourceExt};
 use sealant_controller::crd::SealedSecret;
 use sealant_controller::reconcile::{OWNED_LABEL, OWNED_LABEL_VALUE};
 use sealant_core::sealing::AGE_ITEMS_ANNOTATION;
-use sealant_tests::controller::fetch_metrics;
+use sealant_tests::controller::{fetch_metrics, replace_sealed};
 use sealant_tests::tenant::{Arena, Expect, synced_status};
 
 /// The annotation under which the controller once kept the inputs digest of a cached
@@ -40,13 +40,8 @@ fn merge(value: serde_json::Value) -> Patch<serde_json::Value> {
 }
 
 /// Replaces SealedSecret `name` with `object` (new items), returning the new generation.
-async fn update(
-    api: &Api<SealedSecret>,
-    name: &str,
-    mut object: SealedSecret,
-) -> anyhow::Result<i64> {
-    object.metadata.resource_version = api.get(name).await?.resource_version();
-    let replaced = api.replace(name, &PostParams::default(), &object).await?;
+async fn update(api: &Api<SealedSecret>, name: &str, object: SealedSecret) -> anyhow::Result<i64> {
+    let replaced = replace_sealed(api, name, object).await?;
     Ok(replaced.metadata.generation.unwrap_or_default())
 }
 

@@ -352,10 +352,8 @@ impl Arena {
         let object = sealed(&self.cert, ns, &new_name, &[("k", &new_value)], None)?;
         api.create(&PostParams::default(), &object).await?;
         let update_started = Instant::now();
-        let mut object = sealed(&self.cert, ns, &updated, &[("k", &updated_value)], None)?;
-        object.metadata.resource_version = api.get(&updated).await?.resource_version();
-        let generation = api
-            .replace(&updated, &PostParams::default(), &object)
+        let object = sealed(&self.cert, ns, &updated, &[("k", &updated_value)], None)?;
+        let generation = crate::controller::replace_sealed(&api, &updated, object)
             .await?
             .metadata
             .generation

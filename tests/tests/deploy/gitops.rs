@@ -80,9 +80,8 @@ async fn status_carries_what_gitops_health_checks_read() -> anyhow::Result<()> {
     ensure!(message == "no key could decrypt secret (k)", "{message}");
 
     // Fixed in git (a new spec, generation 2): Healthy again once observed.
-    let mut fixed = sealed(&cert, ns.name(), "bad", &[("k", "v2")], None)?;
-    fixed.metadata.resource_version = api.get("bad").await?.metadata.resource_version;
-    api.replace("bad", &PostParams::default(), &fixed).await?;
+    let fixed = sealed(&cert, ns.name(), "bad", &[("k", "v2")], None)?;
+    replace_sealed(&api, "bad", fixed).await?;
     let fixed = as_value(&wait_synced(&api, "bad", "True", 2).await?)?;
     ensure!(argo_health(&fixed).0 == "Healthy", "{fixed}");
 

@@ -31,8 +31,8 @@ use serde_json::{Value, json};
 
 use sealant_controller::crd::SealedSecret;
 use sealant_tests::controller::{
-    ControllerProcess, cluster_with_crd, controller_cert, free_local_addr, sealed, wait_requests,
-    wait_secret_data, wait_synced,
+    ControllerProcess, cluster_with_crd, controller_cert, free_local_addr, replace_sealed, sealed,
+    wait_requests, wait_secret_data, wait_synced,
 };
 use sealant_tests::{DEFAULT_TIMEOUT, TestCluster, repo_file, unique_name, wait_for};
 

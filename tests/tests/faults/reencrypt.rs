@@ -341,9 +341,7 @@ async fn reencrypt_with_the_controller_or_cli_killed_leaves_whole_files_and_secr
             let new: SealedSecret = serde_json::from_value(serde_json::to_value(new)?)?;
             object.spec = new.spec;
             object.metadata.annotations = new.metadata.annotations;
-            let replaced = sealed_api
-                .replace(&name, &PostParams::default(), &object)
-                .await?;
+            let replaced = replace_sealed(&sealed_api, &name, object).await?;
             wait_synced(
                 &sealed_api,
                 &name,
