@@ -25,13 +25,18 @@ fn next<S: Stream<Item = (Lane, LaneKey)>>(stream: &mut LaneStream<S>) -> Option
     stream.next().now_or_never().flatten()
 }
 
-#[tokio::test]
-async fn a_new_object_passes_a_full_backlog() {
-    let (tx, mut stream, gate) = lanes(2);
-    for i in 0..100 {
+/// Queues `b0` … `b{n-1}` in the backlog lane.
+fn fill_backlog(tx: &Source, n: usize) {
+    for i in 0..n {
         tx.unbounded_send((Lane::Backlog, key(&format!("b{i}"))))
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_new_object_passes_a_full_backlog() {
+    let (tx, mut stream, gate) = lanes(2);
+    fill_backlog(&tx, 100);
     // Two released (the limit), first in first out; then nothing until a slot frees up.
     assert_eq!(next(&mut stream), Some(key("b0")));
     assert_eq!(next(&mut stream), Some(key("b1")));
@@ -154,10 +159,7 @@ fn owners_are_controller_references_of_kind_sealedsecret() {
 #[tokio::test]
 async fn a_drained_backlog_lets_its_room_go() {
     let (tx, mut stream, gate) = lanes(1);
-    for i in 0..2000 {
-        tx.unbounded_send((Lane::Backlog, key(&format!("b{i}"))))
-            .unwrap();
-    }
+    fill_backlog(&tx, 2000);
     let first = next(&mut stream).unwrap();
     assert!(stream.room() >= 2000, "{}", stream.room());
     drop(gate.working(first));
